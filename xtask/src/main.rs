@@ -1,0 +1,37 @@
+//! `cargo xtask`: the project's tasks, thin over the workspace libraries.
+
+mod spec;
+mod test;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <task>
+
+tasks:
+  spec check FILE...        validate spec documents; a summary line per file, or the errors
+  spec dump --abi NAME      print the IR of a built-in ABI as JSON (0.1.0, 0.2.0, 0.2.1, envoy-2020)
+  spec dump --file FILE     print the IR of the document set FILE enters
+  test                      everything CI runs: formatting, lints, the whole test suite
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        ["spec", "check", files @ ..] => spec::check(files),
+        ["spec", "dump", rest @ ..] => spec::dump(rest),
+        ["test", rest @ ..] => test::run(rest),
+        [] | ["help" | "--help" | "-h"] => {
+            print!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        _ => usage_error(&format!("unknown task `{}`", args.join(" "))),
+    }
+}
+
+/// Prints a command-line mistake with the usage text; exit code 2.
+fn usage_error(message: &str) -> ExitCode {
+    eprintln!("error: {message}\n\n{USAGE}");
+    ExitCode::from(2)
+}
