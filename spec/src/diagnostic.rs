@@ -185,3 +185,36 @@ impl fmt::Debug for Errors {
 }
 
 impl std::error::Error for Errors {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn caret_under_the_span_with_unicode_before_it() {
+        let mut sources = SourceMap::default();
+        let text = ";; é\n(typename $x $sise)\n".to_string();
+        let start = text.find("$sise").unwrap_or_default();
+        let file = sources.add("t.witx".into(), text);
+        assert_eq!(sources.line_col(file, start), (2, 14));
+        let d = Diagnostic::new(
+            "unknown type",
+            Span {
+                file,
+                start,
+                end: start + 5,
+            },
+        );
+        assert_eq!(
+            d.render(&sources),
+            "error: unknown type\n --> t.witx:2:14\n  |\n2 | (typename $x $sise)\n  |              ^^^^^\n"
+        );
+    }
+
+    #[test]
+    fn offsets_past_the_end_are_clamped() {
+        let mut sources = SourceMap::default();
+        let file = sources.add("t.witx".into(), "ab".into());
+        assert_eq!(sources.line_col(file, 99), (1, 3));
+    }
+}

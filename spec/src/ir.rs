@@ -532,3 +532,26 @@ impl Abi {
         self.callbacks.iter().find(|f| f.name == name)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Version;
+
+    #[test]
+    fn versions_parse_and_order() {
+        let v: Version = "0.2.1".parse().expect("valid");
+        assert_eq!(v.to_string(), "0.2.1");
+        assert!(v > "0.2.0".parse::<Version>().expect("valid"));
+        for bad in [
+            "0.2",
+            "0.2.1.0",
+            "a.b.c",
+            "",
+            "0..1",
+            "+1.0.0",
+            "99999999999.0.0",
+        ] {
+            assert!(bad.parse::<Version>().is_err(), "{bad:?} accepted");
+        }
+    }
+}

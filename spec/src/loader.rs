@@ -175,3 +175,23 @@ pub fn normalize(path: &str) -> String {
         joined
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_resolves_dots() {
+        assert_eq!(
+            normalize("spec/abi/./proxy-wasm/../v0.2.1.witx"),
+            "spec/abi/v0.2.1.witx"
+        );
+        assert_eq!(normalize("../a/b/../c"), "../a/c");
+        assert_eq!(normalize("/x/../../y"), "/y");
+        assert_eq!(
+            join("spec/abi/v0.2.1.witx", "proxy-wasm/host.witx"),
+            "spec/abi/proxy-wasm/host.witx"
+        );
+        assert_eq!(join("entry.witx", "other.witx"), "other.witx");
+    }
+}
