@@ -14,6 +14,7 @@ pub mod diagnostic;
 pub mod ir;
 pub mod loader;
 pub mod syntax;
+pub mod text;
 pub mod validate;
 
 pub use builtin::builtin;
