@@ -70,10 +70,16 @@ mod tests {
 
     #[test]
     fn shows_only_changed_lines() {
-        assert_eq!(line_diff("a\nb\nc\n", "a\nB\nc\n"), "@@ line 2 @@\n-b\n+B\n");
+        assert_eq!(
+            line_diff("a\nb\nc\n", "a\nB\nc\n"),
+            "@@ line 2 @@\n-b\n+B\n"
+        );
         assert_eq!(line_diff("a\n", "a\n"), "");
         assert_eq!(line_diff("", "x\n"), "@@ line 1 @@\n+x\n");
-        assert_eq!(line_diff("a\nb\nc\nd\n", "x\nb\nc\ny\n"), "@@ line 1 @@\n-a\n+x\n@@ line 4 @@\n-d\n+y\n");
+        assert_eq!(
+            line_diff("a\nb\nc\nd\n", "x\nb\nc\ny\n"),
+            "@@ line 1 @@\n-a\n+x\n@@ line 4 @@\n-d\n+y\n"
+        );
     }
 
     #[test]

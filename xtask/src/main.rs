@@ -1,5 +1,6 @@
 //! `cargo xtask`: the project's tasks, thin over the workspace libraries.
 
+mod codegen;
 mod spec;
 mod test;
 
@@ -12,6 +13,7 @@ tasks:
   spec check FILE...        validate spec documents; a summary line per file, or the errors
   spec dump --abi NAME      print the IR of a built-in ABI as JSON (0.1.0, 0.2.0, 0.2.1, envoy-2020)
   spec dump --file FILE     print the IR of the document set FILE enters
+  codegen [--check]         regenerate generated/ from the spec, or fail with a diff if it is stale
   test                      everything CI runs: formatting, lints, the whole test suite
 ";
 
@@ -21,6 +23,7 @@ fn main() -> ExitCode {
     match args.as_slice() {
         ["spec", "check", files @ ..] => spec::check(files),
         ["spec", "dump", rest @ ..] => spec::dump(rest),
+        ["codegen", rest @ ..] => codegen::run(rest),
         ["test", rest @ ..] => test::run(rest),
         [] | ["help" | "--help" | "-h"] => {
             print!("{USAGE}");

@@ -1,5 +1,6 @@
-//! `cargo xtask test`: what CI runs. Installs what the tests need when it is missing, then runs
-//! formatting, lint and test checks, stopping at the first failure.
+//! `cargo xtask test`: what CI runs. Installs what the tests need when it is missing (Debian's
+//! clang and lld, for the C header test), then runs formatting, lint and test checks, stopping at
+//! the first failure.
 
 use crate::usage_error;
 use std::process::{Command, ExitCode};
@@ -23,6 +24,10 @@ pub fn run(args: &[&str]) -> ExitCode {
         ),
         ("tests", &["test", "--workspace"]),
     ];
+    if let Err(e) = install_missing_tools() {
+        eprintln!("==> {e}");
+        return ExitCode::FAILURE;
+    }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     for (what, args) in steps {
         eprintln!("==> {what}: cargo {}", args.join(" "));
@@ -39,4 +44,46 @@ pub fn run(args: &[&str]) -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+/// Debian packages the tests need, each with a program that shows it is installed.
+const PACKAGES: &[(&str, &str)] = &[("clang", "clang"), ("lld", "wasm-ld")];
+
+/// Installs the packages whose programs are missing, with apt-get (the machines run as root).
+fn install_missing_tools() -> Result<(), String> {
+    let missing: Vec<&str> = PACKAGES
+        .iter()
+        .filter(|(_, program)| !on_path(program))
+        .map(|(package, _)| *package)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    eprintln!("==> installing {} (apt-get)", missing.join(" "));
+    let apt = |args: &[&str]| {
+        Command::new("apt-get")
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+            .map_err(|e| {
+                format!(
+                    "cannot run apt-get: {e}; install {} by hand",
+                    missing.join(" ")
+                )
+            })
+    };
+    let update = apt(&["update", "-qq"])?;
+    let install = apt(&[&["install", "-y", "-qq"], missing.as_slice()].concat())?;
+    if !update.success() || !install.success() {
+        return Err(format!(
+            "apt-get could not install {}; install them by hand (as root)",
+            missing.join(" ")
+        ));
+    }
+    Ok(())
+}
+
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
 }

@@ -1,0 +1,139 @@
+//! Every name conversion of every backend: IR names are snake_case without `$`; here they become
+//! Rust, C and Markdown names. Templates and backends never convert case themselves.
+
+use heck::{ToShoutySnakeCase, ToSnakeCase, ToUpperCamelCase};
+
+/// Rust keywords that cannot be identifiers as they are.
+const RUST_KEYWORDS: &[&str] = &[
+    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
+    "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut",
+    "pub", "ref", "return", "self", "Self", "static", "struct", "super", "trait", "true", "type",
+    "unsafe", "use", "where", "while", "abstract", "become", "box", "do", "final", "macro",
+    "override", "priv", "try", "typeof", "unsized", "virtual", "yield",
+];
+
+/// C keywords and names our headers must not shadow.
+const C_KEYWORDS: &[&str] = &[
+    "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else",
+    "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long", "register",
+    "restrict", "return", "short", "signed", "sizeof", "static", "struct", "switch", "typedef",
+    "union", "unsigned", "void", "volatile", "while", "bool",
+];
+
+/// A Rust type name: `map_type` → `MapType`.
+pub fn rust_type(name: &str) -> String {
+    name.to_upper_camel_case()
+}
+
+/// A Rust enum variant: `http_request_body` → `HttpRequestBody`; `Self` is escaped.
+pub fn rust_variant(name: &str) -> String {
+    let v = name.to_upper_camel_case();
+    if v == "Self" { "Self_".to_string() } else { v }
+}
+
+/// A Rust function, method, field or parameter name, keywords escaped as raw identifiers.
+pub fn rust_ident(name: &str) -> String {
+    let s = name.to_snake_case();
+    if matches!(s.as_str(), "self" | "super" | "crate" | "Self") {
+        format!("{s}_")
+    } else if RUST_KEYWORDS.contains(&s.as_str()) {
+        format!("r#{s}")
+    } else {
+        s
+    }
+}
+
+/// A Rust constant: `end_of_stream` → `END_OF_STREAM`.
+pub fn rust_const(name: &str) -> String {
+    name.to_shouty_snake_case()
+}
+
+/// The Rust module of an ABI: `0.2.1` → `v0_2_1`, `envoy-2020` → `envoy_2020`.
+pub fn rust_module(abi: &str) -> String {
+    let s: String = abi
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    if s.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("v{s}")
+    } else {
+        s
+    }
+}
+
+/// A C type name: `map_type` → `proxy_map_type_t`.
+pub fn c_type(name: &str) -> String {
+    format!("proxy_{}_t", name.to_snake_case())
+}
+
+/// A C enum constant: (`status`, `not_found`) → `PROXY_STATUS_NOT_FOUND`.
+pub fn c_const(type_name: &str, member: &str) -> String {
+    format!(
+        "PROXY_{}_{}",
+        type_name.to_shouty_snake_case(),
+        member.to_shouty_snake_case()
+    )
+}
+
+/// A C parameter name, keywords suffixed with `_`.
+pub fn c_ident(name: &str) -> String {
+    let s = name.to_snake_case();
+    if C_KEYWORDS.contains(&s.as_str()) {
+        format!("{s}_")
+    } else {
+        s
+    }
+}
+
+/// A C preprocessor guard for an ABI: `0.2.1` → `PROXY_WASM_ABI_0_2_1`.
+pub fn c_version_macro(abi: &str) -> String {
+    format!(
+        "PROXY_WASM_ABI_{}",
+        rust_module(abi).trim_start_matches('v').to_uppercase()
+    )
+}
+
+/// The name of an ABI's reference page: `0.2.1` → `v0.2.1.md`.
+pub fn doc_page(abi: &str) -> String {
+    if abi.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("v{abi}.md")
+    } else {
+        format!("{abi}.md")
+    }
+}
+
+/// A Markdown heading anchor as mdBook and GitHub compute it for `text`.
+pub fn doc_anchor(text: &str) -> String {
+    text.chars()
+        .filter_map(|c| match c {
+            'A'..='Z' => Some(c.to_ascii_lowercase()),
+            'a'..='z' | '0'..='9' | '_' | '-' => Some(c),
+            ' ' => Some('-'),
+            _ => None,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conversions() {
+        assert_eq!(rust_type("map_type"), "MapType");
+        assert_eq!(rust_variant("http_request_body"), "HttpRequestBody");
+        assert_eq!(rust_ident("type"), "r#type");
+        assert_eq!(rust_ident("self"), "self_");
+        assert_eq!(rust_ident("messageSize"), "message_size");
+        assert_eq!(rust_module("0.2.1"), "v0_2_1");
+        assert_eq!(rust_module("envoy-2020"), "envoy_2020");
+        assert_eq!(c_type("status"), "proxy_status_t");
+        assert_eq!(c_const("status", "not_found"), "PROXY_STATUS_NOT_FOUND");
+        assert_eq!(c_ident("default"), "default_");
+        assert_eq!(c_version_macro("0.2.1"), "PROXY_WASM_ABI_0_2_1");
+        assert_eq!(doc_page("0.1.0"), "v0.1.0.md");
+        assert_eq!(doc_page("envoy-2020"), "envoy-2020.md");
+        assert_eq!(doc_anchor("`proxy_log`"), "proxy_log");
+        assert_eq!(doc_anchor("Status codes"), "status-codes");
+    }
+}

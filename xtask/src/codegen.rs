@@ -1,0 +1,83 @@
+//! `cargo xtask codegen [--check]`: writes `generated/`, or checks that it is up to date.
+
+use crate::usage_error;
+use proxy_wasm_codegen::disk::{self, Drift};
+use std::path::Path;
+use std::process::ExitCode;
+
+/// How many diff lines to show per stale file before eliding the rest.
+const DIFF_LINES: usize = 60;
+
+pub fn run(args: &[&str]) -> ExitCode {
+    let check = match args {
+        [] => false,
+        ["--check"] => true,
+        _ => return usage_error("`codegen` takes only `--check`"),
+    };
+    let inputs = match proxy_wasm_codegen::Inputs::builtin() {
+        Ok(inputs) => inputs,
+        Err(errors) => {
+            eprint!("{errors}");
+            eprintln!("error: the spec documents do not validate; fix them first");
+            return ExitCode::FAILURE;
+        }
+    };
+    let files = match proxy_wasm_codegen::generate(&inputs) {
+        Ok(files) => files,
+        Err(e) => {
+            eprintln!("error: generation failed: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let root = Path::new("generated");
+    if check {
+        match disk::check(root, &files) {
+            Ok(drift) if drift.is_empty() => {
+                println!("generated/ is up to date ({} files)", files.len());
+                ExitCode::SUCCESS
+            }
+            Ok(drift) => {
+                report(&drift);
+                eprintln!(
+                    "error: generated/ is stale in {} file(s); run `cargo xtask codegen` to update it",
+                    drift.len()
+                );
+                ExitCode::FAILURE
+            }
+            Err(e) => {
+                eprintln!("error: cannot read generated/: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    } else {
+        match disk::write(root, &files) {
+            Ok(n) => {
+                println!("generated/: {} files, {n} written or removed", files.len());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: cannot write generated/: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+fn report(drift: &[Drift]) {
+    for d in drift {
+        match d {
+            Drift::Missing(path) => eprintln!("missing: generated/{path}"),
+            Drift::Extra(path) => eprintln!("not generated any more: generated/{path}"),
+            Drift::Changed(path, diff) => {
+                eprintln!("stale: generated/{path} (- on disk, + generated)");
+                let lines: Vec<&str> = diff.lines().collect();
+                for line in lines.iter().take(DIFF_LINES) {
+                    eprintln!("  {line}");
+                }
+                if lines.len() > DIFF_LINES {
+                    eprintln!("  ... {} more diff lines", lines.len() - DIFF_LINES);
+                }
+            }
+        }
+    }
+}
