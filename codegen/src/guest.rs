@@ -4,7 +4,7 @@
 use crate::signature::{self, c_builtin, rust_builtin};
 use crate::{COMMAND, Files, Inputs, names};
 use askama::Template;
-use proxy_wasm_spec::ir::{Abi, Function, Side, TypeDef, TypeDefKind};
+use proxy_wasm_spec::ir::{Abi, EnumValue, Function, Side, TypeDef, TypeDefKind};
 
 /// rustfmt's default line width, which the generated Rust must respect.
 const MAX_WIDTH: usize = 100;
@@ -322,19 +322,13 @@ fn rust_type_item(abi: &Abi, t: &TypeDef) -> Item {
             let mut s = format!(
                 "#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]\npub struct {name}(pub {repr});\n\nimpl {name} {{\n"
             );
-            for (i, v) in values.iter().enumerate() {
-                if i > 0 {
-                    s.push('\n');
-                }
-                for line in doc_lines(&v.docs) {
-                    s.push_str(&format!("    ///{line}\n"));
-                }
-                s.push_str(&format!(
-                    "    pub const {}: Self = Self({});\n",
+            s.push_str(&documented_members(values, |v| {
+                format!(
+                    "pub const {}: Self = Self({});",
                     names::rust_const(&v.name),
                     v.value
-                ));
-            }
+                )
+            }));
             s.push('}');
             s
         }
@@ -343,19 +337,9 @@ fn rust_type_item(abi: &Abi, t: &TypeDef) -> Item {
             let mut s = format!(
                 "#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]\n#[repr({repr})]\npub enum {name} {{\n"
             );
-            for (i, v) in values.iter().enumerate() {
-                if i > 0 {
-                    s.push('\n');
-                }
-                for line in doc_lines(&v.docs) {
-                    s.push_str(&format!("    ///{line}\n"));
-                }
-                s.push_str(&format!(
-                    "    {} = {},\n",
-                    names::rust_variant(&v.name),
-                    v.value
-                ));
-            }
+            s.push_str(&documented_members(values, |v| {
+                format!("{} = {},", names::rust_variant(&v.name), v.value)
+            }));
             s.push_str(&format!(
                 "}}\n\nimpl TryFrom<{repr}> for {name} {{\n    type Error = {repr};\n\n    fn try_from(value: {repr}) -> Result<Self, {repr}> {{\n        match value {{\n"
             ));
@@ -376,6 +360,21 @@ fn rust_type_item(abi: &Abi, t: &TypeDef) -> Item {
         docs: doc_lines(&t.docs),
         body,
     }
+}
+
+/// Enum or flags members, each indented under its doc lines, separated by blank lines.
+fn documented_members(values: &[EnumValue], line: impl Fn(&EnumValue) -> String) -> String {
+    let mut s = String::new();
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            s.push('\n');
+        }
+        for doc in doc_lines(&v.docs) {
+            s.push_str(&format!("    ///{doc}\n"));
+        }
+        s.push_str(&format!("    {}\n", line(v)));
+    }
+    s
 }
 
 fn c_version(abi: &Abi) -> Result<String, askama::Error> {
