@@ -5,6 +5,7 @@
 //! `codegen/templates/`.
 
 pub mod disk;
+pub mod docs;
 pub mod guest;
 pub mod names;
 pub mod signature;
@@ -42,6 +43,7 @@ impl Inputs {
 /// Everything under `generated/`.
 pub fn generate(inputs: &Inputs) -> Result<Files, askama::Error> {
     let mut files = Files::new();
+    files.extend(docs::render(inputs)?);
     files.extend(guest::render(inputs)?);
     Ok(files)
 }

@@ -32,8 +32,10 @@ pub fn rust_variant(name: &str) -> String {
 }
 
 /// A Rust function, method, field or parameter name, keywords escaped as raw identifiers.
+/// Leading underscores stay: `_start` is the export's real name.
 pub fn rust_ident(name: &str) -> String {
-    let s = name.to_snake_case();
+    let underscores = &name[..name.len() - name.trim_start_matches('_').len()];
+    let s = format!("{underscores}{}", name.to_snake_case());
     if matches!(s.as_str(), "self" | "super" | "crate" | "Self") {
         format!("{s}_")
     } else if RUST_KEYWORDS.contains(&s.as_str()) {
@@ -46,6 +48,11 @@ pub fn rust_ident(name: &str) -> String {
 /// A Rust constant: `end_of_stream` → `END_OF_STREAM`.
 pub fn rust_const(name: &str) -> String {
     name.to_shouty_snake_case()
+}
+
+/// An enum member as the spec texts write it: `http_request_headers` → `HTTP_REQUEST_HEADERS`.
+pub fn spec_const(member: &str) -> String {
+    member.to_shouty_snake_case()
 }
 
 /// The Rust module of an ABI: `0.2.1` → `v0_2_1`, `envoy-2020` → `envoy_2020`.
@@ -125,6 +132,8 @@ mod tests {
         assert_eq!(rust_ident("type"), "r#type");
         assert_eq!(rust_ident("self"), "self_");
         assert_eq!(rust_ident("messageSize"), "message_size");
+        assert_eq!(rust_ident("__main_void"), "__main_void");
+        assert_eq!(spec_const("http_request_headers"), "HTTP_REQUEST_HEADERS");
         assert_eq!(rust_module("0.2.1"), "v0_2_1");
         assert_eq!(rust_module("envoy-2020"), "envoy_2020");
         assert_eq!(c_type("status"), "proxy_status_t");
