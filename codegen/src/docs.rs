@@ -470,6 +470,29 @@ impl SummaryPage {
     }
 }
 
+/// One row per ABI: link, release date, marker and item counts.
+fn abi_summary<'a>(abis: impl Iterator<Item = &'a Abi>) -> Table {
+    let mut table = Table::new(&[
+        "ABI",
+        "Released",
+        "Marker export",
+        "Host functions",
+        "Callbacks",
+        "Types",
+    ]);
+    for abi in abis {
+        table.row(vec![
+            link(&abi_title(abi), &names::doc_page(&abi.name)),
+            released_text(abi),
+            abi.marker.as_deref().map_or("none".to_string(), code),
+            abi.functions.len().to_string(),
+            abi.callbacks.len().to_string(),
+            abi.types.len().to_string(),
+        ]);
+    }
+    table
+}
+
 #[derive(Template)]
 #[template(path = "docs/index.md", escape = "none")]
 struct IndexPage {
@@ -483,24 +506,7 @@ struct IndexPage {
 
 impl IndexPage {
     fn new(inputs: &Inputs) -> Self {
-        let mut versions = Table::new(&[
-            "ABI",
-            "Released",
-            "Marker export",
-            "Host functions",
-            "Callbacks",
-            "Types",
-        ]);
-        for abi in inputs.versions.iter().chain([&inputs.envoy_2020]) {
-            versions.row(vec![
-                link(&abi_title(abi), &names::doc_page(&abi.name)),
-                released_text(abi),
-                abi.marker.as_deref().map_or("none".to_string(), code),
-                abi.functions.len().to_string(),
-                abi.callbacks.len().to_string(),
-                abi.types.len().to_string(),
-            ]);
-        }
+        let versions = abi_summary(inputs.versions.iter().chain([&inputs.envoy_2020]));
         IndexPage {
             preamble: preamble(),
             versions,
@@ -1536,24 +1542,7 @@ struct ChangeGroup {
 
 impl ChangesPage {
     fn new(inputs: &Inputs) -> Self {
-        let mut summary = Table::new(&[
-            "ABI",
-            "Released",
-            "Marker export",
-            "Host functions",
-            "Callbacks",
-            "Types",
-        ]);
-        for abi in [&inputs.envoy_2020].into_iter().chain(&inputs.versions) {
-            summary.row(vec![
-                link(&abi_title(abi), &names::doc_page(&abi.name)),
-                released_text(abi),
-                abi.marker.as_deref().map_or("none".to_string(), code),
-                abi.functions.len().to_string(),
-                abi.callbacks.len().to_string(),
-                abi.types.len().to_string(),
-            ]);
-        }
+        let summary = abi_summary([&inputs.envoy_2020].into_iter().chain(&inputs.versions));
         let mut sections: Vec<ChangeSection> = inputs
             .versions
             .windows(2)
