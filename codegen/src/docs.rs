@@ -10,8 +10,8 @@ use crate::{COMMAND, Files, Inputs, names, signature};
 use askama::Template;
 use proxy_wasm_spec::Abi;
 use proxy_wasm_spec::ir::{
-    Access, ContextKind, Direction, EnumValue, Function, Level, Role, Side, TypeDefKind, TypeRef,
-    WasmType,
+    Access, ContextKind, Direction, EnumValue, Function, Invalid, Level, Role, Side, TypeDefKind,
+    TypeRef, WasmType,
 };
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -393,7 +393,18 @@ fn convention(p: &proxy_wasm_spec::ir::Param) -> String {
         .as_deref()
         .map_or("the paired parameter".to_string(), code);
     match p.role {
-        Role::Value => "value".to_string(),
+        Role::Value => match &p.invalid {
+            Some(Invalid::Status { code: c, .. }) => {
+                format!("value; a number outside the enum returns {}", code(c))
+            }
+            Some(Invalid::Unchecked { why }) => {
+                format!(
+                    "value; numbers outside the enum are accepted: {}",
+                    inline(why)
+                )
+            }
+            None => "value".to_string(),
+        },
         Role::InputData => format!("input buffer, length in {pair}"),
         Role::InputLength => format!("length of the input buffer {pair}"),
         Role::OutValue => "out: the host writes one value here".to_string(),

@@ -432,8 +432,30 @@ pub struct Param {
     pub format: Option<String>,
     /// The version it appeared in, if gated.
     pub since: Option<String>,
+    /// What a host returns for a value outside the parameter's enum, for enum-typed inputs of
+    /// host functions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invalid: Option<Invalid>,
     /// What it carries.
     pub docs: String,
+}
+
+/// How a host treats an enum-typed input that is not a member of its enum.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Invalid {
+    /// The call fails with this status code and does nothing else.
+    Status {
+        /// The status member's name.
+        code: String,
+        /// Its number.
+        value: i64,
+    },
+    /// The raw number reaches the implementation, which gives it a meaning.
+    Unchecked {
+        /// Why, and what implementations do with such values.
+        why: String,
+    },
 }
 
 /// Which way a parameter's data flows.

@@ -326,6 +326,22 @@ shape!(
     None,
     []
 );
+shape!(
+    INVALID,
+    "invalid",
+    "`(@invalid $status_code)`",
+    [Id],
+    None,
+    []
+);
+shape!(
+    UNCHECKED,
+    "unchecked",
+    "`(@unchecked \"why, and what hosts do with other values\")`",
+    [Str],
+    None,
+    []
+);
 shape!(OUT, "out", "`(@out)` or `(@out alloc)`", [], None, []);
 shape!(
     OUT_ALLOC,

@@ -234,6 +234,8 @@ impl Validator {
             self.require_status(f, &name, st, names);
         }
         let statuses = self.statuses(f, &name, status_type, names);
+        let mut params = params;
+        self.invalid_values(f, &name, side, status_type, &statuses, &mut params, names);
         let contexts = self.contexts(&f.annotations);
         let reference = self.reference(&f.annotations);
         let marker = match find(&f.annotations, "marker") {
@@ -330,6 +332,96 @@ impl Validator {
         })
     }
 
+    /// Reads `@invalid`/`@unchecked` on enum inputs of host functions, which every such input
+    /// of a function with a status result must carry: what a bad value returns is part of the
+    /// ABI, not something a generator may guess.
+    #[allow(clippy::too_many_arguments)]
+    fn invalid_values(
+        &mut self,
+        f: &ast::Function,
+        name: &str,
+        side: Side,
+        status_type: Option<&str>,
+        statuses: &[StatusCase],
+        params: &mut [ir::Param],
+        names: &Names,
+    ) {
+        for p in &f.params {
+            let invalid = find(&p.annotations, "invalid");
+            let unchecked = find(&p.annotations, "unchecked");
+            let Some(param) = params.iter_mut().find(|q| q.name == p.name.name) else {
+                continue;
+            };
+            let is_enum = matches!(names.resolve(&param.ty), TypeRef::Named { name } if names.enum_members(name).is_some());
+            let applies = side == Side::Host && param.direction == Direction::In && is_enum;
+            if let (Some(_), Some(u)) = (invalid, unchecked) {
+                self.error(Diagnostic::new(
+                    format!(
+                        "`${}` has both `@invalid` and `@unchecked`; keep one",
+                        p.name.name
+                    ),
+                    u.name_span,
+                ));
+                continue;
+            }
+            let Some(a) = invalid.or(unchecked) else {
+                if applies && status_type.is_some() && !f.results.is_empty() {
+                    self.error(Diagnostic::new(
+                        format!(
+                            "`${}` of `{name}` is an enum: say what a value outside it returns with `(@invalid $status_code)`, or `(@unchecked \"why\")` if hosts accept any number",
+                            p.name.name
+                        ),
+                        p.name.span,
+                    ));
+                }
+                continue;
+            };
+            if !applies {
+                self.error(Diagnostic::new(
+                    format!(
+                        "`@{}` belongs on an enum-typed input of a host function, and `${}` is not one",
+                        a.name, p.name.name
+                    ),
+                    a.name_span,
+                ));
+                continue;
+            }
+            if a.name == "unchecked" {
+                if let Some(why) = self
+                    .read(a, &annotations::UNCHECKED)
+                    .and_then(|r| r.str(0).cloned())
+                {
+                    param.invalid = Some(ir::Invalid::Unchecked { why: why.value });
+                }
+                continue;
+            }
+            let Some(code) = self
+                .read(a, &annotations::INVALID)
+                .and_then(|r| r.id(0).cloned())
+            else {
+                continue;
+            };
+            match statuses.iter().find(|s| s.code == code.name) {
+                Some(s) => {
+                    param.invalid = Some(ir::Invalid::Status {
+                        code: s.code.clone(),
+                        value: s.value,
+                    })
+                }
+                None => {
+                    let hint = suggest(&code.name, statuses.iter().map(|s| s.code.as_str()), "$");
+                    self.error(Diagnostic::new(
+                        format!(
+                            "`@invalid` names `${}`, which `{name}` does not list with `@status`{hint}",
+                            code.name
+                        ),
+                        code.span,
+                    ));
+                }
+            }
+        }
+    }
+
     fn known_host(&mut self, host: &ast::Ident, names: &Names) {
         if !names.hosts.iter().any(|(h, _)| h.name == host.name) {
             let hint = suggest(
@@ -371,7 +463,7 @@ impl Validator {
         let allowed: &[&str] = if results {
             &["format"]
         } else {
-            &["out", "format", "since", "until"]
+            &["out", "format", "since", "until", "invalid", "unchecked"]
         };
         let type_names = names.type_names();
         let mut kept: Vec<(&ast::Param, TypeRef, Option<String>)> = Vec::new();
@@ -502,6 +594,7 @@ impl Validator {
                 pair: partner.map(|(_, j)| kept[j].0.name.name.clone()),
                 format,
                 since: since.clone(),
+                invalid: None,
                 docs,
             });
             i += 1;
@@ -528,6 +621,7 @@ impl Validator {
                     pair: Some(p.name.name.clone()),
                     format,
                     since: lsince.clone(),
+                    invalid: None,
                     docs,
                 });
                 i += 1;
