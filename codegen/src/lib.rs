@@ -7,6 +7,7 @@
 pub mod disk;
 pub mod docs;
 pub mod guest;
+pub mod host;
 pub mod names;
 pub mod signature;
 
@@ -41,9 +42,10 @@ impl Inputs {
 }
 
 /// Everything under `generated/`.
-pub fn generate(inputs: &Inputs) -> Result<Files, askama::Error> {
+pub fn generate(inputs: &Inputs) -> Result<Files, host::Error> {
     let mut files = Files::new();
     files.extend(docs::render(inputs)?);
     files.extend(guest::render(inputs)?);
+    files.extend(host::render(inputs)?);
     Ok(files)
 }

@@ -1,0 +1,379 @@
+{{ preamble }}
+//! What every version's glue shares: checked access to guest memory, the guest allocator, writes
+//! to out-pointers that happen all together or not at all, and typed calls into the plugin.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Range;
+use wasmtime::{AsContextMut, Caller, Extern, Func, Instance, Memory, ValType};
+use wasmtime::{WasmParams, WasmResults};
+
+/// The plugin's linear memory, exported as `memory`; `None` if it has none.
+pub fn memory<T>(caller: &mut Caller<'_, T>) -> Option<Memory> {
+    caller.get_export("memory").and_then(Extern::into_memory)
+}
+
+/// The bytes `ptr..ptr + len` of a memory of `size` bytes, if they all lie inside it. Computed
+/// without wrapping, so a range that would wrap past 4 GiB is out of bounds.
+pub fn range(size: usize, ptr: u32, len: u32) -> Option<Range<usize>> {
+    let start = usize::try_from(ptr).ok()?;
+    let end = start.checked_add(usize::try_from(len).ok()?)?;
+    (end <= size).then_some(start..end)
+}
+
+/// An input buffer: the guest bytes at `ptr..ptr + len`.
+pub fn input(mem: &[u8], ptr: u32, len: u32) -> Option<&[u8]> {
+    range(mem.len(), ptr, len).and_then(|r| mem.get(r))
+}
+
+/// Whether `len` bytes at `ptr` lie inside the memory, checked before an out-pointer is written.
+pub fn fits(mem: &[u8], ptr: u32, len: u32) -> bool {
+    range(mem.len(), ptr, len).is_some()
+}
+
+/// A WASI iovec array: `count` records of (u32 address, u32 length), each naming a byte range.
+/// `None` if the array or any range lies outside the memory.
+pub fn iovecs(mem: &[u8], ptr: u32, count: u32) -> Option<Vec<&[u8]>> {
+    let table = input(mem, ptr, count.checked_mul(8)?)?;
+    table
+        .chunks_exact(8)
+        .map(|record| {
+            let (buf, len) = record.split_at(4);
+            input(mem, le_u32(buf)?, le_u32(len)?)
+        })
+        .collect()
+}
+
+fn le_u32(bytes: &[u8]) -> Option<u32> {
+    Some(u32::from_le_bytes(bytes.try_into().ok()?))
+}
+
+/// A length as the ABI carries it: 32 bits. Lengths over 4 GiB cannot exist in a wasm32 guest;
+/// [`allocate`] refuses them before this is used.
+pub fn len32(bytes: &[u8]) -> u32 {
+    u32::try_from(bytes.len()).unwrap_or(u32::MAX)
+}
+
+/// Copies `bytes` into a buffer from the plugin's allocator and returns its address, or `None`
+/// if the plugin has no allocator, the allocator returned 0 or a buffer outside its memory.
+///
+/// The allocator is `proxy_on_memory_allocate`, else `malloc`, as the spec prefers (ABI-FACTS
+/// §2b; proxy-wasm-cpp-host tries `malloc` first). Empty results are not allocated: address 0
+/// is returned, as proxy-wasm-cpp-host does (ABI-FACTS §10 #5). A trap in the allocator is the
+/// `Err`.
+pub fn allocate<T>(
+    caller: &mut Caller<'_, T>,
+    memory: Memory,
+    bytes: &[u8],
+) -> wasmtime::Result<Option<u32>> {
+    if bytes.is_empty() {
+        return Ok(Some(0));
+    }
+    let Ok(size) = u32::try_from(bytes.len()) else {
+        return Ok(None);
+    };
+    let allocator = ["proxy_on_memory_allocate", "malloc"]
+        .into_iter()
+        .find_map(|name| caller.get_export(name).and_then(Extern::into_func));
+    let Some(allocator) = allocator else {
+        return Ok(None);
+    };
+    let Ok(allocator) = allocator.typed::<u32, u32>(&*caller) else {
+        return Ok(None);
+    };
+    let ptr = allocator.call(&mut *caller, size)?;
+    if ptr == 0 {
+        return Ok(None);
+    }
+    let mem = memory.data_mut(&mut *caller);
+    let Some(buffer) = range(mem.len(), ptr, size).and_then(|r| mem.get_mut(r)) else {
+        return Ok(None);
+    };
+    buffer.copy_from_slice(bytes);
+    Ok(Some(ptr))
+}
+
+/// Writes to out-pointers, collected and then done all together: [`Writes::apply`] checks every
+/// one first, so a failing call leaves guest memory as it was.
+#[derive(Debug, Default)]
+pub struct Writes {
+    items: Vec<(u32, Vec<u8>)>,
+    kept: Vec<(u32, u32)>,
+    broken: bool,
+}
+
+impl Writes {
+    /// No writes yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A u32, little-endian.
+    pub fn u32(&mut self, ptr: u32, value: u32) {
+        self.items.push((ptr, value.to_le_bytes().to_vec()));
+    }
+
+    /// A u64, little-endian.
+    pub fn u64(&mut self, ptr: u32, value: u64) {
+        self.items.push((ptr, value.to_le_bytes().to_vec()));
+    }
+
+    /// Bytes, as they are.
+    pub fn bytes(&mut self, ptr: u32, bytes: Vec<u8>) {
+        self.items.push((ptr, bytes));
+    }
+
+    /// A buffer the guest allocator returned: no other write may land in it.
+    pub fn keep(&mut self, ptr: u32, len: u32) {
+        self.kept.push((ptr, len));
+    }
+
+    /// A WASI string list: one u32 pointer per string at `array`, the strings each followed by
+    /// 0x00 back to back at `buffer`.
+    pub fn string_list(&mut self, array: u32, buffer: u32, strings: &[Vec<u8>]) {
+        let mut pointers = Vec::with_capacity(strings.len() * 4);
+        let mut text = Vec::new();
+        for s in strings {
+            let Some(at) = u32::try_from(text.len())
+                .ok()
+                .and_then(|offset| buffer.checked_add(offset))
+            else {
+                self.broken = true;
+                return;
+            };
+            pointers.extend_from_slice(&at.to_le_bytes());
+            text.extend_from_slice(s);
+            text.push(0);
+        }
+        self.items.push((array, pointers));
+        self.items.push((buffer, text));
+    }
+
+    /// Does every write if all lie inside `mem` and none touches a kept buffer; else none.
+    pub fn apply(self, mem: &mut [u8]) -> bool {
+        let size = mem.len();
+        let mut ranges = Vec::with_capacity(self.items.len());
+        for (ptr, bytes) in &self.items {
+            let Some(r) = u32::try_from(bytes.len())
+                .ok()
+                .and_then(|len| range(size, *ptr, len))
+            else {
+                return false;
+            };
+            let overlaps = self.kept.iter().any(|(kp, kl)| {
+                let (kp, kl) = (*kp as usize, *kl as usize);
+                r.start < kp + kl && kp < r.end
+            });
+            if overlaps {
+                return false;
+            }
+            ranges.push(r);
+        }
+        if self.broken {
+            return false;
+        }
+        for (r, (_, bytes)) in ranges.into_iter().zip(self.items) {
+            if let Some(dst) = mem.get_mut(r) {
+                dst.copy_from_slice(&bytes);
+            }
+        }
+        true
+    }
+}
+
+/// A wasm value type in a callback signature.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wasm {
+    /// `i32`.
+    I32,
+    /// `i64`.
+    I64,
+}
+
+impl Wasm {
+    fn matches(self, ty: &ValType) -> bool {
+        matches!(
+            (self, ty),
+            (Wasm::I32, ValType::I32) | (Wasm::I64, ValType::I64)
+        )
+    }
+}
+
+/// A callback's name and wasm signature.
+#[derive(Clone, Copy, Debug)]
+pub struct Signature {
+    /// The export name.
+    pub name: &'static str,
+    /// Parameter types.
+    pub params: &'static [Wasm],
+    /// Result types.
+    pub results: &'static [Wasm],
+}
+
+impl fmt::Display for Signature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let list = |types: &[Wasm]| {
+            types
+                .iter()
+                .map(|t| match t {
+                    Wasm::I32 => "i32",
+                    Wasm::I64 => "i64",
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        write!(f, "({}) -> ({})", list(self.params), list(self.results))
+    }
+}
+
+/// Why a callback could not be called, or what it did wrong.
+#[derive(Debug)]
+pub enum CallError {
+    /// An export has a callback's name but is not a function, or not of the callback's type.
+    Signature {
+        /// The callback.
+        callback: &'static str,
+        /// What the ABI version says.
+        expected: String,
+        /// What the plugin exports.
+        found: String,
+    },
+    /// The callback trapped, or a host function it called failed.
+    Trap {
+        /// The callback.
+        callback: &'static str,
+        /// What wasmtime reported.
+        error: wasmtime::Error,
+    },
+    /// The callback returned a number its result type does not have.
+    BadResult {
+        /// The callback.
+        callback: &'static str,
+        /// The number.
+        value: i64,
+    },
+}
+
+impl fmt::Display for CallError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CallError::Signature {
+                callback,
+                expected,
+                found,
+            } => write!(
+                f,
+                "the plugin exports `{callback}` as {found}, but the ABI says {expected}"
+            ),
+            CallError::Trap { callback, error } => write!(f, "`{callback}` trapped: {error:#}"),
+            CallError::BadResult { callback, value } => {
+                write!(
+                    f,
+                    "`{callback}` returned {value}, which its result type does not have"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for CallError {}
+
+/// The plugin's exported callbacks, each checked against its signature.
+#[derive(Clone, Debug, Default)]
+pub struct Exports {
+    funcs: BTreeMap<&'static str, Func>,
+}
+
+impl Exports {
+    /// Looks up every callback in `signatures`. A callback the plugin does not export is absent;
+    /// one exported with another type is an error.
+    pub fn find(
+        mut store: impl AsContextMut,
+        instance: &Instance,
+        signatures: &[Signature],
+    ) -> Result<Self, CallError> {
+        let mut funcs = BTreeMap::new();
+        for s in signatures {
+            let Some(export) = instance.get_export(&mut store, s.name) else {
+                continue;
+            };
+            let Some(func) = export.clone().into_func() else {
+                return Err(CallError::Signature {
+                    callback: s.name,
+                    expected: s.to_string(),
+                    found: describe_extern(&export),
+                });
+            };
+            let ty = func.ty(&store);
+            let params: Vec<ValType> = ty.params().collect();
+            let results: Vec<ValType> = ty.results().collect();
+            let same = |want: &[Wasm], got: &[ValType]| {
+                want.len() == got.len() && want.iter().zip(got).all(|(w, g)| w.matches(g))
+            };
+            if !same(s.params, &params) || !same(s.results, &results) {
+                return Err(CallError::Signature {
+                    callback: s.name,
+                    expected: s.to_string(),
+                    found: format!("{ty}"),
+                });
+            }
+            funcs.insert(s.name, func);
+        }
+        Ok(Self { funcs })
+    }
+
+    /// Whether the plugin exports `name`.
+    pub fn has(&self, name: &str) -> bool {
+        self.funcs.contains_key(name)
+    }
+
+    /// Calls `name` with `args`; `Ok(None)` if the plugin does not export it.
+    pub fn call<P: WasmParams, R: WasmResults>(
+        &self,
+        mut store: impl AsContextMut,
+        name: &'static str,
+        args: P,
+    ) -> Result<Option<R>, CallError> {
+        let Some(func) = self.funcs.get(name) else {
+            return Ok(None);
+        };
+        let typed = func
+            .typed::<P, R>(store.as_context())
+            .map_err(|error| CallError::Trap {
+                callback: name,
+                error,
+            })?;
+        typed
+            .call(&mut store, args)
+            .map(Some)
+            .map_err(|error| CallError::Trap {
+                callback: name,
+                error,
+            })
+    }
+}
+
+fn describe_extern(export: &Extern) -> String {
+    match export {
+        Extern::Func(_) => "a function".to_string(),
+        Extern::Global(_) => "a global".to_string(),
+        Extern::Table(_) => "a table".to_string(),
+        Extern::Memory(_) => "a memory".to_string(),
+        _ => "a non-function export".to_string(),
+    }
+}
+
+/// Decodes a callback's enum result.
+pub fn decode<E, R>(callback: &'static str, raw: Option<R>) -> Result<Option<E>, CallError>
+where
+    E: TryFrom<R, Error = R>,
+    R: Into<i64>,
+{
+    raw.map(|v| {
+        E::try_from(v).map_err(|v| CallError::BadResult {
+            callback,
+            value: v.into(),
+        })
+    })
+    .transpose()
+}
