@@ -481,6 +481,16 @@ impl<'a> Lifted<'a> {
         })
     }
 
+    /// The docs of the raw parameter whose Rust name is `raw`, on one line.
+    fn param_docs(&self, raw: &str) -> String {
+        self.f
+            .params
+            .iter()
+            .find(|p| names::rust_ident(&p.name) == raw)
+            .map(|p| one_line(&p.docs))
+            .unwrap_or_default()
+    }
+
     fn method_name(&self) -> String {
         names::rust_ident(&self.f.name)
     }
@@ -528,13 +538,7 @@ impl<'a> Lifted<'a> {
                     | Lift::Iovecs { name, data, .. }
                     | Lift::Fill { name, data, .. } => (name, data),
                 };
-                let docs = self
-                    .f
-                    .params
-                    .iter()
-                    .find(|p| names::rust_ident(&p.name) == *raw)
-                    .map(|p| one_line(&p.docs))
-                    .unwrap_or_default();
+                let docs = self.param_docs(raw);
                 format!("- `{name}`: {docs}")
             })
             .collect();
@@ -556,13 +560,7 @@ impl<'a> Lifted<'a> {
                         (array, format!("`{array}`/`{buffer}`"))
                     }
                 };
-                let docs = self
-                    .f
-                    .params
-                    .iter()
-                    .find(|p| names::rust_ident(&p.name) == *raw)
-                    .map(|p| one_line(&p.docs))
-                    .unwrap_or_default();
+                let docs = self.param_docs(raw);
                 format!("- to {pointers}: {docs}")
             })
             .collect();
@@ -848,7 +846,7 @@ fn one_line(docs: &str) -> String {
 
 /// The Rust type of a raw wasm argument, when it is not plain u32/u64.
 fn raw_scalar(abi: &Abi, t: &TypeRef) -> Option<&'static str> {
-    match resolve(abi, t) {
+    match abi.resolve(t) {
         TypeRef::Builtin { name } => match name {
             Builtin::S32 | Builtin::S16 | Builtin::S8 => Some("i32"),
             Builtin::S64 => Some("i64"),
@@ -866,24 +864,10 @@ fn raw_scalar(abi: &Abi, t: &TypeRef) -> Option<&'static str> {
     }
 }
 
-fn resolve<'t>(abi: &'t Abi, t: &'t TypeRef) -> &'t TypeRef {
-    let mut cur = t;
-    for _ in 0..=abi.types.len() {
-        let TypeRef::Named { name } = cur else {
-            return cur;
-        };
-        match abi.type_def(name).map(|d| &d.def) {
-            Some(TypeDefKind::Alias { target }) => cur = target,
-            _ => return cur,
-        }
-    }
-    cur
-}
-
 fn is_bytes(abi: &Abi, t: &TypeRef) -> bool {
     match t {
         TypeRef::ConstPointer { to } | TypeRef::Pointer { to } => matches!(
-            resolve(abi, to),
+            abi.resolve(to),
             TypeRef::Builtin {
                 name: Builtin::U8 | Builtin::Char8
             }
@@ -902,7 +886,7 @@ fn value_type(abi: &Abi, t: &TypeRef) -> String {
         TypeRef::Named { name } => match abi.type_def(name).map(|d| &d.def) {
             Some(TypeDefKind::Alias { target })
                 if matches!(
-                    resolve(abi, target),
+                    abi.resolve(target),
                     TypeRef::Builtin {
                         name: Builtin::Bool
                     }
@@ -923,7 +907,7 @@ fn value_lift(
     status: Option<&StatusType>,
 ) -> Result<Lift, Error> {
     let raw = names::rust_ident(&p.name);
-    let resolved = resolve(abi, &p.ty);
+    let resolved = abi.resolve(&p.ty);
     let def = match resolved {
         TypeRef::Named { name } => abi.type_def(name).map(|d| &d.def),
         _ => None,
@@ -965,7 +949,7 @@ fn value_lift(
 
 /// The Rust type and the write of an out-value pointee.
 fn out_type(abi: &Abi, to: &TypeRef) -> Option<(String, Write)> {
-    let resolved = resolve(abi, to);
+    let resolved = abi.resolve(to);
     let write = match resolved {
         TypeRef::Builtin { name } => match name {
             Builtin::U64 | Builtin::S64 => Write::U64,
@@ -1019,7 +1003,7 @@ fn caller(abi: &Abi, f: &Function) -> Result<String, Error> {
     let mut args = Vec::new();
     for p in &f.params {
         let name = names::rust_ident(&p.name);
-        let resolved = resolve(abi, &p.ty);
+        let resolved = abi.resolve(&p.ty);
         let def = match resolved {
             TypeRef::Named { name } => abi.type_def(name).map(|d| &d.def),
             _ => None,
@@ -1039,7 +1023,7 @@ fn caller(abi: &Abi, f: &Function) -> Result<String, Error> {
     let (ok, finish) = match f.results.first() {
         None => ("()".to_string(), Finish::Unit),
         Some(r) => {
-            let resolved = resolve(abi, &r.ty);
+            let resolved = abi.resolve(&r.ty);
             let def = match resolved {
                 TypeRef::Named { name } => abi.type_def(name).map(|d| &d.def),
                 _ => None,

@@ -553,6 +553,21 @@ impl Abi {
     pub fn callback(&self, name: &str) -> Option<&Function> {
         self.callbacks.iter().find(|f| f.name == name)
     }
+
+    /// Follows aliases to a type that is not an alias.
+    pub fn resolve<'t>(&'t self, t: &'t TypeRef) -> &'t TypeRef {
+        let mut cur = t;
+        for _ in 0..=self.types.len() {
+            let TypeRef::Named { name } = cur else {
+                return cur;
+            };
+            match self.type_def(name).map(|d| &d.def) {
+                Some(TypeDefKind::Alias { target }) => cur = target,
+                _ => return cur,
+            }
+        }
+        cur
+    }
 }
 
 #[cfg(test)]
