@@ -67,6 +67,7 @@ struct Version {
     marker: Option<String>,
     types: Vec<crate::guest::Item>,
     status_helpers: Vec<String>,
+    conversions: Vec<String>,
     methods: Vec<String>,
     registrations: Vec<String>,
     glue: Vec<String>,
@@ -97,9 +98,11 @@ struct CargoToml {
 pub fn render(inputs: &Inputs) -> Result<Files, Error> {
     let mut files = Files::new();
     let mut modules = Vec::new();
+    let latest = inputs.versions.last();
     for abi in &inputs.versions {
         let module = names::rust_module(&abi.name);
-        files.insert(format!("host/src/{module}.rs"), version(abi)?);
+        let newer = latest.filter(|l| l.name != abi.name);
+        files.insert(format!("host/src/{module}.rs"), version(abi, newer)?);
         modules.push(module);
     }
     files.insert(
@@ -130,7 +133,7 @@ pub fn render(inputs: &Inputs) -> Result<Files, Error> {
         .collect())
 }
 
-fn version(abi: &Abi) -> Result<String, Error> {
+fn version(abi: &Abi, latest: Option<&Abi>) -> Result<String, Error> {
     let mut status_types: Vec<String> = Vec::new();
     for m in abi.modules.iter().filter(|m| m.side == Side::Host) {
         if let Some(st) = &m.status_type
@@ -181,6 +184,7 @@ fn version(abi: &Abi) -> Result<String, Error> {
             .map(|t| crate::guest::rust_type_item(abi, t, host_field_type))
             .collect(),
         status_helpers,
+        conversions: latest.map(|l| conversions(abi, l)).unwrap_or_default(),
         methods,
         registrations,
         glue,
@@ -188,6 +192,50 @@ fn version(abi: &Abi) -> Result<String, Error> {
         callers,
     }
     .render()?)
+}
+
+/// `From` conversions between this version's enums and the latest version's, so a host can
+/// implement the latest trait once and serve older versions through it: upward when every member
+/// (name and number) is also in the latest enum, downward too when the members are the same.
+fn conversions(abi: &Abi, latest: &Abi) -> Vec<String> {
+    let latest_module = names::rust_module(&latest.name);
+    let mut out = Vec::new();
+    for t in &abi.types {
+        let (
+            Some(TypeDefKind::Enum { values: old, .. }),
+            Some(TypeDefKind::Enum { values: new, .. }),
+        ) = (Some(&t.def), latest.type_def(&t.name).map(|d| &d.def))
+        else {
+            continue;
+        };
+        let key = |v: &proxy_wasm_spec::ir::EnumValue| (v.name.clone(), v.value);
+        let old_keys: Vec<_> = old.iter().map(key).collect();
+        let new_keys: Vec<_> = new.iter().map(key).collect();
+        if !old_keys.iter().all(|k| new_keys.contains(k)) {
+            continue;
+        }
+        let name = names::rust_type(&t.name);
+        let there = format!("crate::{latest_module}::{name}");
+        let arms = |from: &str, to: &str| {
+            old.iter()
+                .map(|v| {
+                    let variant = names::rust_variant(&v.name);
+                    format!("            {from}::{variant} => {to}::{variant},\n")
+                })
+                .collect::<String>()
+        };
+        out.push(format!(
+            "impl From<{name}> for {there} {{\n    fn from(value: {name}) -> Self {{\n        match value {{\n{}        }}\n    }}\n}}",
+            arms(&name, "Self")
+        ));
+        if old_keys.len() == new_keys.len() {
+            out.push(format!(
+                "impl From<{there}> for {name} {{\n    fn from(value: {there}) -> Self {{\n        match value {{\n{}        }}\n    }}\n}}",
+                arms(&there, "Self")
+            ));
+        }
+    }
+    out
 }
 
 /// Struct fields hold guest addresses, not host pointers.

@@ -600,3 +600,24 @@ fn header_callbacks_have_the_arity_of_their_version() {
         other => panic!("0.2.1 wants three parameters, got {other:?}"),
     }
 }
+
+#[test]
+fn older_enums_convert_to_the_latest_version() {
+    assert_eq!(
+        v0_2_1::BufferType::from(v0_1_0::BufferType::GrpcCallMessage),
+        v0_2_1::BufferType::GrpcCallMessage
+    );
+    assert_eq!(
+        v0_2_1::StreamType::from(v0_2_0::StreamType::Upstream),
+        v0_2_1::StreamType::Upstream
+    );
+    // Same members both ways: statuses travel back down.
+    assert_eq!(
+        v0_1_0::Status::from(Status::Unimplemented),
+        v0_1_0::Status::Unimplemented
+    );
+    assert_eq!(
+        v0_2_0::Errno::from(Errno::Notcapable),
+        v0_2_0::Errno::Notcapable
+    );
+}

@@ -22,6 +22,11 @@ pub const ABI_MARKER: &str = "{{ marker }}";
 {{ t.body }}
 {%- endfor %}
 
+{%- for c in conversions %}
+
+{{ c }}
+{%- endfor %}
+
 /// The host functions of this ABI version. Every method has a default body that returns the
 /// "unimplemented" status, so a host implements what it supports and nothing more.
 pub trait Host {

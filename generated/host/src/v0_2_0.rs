@@ -624,6 +624,328 @@ pub struct Ciovec {
     pub buf_len: u32,
 }
 
+impl From<LogLevel> for crate::v0_2_1::LogLevel {
+    fn from(value: LogLevel) -> Self {
+        match value {
+            LogLevel::Trace => Self::Trace,
+            LogLevel::Debug => Self::Debug,
+            LogLevel::Info => Self::Info,
+            LogLevel::Warn => Self::Warn,
+            LogLevel::Error => Self::Error,
+            LogLevel::Critical => Self::Critical,
+        }
+    }
+}
+
+impl From<crate::v0_2_1::LogLevel> for LogLevel {
+    fn from(value: crate::v0_2_1::LogLevel) -> Self {
+        match value {
+            crate::v0_2_1::LogLevel::Trace => Self::Trace,
+            crate::v0_2_1::LogLevel::Debug => Self::Debug,
+            crate::v0_2_1::LogLevel::Info => Self::Info,
+            crate::v0_2_1::LogLevel::Warn => Self::Warn,
+            crate::v0_2_1::LogLevel::Error => Self::Error,
+            crate::v0_2_1::LogLevel::Critical => Self::Critical,
+        }
+    }
+}
+
+impl From<Status> for crate::v0_2_1::Status {
+    fn from(value: Status) -> Self {
+        match value {
+            Status::Ok => Self::Ok,
+            Status::NotFound => Self::NotFound,
+            Status::BadArgument => Self::BadArgument,
+            Status::SerializationFailure => Self::SerializationFailure,
+            Status::ParseFailure => Self::ParseFailure,
+            Status::BadExpression => Self::BadExpression,
+            Status::InvalidMemoryAccess => Self::InvalidMemoryAccess,
+            Status::Empty => Self::Empty,
+            Status::CasMismatch => Self::CasMismatch,
+            Status::ResultMismatch => Self::ResultMismatch,
+            Status::InternalFailure => Self::InternalFailure,
+            Status::BrokenConnection => Self::BrokenConnection,
+            Status::Unimplemented => Self::Unimplemented,
+        }
+    }
+}
+
+impl From<crate::v0_2_1::Status> for Status {
+    fn from(value: crate::v0_2_1::Status) -> Self {
+        match value {
+            crate::v0_2_1::Status::Ok => Self::Ok,
+            crate::v0_2_1::Status::NotFound => Self::NotFound,
+            crate::v0_2_1::Status::BadArgument => Self::BadArgument,
+            crate::v0_2_1::Status::SerializationFailure => Self::SerializationFailure,
+            crate::v0_2_1::Status::ParseFailure => Self::ParseFailure,
+            crate::v0_2_1::Status::BadExpression => Self::BadExpression,
+            crate::v0_2_1::Status::InvalidMemoryAccess => Self::InvalidMemoryAccess,
+            crate::v0_2_1::Status::Empty => Self::Empty,
+            crate::v0_2_1::Status::CasMismatch => Self::CasMismatch,
+            crate::v0_2_1::Status::ResultMismatch => Self::ResultMismatch,
+            crate::v0_2_1::Status::InternalFailure => Self::InternalFailure,
+            crate::v0_2_1::Status::BrokenConnection => Self::BrokenConnection,
+            crate::v0_2_1::Status::Unimplemented => Self::Unimplemented,
+        }
+    }
+}
+
+impl From<Action> for crate::v0_2_1::Action {
+    fn from(value: Action) -> Self {
+        match value {
+            Action::Continue => Self::Continue,
+            Action::Pause => Self::Pause,
+        }
+    }
+}
+
+impl From<crate::v0_2_1::Action> for Action {
+    fn from(value: crate::v0_2_1::Action) -> Self {
+        match value {
+            crate::v0_2_1::Action::Continue => Self::Continue,
+            crate::v0_2_1::Action::Pause => Self::Pause,
+        }
+    }
+}
+
+impl From<BufferType> for crate::v0_2_1::BufferType {
+    fn from(value: BufferType) -> Self {
+        match value {
+            BufferType::HttpRequestBody => Self::HttpRequestBody,
+            BufferType::HttpResponseBody => Self::HttpResponseBody,
+            BufferType::DownstreamData => Self::DownstreamData,
+            BufferType::UpstreamData => Self::UpstreamData,
+            BufferType::HttpCallResponseBody => Self::HttpCallResponseBody,
+            BufferType::GrpcCallMessage => Self::GrpcCallMessage,
+            BufferType::VmConfiguration => Self::VmConfiguration,
+            BufferType::PluginConfiguration => Self::PluginConfiguration,
+            BufferType::ForeignFunctionArguments => Self::ForeignFunctionArguments,
+        }
+    }
+}
+
+impl From<crate::v0_2_1::BufferType> for BufferType {
+    fn from(value: crate::v0_2_1::BufferType) -> Self {
+        match value {
+            crate::v0_2_1::BufferType::HttpRequestBody => Self::HttpRequestBody,
+            crate::v0_2_1::BufferType::HttpResponseBody => Self::HttpResponseBody,
+            crate::v0_2_1::BufferType::DownstreamData => Self::DownstreamData,
+            crate::v0_2_1::BufferType::UpstreamData => Self::UpstreamData,
+            crate::v0_2_1::BufferType::HttpCallResponseBody => Self::HttpCallResponseBody,
+            crate::v0_2_1::BufferType::GrpcCallMessage => Self::GrpcCallMessage,
+            crate::v0_2_1::BufferType::VmConfiguration => Self::VmConfiguration,
+            crate::v0_2_1::BufferType::PluginConfiguration => Self::PluginConfiguration,
+            crate::v0_2_1::BufferType::ForeignFunctionArguments => Self::ForeignFunctionArguments,
+        }
+    }
+}
+
+impl From<MapType> for crate::v0_2_1::MapType {
+    fn from(value: MapType) -> Self {
+        match value {
+            MapType::HttpRequestHeaders => Self::HttpRequestHeaders,
+            MapType::HttpRequestTrailers => Self::HttpRequestTrailers,
+            MapType::HttpResponseHeaders => Self::HttpResponseHeaders,
+            MapType::HttpResponseTrailers => Self::HttpResponseTrailers,
+            MapType::GrpcCallInitialMetadata => Self::GrpcCallInitialMetadata,
+            MapType::GrpcCallTrailingMetadata => Self::GrpcCallTrailingMetadata,
+            MapType::HttpCallResponseHeaders => Self::HttpCallResponseHeaders,
+            MapType::HttpCallResponseTrailers => Self::HttpCallResponseTrailers,
+        }
+    }
+}
+
+impl From<crate::v0_2_1::MapType> for MapType {
+    fn from(value: crate::v0_2_1::MapType) -> Self {
+        match value {
+            crate::v0_2_1::MapType::HttpRequestHeaders => Self::HttpRequestHeaders,
+            crate::v0_2_1::MapType::HttpRequestTrailers => Self::HttpRequestTrailers,
+            crate::v0_2_1::MapType::HttpResponseHeaders => Self::HttpResponseHeaders,
+            crate::v0_2_1::MapType::HttpResponseTrailers => Self::HttpResponseTrailers,
+            crate::v0_2_1::MapType::GrpcCallInitialMetadata => Self::GrpcCallInitialMetadata,
+            crate::v0_2_1::MapType::GrpcCallTrailingMetadata => Self::GrpcCallTrailingMetadata,
+            crate::v0_2_1::MapType::HttpCallResponseHeaders => Self::HttpCallResponseHeaders,
+            crate::v0_2_1::MapType::HttpCallResponseTrailers => Self::HttpCallResponseTrailers,
+        }
+    }
+}
+
+impl From<PeerType> for crate::v0_2_1::PeerType {
+    fn from(value: PeerType) -> Self {
+        match value {
+            PeerType::Unknown => Self::Unknown,
+            PeerType::Local => Self::Local,
+            PeerType::Remote => Self::Remote,
+        }
+    }
+}
+
+impl From<crate::v0_2_1::PeerType> for PeerType {
+    fn from(value: crate::v0_2_1::PeerType) -> Self {
+        match value {
+            crate::v0_2_1::PeerType::Unknown => Self::Unknown,
+            crate::v0_2_1::PeerType::Local => Self::Local,
+            crate::v0_2_1::PeerType::Remote => Self::Remote,
+        }
+    }
+}
+
+impl From<StreamType> for crate::v0_2_1::StreamType {
+    fn from(value: StreamType) -> Self {
+        match value {
+            StreamType::HttpRequest => Self::HttpRequest,
+            StreamType::HttpResponse => Self::HttpResponse,
+            StreamType::Downstream => Self::Downstream,
+            StreamType::Upstream => Self::Upstream,
+        }
+    }
+}
+
+impl From<crate::v0_2_1::StreamType> for StreamType {
+    fn from(value: crate::v0_2_1::StreamType) -> Self {
+        match value {
+            crate::v0_2_1::StreamType::HttpRequest => Self::HttpRequest,
+            crate::v0_2_1::StreamType::HttpResponse => Self::HttpResponse,
+            crate::v0_2_1::StreamType::Downstream => Self::Downstream,
+            crate::v0_2_1::StreamType::Upstream => Self::Upstream,
+        }
+    }
+}
+
+impl From<MetricType> for crate::v0_2_1::MetricType {
+    fn from(value: MetricType) -> Self {
+        match value {
+            MetricType::Counter => Self::Counter,
+            MetricType::Gauge => Self::Gauge,
+            MetricType::Histogram => Self::Histogram,
+        }
+    }
+}
+
+impl From<crate::v0_2_1::MetricType> for MetricType {
+    fn from(value: crate::v0_2_1::MetricType) -> Self {
+        match value {
+            crate::v0_2_1::MetricType::Counter => Self::Counter,
+            crate::v0_2_1::MetricType::Gauge => Self::Gauge,
+            crate::v0_2_1::MetricType::Histogram => Self::Histogram,
+        }
+    }
+}
+
+impl From<GrpcStatus> for crate::v0_2_1::GrpcStatus {
+    fn from(value: GrpcStatus) -> Self {
+        match value {
+            GrpcStatus::Ok => Self::Ok,
+            GrpcStatus::Canceled => Self::Canceled,
+            GrpcStatus::Unknown => Self::Unknown,
+            GrpcStatus::InvalidArgument => Self::InvalidArgument,
+            GrpcStatus::DeadlineExceeded => Self::DeadlineExceeded,
+            GrpcStatus::NotFound => Self::NotFound,
+            GrpcStatus::AlreadyExists => Self::AlreadyExists,
+            GrpcStatus::PermissionDenied => Self::PermissionDenied,
+            GrpcStatus::ResourceExhausted => Self::ResourceExhausted,
+            GrpcStatus::FailedPrecondition => Self::FailedPrecondition,
+            GrpcStatus::Aborted => Self::Aborted,
+            GrpcStatus::OutOfRange => Self::OutOfRange,
+            GrpcStatus::Unimplemented => Self::Unimplemented,
+            GrpcStatus::Internal => Self::Internal,
+            GrpcStatus::Unavailable => Self::Unavailable,
+            GrpcStatus::DataLoss => Self::DataLoss,
+            GrpcStatus::Unauthenticated => Self::Unauthenticated,
+            GrpcStatus::InvalidCode => Self::InvalidCode,
+        }
+    }
+}
+
+impl From<crate::v0_2_1::GrpcStatus> for GrpcStatus {
+    fn from(value: crate::v0_2_1::GrpcStatus) -> Self {
+        match value {
+            crate::v0_2_1::GrpcStatus::Ok => Self::Ok,
+            crate::v0_2_1::GrpcStatus::Canceled => Self::Canceled,
+            crate::v0_2_1::GrpcStatus::Unknown => Self::Unknown,
+            crate::v0_2_1::GrpcStatus::InvalidArgument => Self::InvalidArgument,
+            crate::v0_2_1::GrpcStatus::DeadlineExceeded => Self::DeadlineExceeded,
+            crate::v0_2_1::GrpcStatus::NotFound => Self::NotFound,
+            crate::v0_2_1::GrpcStatus::AlreadyExists => Self::AlreadyExists,
+            crate::v0_2_1::GrpcStatus::PermissionDenied => Self::PermissionDenied,
+            crate::v0_2_1::GrpcStatus::ResourceExhausted => Self::ResourceExhausted,
+            crate::v0_2_1::GrpcStatus::FailedPrecondition => Self::FailedPrecondition,
+            crate::v0_2_1::GrpcStatus::Aborted => Self::Aborted,
+            crate::v0_2_1::GrpcStatus::OutOfRange => Self::OutOfRange,
+            crate::v0_2_1::GrpcStatus::Unimplemented => Self::Unimplemented,
+            crate::v0_2_1::GrpcStatus::Internal => Self::Internal,
+            crate::v0_2_1::GrpcStatus::Unavailable => Self::Unavailable,
+            crate::v0_2_1::GrpcStatus::DataLoss => Self::DataLoss,
+            crate::v0_2_1::GrpcStatus::Unauthenticated => Self::Unauthenticated,
+            crate::v0_2_1::GrpcStatus::InvalidCode => Self::InvalidCode,
+        }
+    }
+}
+
+impl From<Errno> for crate::v0_2_1::Errno {
+    fn from(value: Errno) -> Self {
+        match value {
+            Errno::Success => Self::Success,
+            Errno::Badf => Self::Badf,
+            Errno::Fault => Self::Fault,
+            Errno::Inval => Self::Inval,
+            Errno::Nosys => Self::Nosys,
+            Errno::Notsup => Self::Notsup,
+            Errno::Notcapable => Self::Notcapable,
+        }
+    }
+}
+
+impl From<crate::v0_2_1::Errno> for Errno {
+    fn from(value: crate::v0_2_1::Errno) -> Self {
+        match value {
+            crate::v0_2_1::Errno::Success => Self::Success,
+            crate::v0_2_1::Errno::Badf => Self::Badf,
+            crate::v0_2_1::Errno::Fault => Self::Fault,
+            crate::v0_2_1::Errno::Inval => Self::Inval,
+            crate::v0_2_1::Errno::Nosys => Self::Nosys,
+            crate::v0_2_1::Errno::Notsup => Self::Notsup,
+            crate::v0_2_1::Errno::Notcapable => Self::Notcapable,
+        }
+    }
+}
+
+impl From<Fd> for crate::v0_2_1::Fd {
+    fn from(value: Fd) -> Self {
+        match value {
+            Fd::Stdout => Self::Stdout,
+            Fd::Stderr => Self::Stderr,
+        }
+    }
+}
+
+impl From<crate::v0_2_1::Fd> for Fd {
+    fn from(value: crate::v0_2_1::Fd) -> Self {
+        match value {
+            crate::v0_2_1::Fd::Stdout => Self::Stdout,
+            crate::v0_2_1::Fd::Stderr => Self::Stderr,
+        }
+    }
+}
+
+impl From<ClockId> for crate::v0_2_1::ClockId {
+    fn from(value: ClockId) -> Self {
+        match value {
+            ClockId::Realtime => Self::Realtime,
+            ClockId::Monotonic => Self::Monotonic,
+        }
+    }
+}
+
+impl From<crate::v0_2_1::ClockId> for ClockId {
+    fn from(value: crate::v0_2_1::ClockId) -> Self {
+        match value {
+            crate::v0_2_1::ClockId::Realtime => Self::Realtime,
+            crate::v0_2_1::ClockId::Monotonic => Self::Monotonic,
+        }
+    }
+}
+
 /// The host functions of this ABI version. Every method has a default body that returns the
 /// "unimplemented" status, so a host implements what it supports and nothing more.
 pub trait Host {
