@@ -314,7 +314,11 @@ impl Exports {
                 return Err(CallError::Signature {
                     callback: s.name,
                     expected: s.to_string(),
-                    found: format!("{ty}"),
+                    found: format!(
+                        "({}) -> ({})",
+                        params.iter().map(val_name).collect::<Vec<_>>().join(", "),
+                        results.iter().map(val_name).collect::<Vec<_>>().join(", ")
+                    ),
                 });
             }
             funcs.insert(s.name, func);
@@ -350,6 +354,17 @@ impl Exports {
                 callback: name,
                 error,
             })
+    }
+}
+
+fn val_name(ty: &ValType) -> String {
+    match ty {
+        ValType::I32 => "i32".to_string(),
+        ValType::I64 => "i64".to_string(),
+        ValType::F32 => "f32".to_string(),
+        ValType::F64 => "f64".to_string(),
+        ValType::V128 => "v128".to_string(),
+        ValType::Ref(r) => r.to_string(),
     }
 }
 

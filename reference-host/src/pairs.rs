@@ -1,0 +1,110 @@
+//! The header-map wire format (spec "Serialized header map", ABI-FACTS §4a): a u32 count, then a
+//! (key length, value length) u32 pair per entry, then each key and value followed by 0x00; all
+//! integers little-endian.
+
+/// Header or trailer entries in order; names may repeat.
+pub type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// Serializes `pairs`. An empty map is the empty buffer, as every host sends it.
+pub fn encode(pairs: &[(Vec<u8>, Vec<u8>)]) -> Vec<u8> {
+    if pairs.is_empty() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    out.extend_from_slice(&len32(pairs.len()).to_le_bytes());
+    for (k, v) in pairs {
+        out.extend_from_slice(&len32(k.len()).to_le_bytes());
+        out.extend_from_slice(&len32(v.len()).to_le_bytes());
+    }
+    for (k, v) in pairs {
+        out.extend_from_slice(k);
+        out.push(0);
+        out.extend_from_slice(v);
+        out.push(0);
+    }
+    out
+}
+
+fn len32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// Parses a serialized map; `None` if it is malformed (short, overlong, missing NULs, or bytes
+/// left over). The empty buffer and the spec's single 0x00 byte are the empty map.
+pub fn decode(bytes: &[u8]) -> Option<Pairs> {
+    if bytes.is_empty() || bytes == [0] {
+        return Some(Vec::new());
+    }
+    let word = |at: usize| -> Option<usize> {
+        let b = bytes.get(at..at.checked_add(4)?)?;
+        usize::try_from(u32::from_le_bytes(b.try_into().ok()?)).ok()
+    };
+    let count = word(0)?;
+    // Each entry needs at least 10 bytes, so a count the buffer cannot hold is malformed.
+    if count > bytes.len() / 10 {
+        return None;
+    }
+    let mut sizes = Vec::with_capacity(count);
+    for i in 0..count {
+        sizes.push((word(4 + i * 8)?, word(8 + i * 8)?));
+    }
+    let mut at = 4 + count * 8;
+    let mut take = |len: usize| -> Option<Vec<u8>> {
+        let end = at.checked_add(len)?;
+        let s = bytes.get(at..end)?.to_vec();
+        if bytes.get(end) != Some(&0) {
+            return None;
+        }
+        at = end + 1;
+        Some(s)
+    };
+    let mut pairs = Vec::with_capacity(count);
+    for (k, v) in sizes {
+        let key = take(k)?;
+        let value = take(v)?;
+        pairs.push((key, value));
+    }
+    (at == bytes.len()).then_some(pairs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_layout() {
+        let pairs = vec![
+            (b":path".to_vec(), b"/".to_vec()),
+            (b"a".to_vec(), Vec::new()),
+        ];
+        let bytes = encode(&pairs);
+        assert_eq!(
+            bytes,
+            [
+                &[2, 0, 0, 0, 5, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0][..],
+                b":path\0/\0a\0\0"
+            ]
+            .concat()
+        );
+        assert_eq!(decode(&bytes), Some(pairs));
+        assert_eq!(decode(&[]), Some(Vec::new()));
+        assert_eq!(decode(&[0]), Some(Vec::new()));
+    }
+
+    #[test]
+    fn malformed_maps_are_rejected() {
+        let good = encode(&[(b"k".to_vec(), b"v".to_vec())]);
+        for bad in [
+            &good[..good.len() - 1],
+            &[good.as_slice(), b"x"].concat()[..],
+            &[255, 255, 255, 255][..],
+            &[1, 0, 0][..],
+        ] {
+            assert_eq!(decode(bad), None, "{bad:?}");
+        }
+        let mut no_nul = good.clone();
+        let last = no_nul.len() - 1;
+        no_nul[last] = b'!';
+        assert_eq!(decode(&no_nul), None);
+    }
+}

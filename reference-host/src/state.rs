@@ -1,0 +1,650 @@
+//! The host's side of a run: contexts, streams, maps, buffers, properties, shared data and
+//! metrics, and the 0.2.1 host functions on top of them. Older versions reach the same code
+//! through `older.rs`. Where the spec is silent the behaviour follows proxy-wasm-cpp-host and
+//! Envoy, as each function says.
+
+use crate::pairs::{self, Pairs};
+use crate::transcript::{Log, Transcript};
+use proxy_wasm_host_abi::v0_2_1::{
+    BufferType, ClockId, Errno, Fd, Host, LogLevel, MapType, MetricType, Status, StreamType,
+};
+use std::collections::BTreeMap;
+use wasmtime::StoreLimits;
+
+/// The fixed instant virtual time starts at: 2026-01-01T00:00:00Z, in nanoseconds.
+pub const EPOCH_NS: u64 = 1_767_225_600_000_000_000;
+
+/// The id of the plugin (root) context; cpp-host allocates root ids from 1 (ABI-FACTS §6 step 2).
+pub const ROOT_ID: u32 = 1;
+
+/// Where an HTTP stream is: which callback runs, or ran last.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Phase {
+    /// `proxy_on_request_headers`.
+    RequestHeaders,
+    /// `proxy_on_request_body`.
+    RequestBody,
+    /// `proxy_on_request_trailers`.
+    RequestTrailers,
+    /// `proxy_on_response_headers`.
+    ResponseHeaders,
+    /// `proxy_on_response_body`.
+    ResponseBody,
+    /// `proxy_on_response_trailers`.
+    ResponseTrailers,
+    /// After the response: `proxy_on_done`, `proxy_on_log`, `proxy_on_delete`.
+    Done,
+}
+
+/// A response the plugin sent itself.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LocalResponse {
+    /// HTTP status.
+    pub status: u32,
+    /// Extra headers.
+    pub headers: Pairs,
+    /// Body.
+    pub body: Vec<u8>,
+}
+
+/// An HTTP stream's host-side state.
+#[derive(Clone, Debug)]
+pub struct Stream {
+    /// Where the stream is.
+    pub phase: Phase,
+    /// Request headers, names lower-cased.
+    pub request_headers: Pairs,
+    /// Request trailers.
+    pub request_trailers: Pairs,
+    /// Response headers.
+    pub response_headers: Pairs,
+    /// Response trailers.
+    pub response_trailers: Pairs,
+    /// The body chunk (or buffered chunks) the current body callback sees.
+    pub body: Vec<u8>,
+    /// Set by `proxy_send_local_response`.
+    pub local_response: Option<LocalResponse>,
+    /// Set by `proxy_continue_stream` (or the 0.1.0 continue calls) for the current direction.
+    pub resumed: bool,
+}
+
+impl Stream {
+    /// A stream about to call `proxy_on_request_headers`.
+    pub fn new(request_headers: Pairs) -> Self {
+        Stream {
+            phase: Phase::RequestHeaders,
+            request_headers,
+            request_trailers: Vec::new(),
+            response_headers: Vec::new(),
+            response_trailers: Vec::new(),
+            body: Vec::new(),
+            local_response: None,
+            resumed: false,
+        }
+    }
+}
+
+/// A metric.
+#[derive(Clone, Debug)]
+pub struct MetricState {
+    /// Its name.
+    pub name: String,
+    /// Counter, gauge or histogram.
+    pub kind: MetricType,
+    /// Current value (a histogram keeps its last sample).
+    pub value: i64,
+}
+
+/// Everything the host functions read and change; the wasmtime store's data.
+pub struct HostState {
+    /// Memory bounds for the store.
+    pub limits: StoreLimits,
+    /// Nanoseconds of virtual time since [`EPOCH_NS`].
+    pub elapsed_ns: u64,
+    /// What `proxy_get_log_level` reports.
+    pub log_level: LogLevel,
+    /// The VM configuration bytes.
+    pub vm_configuration: Vec<u8>,
+    /// The plugin configuration bytes.
+    pub plugin_configuration: Vec<u8>,
+    /// Which configuration buffer the running callback may read (Envoy: only inside
+    /// `proxy_on_vm_start`/`proxy_on_configure`).
+    pub configuration_visible: Option<BufferType>,
+    /// The context the running callback was called for.
+    pub current: u32,
+    /// Set by `proxy_set_effective_context` until the callback returns (cpp-host).
+    pub effective: Option<u32>,
+    /// Live HTTP streams by context id.
+    pub streams: BTreeMap<u32, Stream>,
+    /// Property values set by the scenario or the plugin, by dotted path.
+    pub properties: BTreeMap<String, Vec<u8>>,
+    /// Shared data: key → (value, cas).
+    pub shared: BTreeMap<Vec<u8>, (Vec<u8>, u32)>,
+    next_cas: u32,
+    /// Metrics; a metric's id is its index plus one.
+    pub metrics: Vec<MetricState>,
+    /// The root context's tick period in milliseconds; 0 when off.
+    pub tick_period_ms: u64,
+    /// Whether the root context answered false to `proxy_on_done` and may call `proxy_done`.
+    pub root_done_pending: bool,
+    /// Set once the plugin calls `proxy_done` while `root_done_pending`.
+    pub root_done_called: bool,
+    /// `KEY=VALUE` strings for WASI.
+    pub environment: Vec<Vec<u8>>,
+    random: u64,
+    /// What the run observed so far.
+    pub transcript: Transcript,
+}
+
+impl HostState {
+    /// A host with nothing running.
+    pub fn new(limits: StoreLimits) -> Self {
+        HostState {
+            limits,
+            elapsed_ns: 0,
+            log_level: LogLevel::Info,
+            vm_configuration: Vec::new(),
+            plugin_configuration: Vec::new(),
+            configuration_visible: None,
+            current: ROOT_ID,
+            effective: None,
+            streams: BTreeMap::new(),
+            properties: BTreeMap::new(),
+            shared: BTreeMap::new(),
+            next_cas: 1,
+            metrics: Vec::new(),
+            tick_period_ms: 0,
+            root_done_pending: false,
+            root_done_called: false,
+            environment: Vec::new(),
+            random: 0x9E37_79B9_7F4A_7C15,
+            transcript: Transcript::default(),
+        }
+    }
+
+    /// The context host calls act on.
+    pub fn target(&self) -> u32 {
+        self.effective.unwrap_or(self.current)
+    }
+
+    fn stream(&mut self) -> Option<&mut Stream> {
+        let id = self.target();
+        self.streams.get_mut(&id)
+    }
+
+    fn log(&mut self, level: &str, message: &[u8]) {
+        let context = self.target();
+        self.transcript.logs.push(Log {
+            context,
+            level: level.to_string(),
+            message: String::from_utf8_lossy(message).into_owned(),
+        });
+    }
+
+    /// A header map of the target stream: readable once received.
+    fn map(&mut self, map: MapType) -> Option<&mut Pairs> {
+        let s = self.stream()?;
+        let (reached, pairs) = match map {
+            MapType::HttpRequestHeaders => (true, &mut s.request_headers),
+            MapType::HttpRequestTrailers => {
+                (s.phase >= Phase::RequestTrailers, &mut s.request_trailers)
+            }
+            MapType::HttpResponseHeaders => {
+                (s.phase >= Phase::ResponseHeaders, &mut s.response_headers)
+            }
+            MapType::HttpResponseTrailers => {
+                (s.phase >= Phase::ResponseTrailers, &mut s.response_trailers)
+            }
+            // Calls are not served by this host yet, so their maps never exist.
+            _ => return None,
+        };
+        reached.then_some(pairs)
+    }
+
+    /// A header map the plugin may change now: only in the callback that delivers it (Envoy
+    /// refuses changes to headers already sent on, ABI-FACTS §5).
+    fn map_mut(&mut self, map: MapType) -> Option<&mut Pairs> {
+        let phase = self.stream()?.phase;
+        let writable = matches!(
+            (map, phase),
+            (MapType::HttpRequestHeaders, Phase::RequestHeaders)
+                | (MapType::HttpRequestTrailers, Phase::RequestTrailers)
+                | (MapType::HttpResponseHeaders, Phase::ResponseHeaders)
+                | (MapType::HttpResponseTrailers, Phase::ResponseTrailers)
+        );
+        if writable { self.map(map) } else { None }
+    }
+
+    /// The buffer `id` as the running callback sees it.
+    fn buffer(&mut self, id: BufferType) -> Option<&mut Vec<u8>> {
+        match id {
+            BufferType::VmConfiguration | BufferType::PluginConfiguration
+                if self.configuration_visible == Some(id) =>
+            {
+                Some(if id == BufferType::VmConfiguration {
+                    &mut self.vm_configuration
+                } else {
+                    &mut self.plugin_configuration
+                })
+            }
+            BufferType::HttpRequestBody | BufferType::HttpResponseBody => {
+                let want = if id == BufferType::HttpRequestBody {
+                    Phase::RequestBody
+                } else {
+                    Phase::ResponseBody
+                };
+                let s = self.stream()?;
+                (s.phase == want).then_some(&mut s.body)
+            }
+            _ => None,
+        }
+    }
+
+    /// A property value: set by the scenario or plugin, else derived from the stream.
+    fn property(&mut self, path: &str) -> Option<Vec<u8>> {
+        if let Some(v) = self.properties.get(path) {
+            return Some(v.clone());
+        }
+        let id = self.target();
+        let header = |s: &Stream, name: &str| {
+            s.request_headers
+                .iter()
+                .find(|(k, _)| k == name.as_bytes())
+                .map(|(_, v)| v.clone())
+        };
+        let s = self.streams.get(&id);
+        // Encodings as Envoy's (ABI-FACTS §4c): strings raw, integers 8 bytes little-endian,
+        // maps in the header-map format.
+        match path {
+            "plugin_name" => Some(b"reference-plugin".to_vec()),
+            "plugin_root_id" | "plugin_vm_id" => Some(Vec::new()),
+            "request.path" => s.and_then(|s| header(s, ":path")),
+            "request.method" => s.and_then(|s| header(s, ":method")),
+            "request.protocol" => s.map(|_| b"HTTP/1.1".to_vec()),
+            "request.headers" => s.map(|s| pairs::encode(&s.request_headers)),
+            "response.code" => s
+                .and_then(|s| {
+                    s.response_headers
+                        .iter()
+                        .find(|(k, _)| k == b":status")
+                        .and_then(|(_, v)| std::str::from_utf8(v).ok()?.parse::<i64>().ok())
+                })
+                .map(|code| code.to_le_bytes().to_vec()),
+            "source.address" => s.map(|_| b"127.0.0.1:40000".to_vec()),
+            "connection_id" => s.map(|_| u64::from(id).to_le_bytes().to_vec()),
+            _ => None,
+        }
+    }
+
+    fn metric(&mut self, id: u32) -> Option<&mut MetricState> {
+        let index = usize::try_from(id).ok()?.checked_sub(1)?;
+        self.metrics.get_mut(index)
+    }
+
+    /// xorshift64*: deterministic bytes for `random_get`, so runs repeat exactly.
+    fn next_random(&mut self) -> u8 {
+        self.random ^= self.random >> 12;
+        self.random ^= self.random << 25;
+        self.random ^= self.random >> 27;
+        (self.random.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 56) as u8
+    }
+}
+
+/// A property path: segments joined by 0x00, an optional trailing 0x00 (the C++ SDK sends one).
+fn property_path(path: &[u8]) -> Option<String> {
+    let path = path.strip_suffix(&[0]).unwrap_or(path);
+    let text = std::str::from_utf8(path).ok()?;
+    Some(text.split('\0').collect::<Vec<_>>().join("."))
+}
+
+fn lower(name: &[u8]) -> Vec<u8> {
+    name.to_ascii_lowercase()
+}
+
+fn level_name(level: LogLevel) -> &'static str {
+    match level {
+        LogLevel::Trace => "trace",
+        LogLevel::Debug => "debug",
+        LogLevel::Info => "info",
+        LogLevel::Warn => "warn",
+        LogLevel::Error => "error",
+        LogLevel::Critical => "critical",
+    }
+}
+
+impl Host for HostState {
+    fn proxy_log(&mut self, log_level: LogLevel, message: &[u8]) -> Result<(), Status> {
+        self.log(level_name(log_level), message);
+        Ok(())
+    }
+
+    fn proxy_get_log_level(&mut self) -> Result<LogLevel, Status> {
+        Ok(self.log_level)
+    }
+
+    fn proxy_get_current_time_nanoseconds(&mut self) -> Result<u64, Status> {
+        Ok(EPOCH_NS + self.elapsed_ns)
+    }
+
+    fn proxy_set_tick_period_milliseconds(&mut self, tick_period: u32) -> Result<(), Status> {
+        // The timer belongs to the root context (cpp-host keeps it per root context).
+        if self.target() != ROOT_ID {
+            return Err(Status::BadArgument);
+        }
+        self.tick_period_ms = u64::from(tick_period);
+        Ok(())
+    }
+
+    fn proxy_done(&mut self) -> Result<(), Status> {
+        // cpp-host `WasmBase::done`: NotFound unless the root context is pending completion.
+        if !self.root_done_pending || self.target() != ROOT_ID {
+            return Err(Status::NotFound);
+        }
+        self.root_done_called = true;
+        Ok(())
+    }
+
+    fn proxy_set_effective_context(&mut self, context_id: u32) -> Result<(), Status> {
+        if context_id != ROOT_ID && !self.streams.contains_key(&context_id) {
+            return Err(Status::BadArgument);
+        }
+        self.effective = Some(context_id);
+        Ok(())
+    }
+
+    fn proxy_get_buffer_bytes(
+        &mut self,
+        buffer_id: BufferType,
+        start: u32,
+        max_size: u32,
+    ) -> Result<Vec<u8>, Status> {
+        if start.checked_add(max_size).is_none() {
+            return Err(Status::BadArgument);
+        }
+        let buffer = self.buffer(buffer_id).ok_or(Status::NotFound)?;
+        // cpp-host clamps the range to the buffer.
+        let start = usize::try_from(start)
+            .unwrap_or(usize::MAX)
+            .min(buffer.len());
+        let end = start
+            .saturating_add(usize::try_from(max_size).unwrap_or(usize::MAX))
+            .min(buffer.len());
+        Ok(buffer[start..end].to_vec())
+    }
+
+    fn proxy_set_buffer_bytes(
+        &mut self,
+        buffer_id: BufferType,
+        start: u32,
+        size: u32,
+        value: &[u8],
+    ) -> Result<(), Status> {
+        if matches!(
+            buffer_id,
+            BufferType::VmConfiguration | BufferType::PluginConfiguration
+        ) {
+            return Err(Status::BadArgument);
+        }
+        let buffer = self.buffer(buffer_id).ok_or(Status::NotFound)?;
+        let start = usize::try_from(start)
+            .unwrap_or(usize::MAX)
+            .min(buffer.len());
+        let end = start
+            .saturating_add(usize::try_from(size).unwrap_or(usize::MAX))
+            .min(buffer.len());
+        buffer.splice(start..end, value.iter().copied());
+        Ok(())
+    }
+
+    fn proxy_get_buffer_status(&mut self, buffer_id: BufferType) -> Result<(u32, u32), Status> {
+        let buffer = self.buffer(buffer_id).ok_or(Status::NotFound)?;
+        // Flags are unused; cpp-host writes 0.
+        Ok((u32::try_from(buffer.len()).unwrap_or(u32::MAX), 0))
+    }
+
+    fn proxy_get_header_map_size(&mut self, map_id: MapType) -> Result<u32, Status> {
+        let map = self.map(map_id).ok_or(Status::BadArgument)?;
+        Ok(u32::try_from(pairs::encode(map).len()).unwrap_or(u32::MAX))
+    }
+
+    fn proxy_get_header_map_pairs(&mut self, map_id: MapType) -> Result<Vec<u8>, Status> {
+        // cpp-host/Envoy: a map that does not exist here reads as empty.
+        Ok(self
+            .map(map_id)
+            .map(|m| pairs::encode(m))
+            .unwrap_or_default())
+    }
+
+    fn proxy_set_header_map_pairs(
+        &mut self,
+        map_id: MapType,
+        serialized_pairs: &[u8],
+    ) -> Result<(), Status> {
+        let new = pairs::decode(serialized_pairs).ok_or(Status::BadArgument)?;
+        let map = self.map_mut(map_id).ok_or(Status::BadArgument)?;
+        *map = new.into_iter().map(|(k, v)| (lower(&k), v)).collect();
+        Ok(())
+    }
+
+    fn proxy_get_header_map_value(
+        &mut self,
+        map_id: MapType,
+        key: &[u8],
+    ) -> Result<Vec<u8>, Status> {
+        let key = lower(key);
+        let map = self.map(map_id).ok_or(Status::BadArgument)?;
+        // Envoy returns the first of repeated headers.
+        map.iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.clone())
+            .ok_or(Status::NotFound)
+    }
+
+    fn proxy_add_header_map_value(
+        &mut self,
+        map_id: MapType,
+        key: &[u8],
+        value: &[u8],
+    ) -> Result<(), Status> {
+        let map = self.map_mut(map_id).ok_or(Status::BadArgument)?;
+        map.push((lower(key), value.to_vec()));
+        Ok(())
+    }
+
+    fn proxy_replace_header_map_value(
+        &mut self,
+        map_id: MapType,
+        key: &[u8],
+        value: &[u8],
+    ) -> Result<(), Status> {
+        let key = lower(key);
+        let map = self.map_mut(map_id).ok_or(Status::BadArgument)?;
+        // Envoy `setCopy`: one entry in place of the first, the others removed.
+        match map.iter().position(|(k, _)| *k == key) {
+            Some(at) => {
+                map[at].1 = value.to_vec();
+                let mut index = 0;
+                map.retain(|(k, _)| {
+                    index += 1;
+                    index - 1 == at || *k != key
+                });
+            }
+            None => map.push((key, value.to_vec())),
+        }
+        Ok(())
+    }
+
+    fn proxy_remove_header_map_value(&mut self, map_id: MapType, key: &[u8]) -> Result<(), Status> {
+        let key = lower(key);
+        let map = self.map_mut(map_id).ok_or(Status::BadArgument)?;
+        map.retain(|(k, _)| *k != key);
+        Ok(())
+    }
+
+    fn proxy_continue_stream(&mut self, stream_type: StreamType) -> Result<(), Status> {
+        let stream = self.stream().ok_or(Status::NotFound)?;
+        match stream_type {
+            StreamType::HttpRequest | StreamType::HttpResponse => {
+                stream.resumed = true;
+                Ok(())
+            }
+            // No TCP streams here yet; Envoy answers Upstream with Unimplemented too.
+            StreamType::Downstream | StreamType::Upstream => Err(Status::Unimplemented),
+        }
+    }
+
+    fn proxy_send_local_response(
+        &mut self,
+        status_code: u32,
+        status_code_details: &[u8],
+        body: &[u8],
+        serialized_headers: &[u8],
+        grpc_status: i32,
+    ) -> Result<(), Status> {
+        // Details and gRPC status do not reach an HTTP/1 client.
+        let _ = (status_code_details, grpc_status);
+        let headers = pairs::decode(serialized_headers).ok_or(Status::BadArgument)?;
+        // Only a stream can be answered (APISIX: "no current request" is BadArgument).
+        let stream = self.stream().ok_or(Status::BadArgument)?;
+        stream.local_response = Some(LocalResponse {
+            status: status_code,
+            headers: headers.into_iter().map(|(k, v)| (lower(&k), v)).collect(),
+            body: body.to_vec(),
+        });
+        Ok(())
+    }
+
+    fn proxy_set_shared_data(&mut self, key: &[u8], value: &[u8], cas: u32) -> Result<(), Status> {
+        if let Some((_, stored)) = self.shared.get(key)
+            && cas != 0
+            && cas != *stored
+        {
+            return Err(Status::CasMismatch);
+        }
+        let new = self.next_cas;
+        self.next_cas = self.next_cas.wrapping_add(1).max(1);
+        self.shared.insert(key.to_vec(), (value.to_vec(), new));
+        Ok(())
+    }
+
+    fn proxy_get_shared_data(&mut self, key: &[u8]) -> Result<(Vec<u8>, u32), Status> {
+        self.shared.get(key).cloned().ok_or(Status::NotFound)
+    }
+
+    fn proxy_define_metric(&mut self, metric_type: MetricType, name: &[u8]) -> Result<u32, Status> {
+        let name = String::from_utf8_lossy(name).into_owned();
+        // Defining a metric again returns the same id (Envoy).
+        let index = match self.metrics.iter().position(|m| m.name == name) {
+            Some(i) if self.metrics[i].kind == metric_type => i,
+            Some(_) => return Err(Status::BadArgument),
+            None => {
+                self.metrics.push(MetricState {
+                    name,
+                    kind: metric_type,
+                    value: 0,
+                });
+                self.metrics.len() - 1
+            }
+        };
+        u32::try_from(index + 1).map_err(|_| Status::InternalFailure)
+    }
+
+    fn proxy_record_metric(&mut self, metric_id: u32, value: u64) -> Result<(), Status> {
+        let m = self.metric(metric_id).ok_or(Status::NotFound)?;
+        let value = i64::try_from(value).unwrap_or(i64::MAX);
+        match m.kind {
+            // Envoy adds to a counter, sets a gauge, records a histogram sample.
+            MetricType::Counter => m.value = m.value.saturating_add(value),
+            MetricType::Gauge | MetricType::Histogram => m.value = value,
+        }
+        Ok(())
+    }
+
+    fn proxy_increment_metric(&mut self, metric_id: u32, delta: i64) -> Result<(), Status> {
+        let m = self.metric(metric_id).ok_or(Status::NotFound)?;
+        match m.kind {
+            MetricType::Counter if delta <= 0 => Err(Status::BadArgument),
+            MetricType::Histogram => Err(Status::BadArgument),
+            MetricType::Counter | MetricType::Gauge => {
+                m.value = m.value.saturating_add(delta);
+                Ok(())
+            }
+        }
+    }
+
+    fn proxy_get_metric(&mut self, metric_id: u32) -> Result<u64, Status> {
+        let m = self.metric(metric_id).ok_or(Status::NotFound)?;
+        if m.kind == MetricType::Histogram {
+            return Err(Status::BadArgument);
+        }
+        // Gauges may be negative; the ABI carries the two's-complement bits.
+        Ok(m.value as u64)
+    }
+
+    fn proxy_get_property(&mut self, path: &[u8]) -> Result<Vec<u8>, Status> {
+        let path = property_path(path).ok_or(Status::NotFound)?;
+        self.property(&path).ok_or(Status::NotFound)
+    }
+
+    fn proxy_set_property(&mut self, path: &[u8], value: &[u8]) -> Result<(), Status> {
+        let path = property_path(path).ok_or(Status::BadArgument)?;
+        self.properties.insert(path, value.to_vec());
+        Ok(())
+    }
+
+    fn fd_write(&mut self, fd_id: Fd, iovec: &[&[u8]]) -> Result<u32, Errno> {
+        let text: Vec<u8> = iovec.concat();
+        let stream = if fd_id == Fd::Stdout {
+            "stdout"
+        } else {
+            "stderr"
+        };
+        // One log line per line written, as cpp-host logs fd_write output line by line.
+        for line in text.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+            self.log(stream, line);
+        }
+        u32::try_from(text.len()).map_err(|_| Errno::Inval)
+    }
+
+    fn clock_time_get(&mut self, clock_id: ClockId, unused: u64) -> Result<u64, Errno> {
+        let _ = unused;
+        Ok(match clock_id {
+            ClockId::Realtime => EPOCH_NS + self.elapsed_ns,
+            ClockId::Monotonic => self.elapsed_ns,
+        })
+    }
+
+    fn random_get(&mut self, buffer: &mut [u8]) -> Result<(), Errno> {
+        // cpp-host refuses more than 64 KiB at once.
+        if buffer.len() > 64 * 1024 {
+            return Err(Errno::Inval);
+        }
+        for b in buffer.iter_mut() {
+            *b = self.next_random();
+        }
+        Ok(())
+    }
+
+    fn environ_sizes_get(&mut self) -> Result<(u32, u32), Errno> {
+        let count = u32::try_from(self.environment.len()).map_err(|_| Errno::Inval)?;
+        let bytes: usize = self.environment.iter().map(|e| e.len() + 1).sum();
+        Ok((count, u32::try_from(bytes).map_err(|_| Errno::Inval)?))
+    }
+
+    fn environ_get(&mut self) -> Result<Vec<Vec<u8>>, Errno> {
+        Ok(self.environment.clone())
+    }
+
+    fn args_sizes_get(&mut self) -> Result<(u32, u32), Errno> {
+        Ok((0, 0))
+    }
+
+    fn args_get(&mut self) -> Result<Vec<Vec<u8>>, Errno> {
+        Ok(Vec::new())
+    }
+
+    fn proc_exit(&mut self, exit_code: u32) {
+        // cpp-host logs and returns (ABI-FACTS §5 WASI row).
+        self.log("error", format!("proc_exit({exit_code}) called").as_bytes());
+    }
+}

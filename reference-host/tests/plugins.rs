@@ -1,0 +1,308 @@
+//! Hand-written plugins (WAT) run against scenarios; each test asserts the whole transcript or
+//! the load error.
+#![allow(clippy::panic)] // test helpers fail loudly
+
+use reference_host::{LoadError, Scenario, run};
+use serde_json::{Value, json};
+
+/// An allocator, memory, and string constants every plugin below shares.
+const PRELUDE: &str = r#"
+  (memory (export "memory") 1)
+  (global $heap (mut i32) (i32.const 4096))
+  (func (export "proxy_on_memory_allocate") (param $size i32) (result i32)
+    (local $p i32)
+    global.get $heap local.set $p
+    global.get $heap local.get $size i32.add global.set $heap
+    local.get $p)
+  (func (export "proxy_on_vm_start") (param i32 i32) (result i32) i32.const 1)
+"#;
+
+fn module(marker: &str, imports: &str, body: &str) -> Vec<u8> {
+    let text = format!(
+        "(module {imports} {PRELUDE} (func (export \"proxy_abi_version_{marker}\")) {body})"
+    );
+    wat::parse_str(&text).unwrap_or_else(|e| panic!("bad test module: {e}"))
+}
+
+fn scenario(value: Value) -> Scenario {
+    serde_json::from_value(value).unwrap_or_else(|e| panic!("bad scenario: {e}"))
+}
+
+fn transcript(wasm: &[u8], scenario: &Scenario) -> Value {
+    let t = run(wasm, scenario).unwrap_or_else(|e| panic!("load failed: {e}"));
+    serde_json::to_value(t).unwrap_or_else(|e| panic!("{e}"))
+}
+
+const HEADERS_PLUGIN: &str = r#"
+  (data (i32.const 100) "x-hello")
+  (data (i32.const 110) "world")
+  (data (i32.const 120) "server")
+  (data (i32.const 130) "request headers")
+  (func (export "proxy_on_done") (param i32) (result i32) i32.const 1)
+"#;
+
+const HEADERS_IMPORTS: &str = r#"
+  (import "env" "proxy_log" (func $log (param i32 i32 i32) (result i32)))
+  (import "env" "proxy_add_header_map_value" (func $add_header (param i32 i32 i32 i32 i32) (result i32)))
+  (import "env" "proxy_remove_header_map_value" (func $remove_header (param i32 i32 i32) (result i32)))
+"#;
+
+fn http_scenario() -> Scenario {
+    scenario(json!({
+        "plugin_configuration": "hello config",
+        "events": [{ "http": {
+            "request": { "headers": [[":path", "/"], [":method", "GET"]], "body": ["ping"] },
+            "response": { "headers": [[":status", "200"], ["Server", "up"]], "body": ["pong"] }
+        }}]
+    }))
+}
+
+#[test]
+fn headers_are_modified_on_the_way_through() {
+    // 0.2.x read the plugin configuration as buffer 7; 0.1.0 has proxy_get_configuration.
+    let buffer = r#"(import "env" "proxy_get_buffer_bytes" (func $get_buffer (param i32 i32 i32 i32 i32) (result i32)))"#;
+    let read_buffer = "(call $get_buffer (i32.const 7) (i32.const 0) (local.get $size) (i32.const 200) (i32.const 204))";
+    let config = r#"(import "env" "proxy_get_configuration" (func $get_config (param i32 i32) (result i32)))"#;
+    let read_config = "(call $get_config (i32.const 200) (i32.const 204))";
+    for (marker, headers_callback, import, read) in [
+        ("0_2_1", "(param i32 i32 i32)", buffer, read_buffer),
+        ("0_2_0", "(param i32 i32 i32)", buffer, read_buffer),
+        // 0.1.0: the header callbacks have no end_of_stream parameter.
+        ("0_1_0", "(param i32 i32)", config, read_config),
+    ] {
+        let body = format!(
+            r#"{HEADERS_PLUGIN}
+            (func (export "proxy_on_configure") (param $id i32) (param $size i32) (result i32)
+              (drop {read})
+              (drop (call $log (i32.const 2) (i32.load (i32.const 200)) (i32.load (i32.const 204))))
+              i32.const 1)
+            (func (export "proxy_on_request_headers") {headers_callback} (result i32)
+              (drop (call $add_header (i32.const 0) (i32.const 100) (i32.const 7) (i32.const 110) (i32.const 5)))
+              (drop (call $log (i32.const 1) (i32.const 130) (i32.const 15)))
+              i32.const 0)
+            (func (export "proxy_on_response_headers") {headers_callback} (result i32)
+              (drop (call $remove_header (i32.const 2) (i32.const 120) (i32.const 6)))
+              i32.const 0)"#
+        );
+        let wasm = module(marker, &format!("{HEADERS_IMPORTS} {import}"), &body);
+        let t = transcript(&wasm, &http_scenario());
+        assert_eq!(
+            t,
+            json!({
+                "abi_version": marker.replace('_', "."),
+                "logs": [
+                    { "context": 1, "level": "info", "message": "hello config" },
+                    { "context": 2, "level": "debug", "message": "request headers" }
+                ],
+                "http": [{
+                    "context": 2,
+                    "upstream_request": {
+                        "headers": [[":path", "/"], [":method", "GET"], ["x-hello", "world"]],
+                        "body": "ping",
+                        "trailers": []
+                    },
+                    "downstream_response": {
+                        "headers": [[":status", "200"]],
+                        "body": "pong",
+                        "trailers": []
+                    },
+                    "local_response": false,
+                    "stalled_in": null
+                }],
+                "metrics": [],
+                "shared_data": {},
+                "errors": []
+            }),
+            "ABI {marker}"
+        );
+    }
+}
+
+#[test]
+fn a_local_response_ends_the_stream_before_the_upstream() {
+    let imports = r#"
+      (import "env" "proxy_send_local_response"
+        (func $respond (param i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))"#;
+    let body = r#"
+      (data (i32.const 100) "denied")
+      (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+        (drop (call $respond (i32.const 403) (i32.const 0) (i32.const 0)
+          (i32.const 100) (i32.const 6) (i32.const 0) (i32.const 0) (i32.const -1)))
+        i32.const 1)"#;
+    let t = transcript(&module("0_2_1", imports, body), &http_scenario());
+    assert_eq!(
+        t["http"][0],
+        json!({
+            "context": 2,
+            "upstream_request": null,
+            "downstream_response": { "headers": [[":status", "403"]], "body": "denied", "trailers": [] },
+            "local_response": true,
+            "stalled_in": null
+        })
+    );
+}
+
+#[test]
+fn paused_bodies_are_buffered_and_rewritten() {
+    let imports = r#"
+      (import "env" "proxy_set_buffer_bytes" (func $set_buffer (param i32 i32 i32 i32 i32) (result i32)))"#;
+    // Pauses until the last chunk, then replaces the whole buffered body.
+    let body = r#"
+      (data (i32.const 100) "REWRITTEN")
+      (func (export "proxy_on_request_body") (param $id i32) (param $size i32) (param $eos i32) (result i32)
+        local.get $eos
+        if (result i32)
+          (drop (call $set_buffer (i32.const 0) (i32.const 0) (local.get $size) (i32.const 100) (i32.const 9)))
+          i32.const 0
+        else
+          i32.const 1
+        end)"#;
+    let s = scenario(json!({ "events": [{ "http": {
+        "request": { "headers": [[":path", "/"]], "body": ["a", "b", "c"] },
+        "response": { "headers": [[":status", "200"]] }
+    }}]}));
+    let t = transcript(&module("0_2_1", imports, body), &s);
+    assert_eq!(t["http"][0]["upstream_request"]["body"], json!("REWRITTEN"));
+    assert_eq!(t["errors"], json!([]));
+}
+
+#[test]
+fn ticks_run_on_virtual_time_with_metrics_and_shared_data() {
+    let imports = r#"
+      (import "env" "proxy_set_tick_period_milliseconds" (func $period (param i32) (result i32)))
+      (import "env" "proxy_define_metric" (func $define (param i32 i32 i32 i32) (result i32)))
+      (import "env" "proxy_increment_metric" (func $inc (param i32 i64) (result i32)))
+      (import "env" "proxy_set_shared_data" (func $set (param i32 i32 i32 i32 i32) (result i32)))"#;
+    let body = r#"
+      (data (i32.const 100) "ticks")
+      (data (i32.const 110) "last")
+      (data (i32.const 120) "tick")
+      (func (export "proxy_on_configure") (param i32 i32) (result i32)
+        (drop (call $period (i32.const 100)))
+        (drop (call $define (i32.const 0) (i32.const 100) (i32.const 5) (i32.const 200)))
+        i32.const 1)
+      (func (export "proxy_on_tick") (param i32)
+        (drop (call $inc (i32.load (i32.const 200)) (i64.const 1)))
+        (drop (call $set (i32.const 110) (i32.const 4) (i32.const 120) (i32.const 4) (i32.const 0))))"#;
+    let s = scenario(json!({ "events": [{ "tick": 350 }] }));
+    let t = transcript(&module("0_2_1", imports, body), &s);
+    assert_eq!(
+        t["metrics"],
+        json!([{ "name": "ticks", "kind": "counter", "value": 3 }])
+    );
+    assert_eq!(t["shared_data"], json!({ "last": "tick" }));
+}
+
+#[test]
+fn properties_come_from_the_stream_and_the_scenario() {
+    let imports = r#"
+      (import "env" "proxy_log" (func $log (param i32 i32 i32) (result i32)))
+      (import "env" "proxy_get_property" (func $get (param i32 i32 i32 i32) (result i32)))"#;
+    let body = r#"
+      (data (i32.const 100) "request\00path")
+      (data (i32.const 120) "plugin_name")
+      (func $show (param $path i32) (param $len i32)
+        (if (i32.eqz (call $get (local.get $path) (local.get $len) (i32.const 200) (i32.const 204)))
+          (then (drop (call $log (i32.const 2) (i32.load (i32.const 200)) (i32.load (i32.const 204)))))))
+      (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+        (call $show (i32.const 100) (i32.const 12))
+        (call $show (i32.const 120) (i32.const 11))
+        i32.const 0)"#;
+    let mut s = http_scenario();
+    s.properties.insert("plugin_name".into(), "probe".into());
+    let t = transcript(&module("0_2_1", imports, body), &s);
+    assert_eq!(
+        t["logs"],
+        json!([
+            { "context": 2, "level": "info", "message": "/" },
+            { "context": 2, "level": "info", "message": "probe" }
+        ])
+    );
+}
+
+#[test]
+fn the_abi_version_comes_from_the_first_marker() {
+    let empty = wat::parse_str("(module)").unwrap_or_else(|e| panic!("{e}"));
+    let err = run(&empty, &Scenario::default())
+        .err()
+        .map(|e| e.to_string());
+    assert_eq!(
+        err.as_deref(),
+        Some(
+            "missing ABI version marker: none of the 0 exports is proxy_abi_version_0_1_0, \
+             proxy_abi_version_0_2_0 or proxy_abi_version_0_2_1"
+        )
+    );
+    let future = wat::parse_str(r#"(module (func (export "proxy_abi_version_0_3_0")))"#)
+        .unwrap_or_else(|e| panic!("{e}"));
+    match run(&future, &Scenario::default()) {
+        Err(LoadError::NoMarker { unknown, .. }) => {
+            assert_eq!(unknown, vec!["`proxy_abi_version_0_3_0`".to_string()]);
+        }
+        other => panic!("expected an unknown marker, got {other:?}"),
+    }
+    // Two markers: the first in export order wins (cpp-host `getAbiVersion`).
+    let two = wat::parse_str(
+        r#"(module (func (export "proxy_abi_version_0_1_0")) (func (export "proxy_abi_version_0_2_1")))"#,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let t = run(&two, &Scenario::default()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(t.abi_version, "0.1.0");
+}
+
+#[test]
+fn imports_outside_the_declared_version_fail_to_load() {
+    let imports = r#"(import "env" "proxy_get_log_level" (func (param i32) (result i32)))"#;
+    let err = run(&module("0_2_0", imports, ""), &Scenario::default())
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(err.contains("proxy_get_log_level"), "{err}");
+    assert!(run(&module("0_2_1", imports, ""), &Scenario::default()).is_ok());
+}
+
+#[test]
+fn hostile_plugins_end_in_errors_not_hangs() {
+    // Loops forever on the first stream, traps on the second, answers the third.
+    let body = r#"
+      (global $n (mut i32) (i32.const 0))
+      (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+        (global.set $n (i32.add (global.get $n) (i32.const 1)))
+        (if (i32.eq (global.get $n) (i32.const 1)) (then (loop $forever (br $forever))))
+        (if (i32.eq (global.get $n) (i32.const 2))
+          (then (drop (memory.grow (i32.const 100000))) unreachable))
+        i32.const 0)"#;
+    let stream = json!({ "http": { "request": { "headers": [[":path", "/"]] } } });
+    let mut s = scenario(json!({ "events": [stream, stream, stream] }));
+    s.limits.fuel_per_call = 1_000_000;
+    let t = transcript(&module("0_2_1", "", body), &s);
+    let errors = t["errors"].as_array().cloned().unwrap_or_default();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert_eq!(errors[0]["context"], json!(2));
+    let fuel = errors[0]["message"].as_str().unwrap_or_default();
+    assert!(fuel.contains("fuel of 1000000 ran out"), "{fuel}");
+    assert_eq!(errors[1]["context"], json!(3));
+    assert_eq!(t["http"][0]["stalled_in"], json!("request_headers"));
+    assert_eq!(
+        t["http"][2]["upstream_request"]["headers"],
+        json!([[":path", "/"]])
+    );
+}
+
+#[test]
+fn runs_are_deterministic() {
+    let imports = r#"
+      (import "wasi_snapshot_preview1" "random_get" (func $random (param i32 i32) (result i32)))
+      (import "env" "proxy_get_current_time_nanoseconds" (func $now (param i32) (result i32)))
+      (import "env" "proxy_log" (func $log (param i32 i32 i32) (result i32)))"#;
+    let body = r#"
+      (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+        (drop (call $random (i32.const 300) (i32.const 8)))
+        (drop (call $now (i32.const 308)))
+        (drop (call $log (i32.const 2) (i32.const 300) (i32.const 16)))
+        i32.const 0)"#;
+    let wasm = module("0_2_1", imports, body);
+    let first = transcript(&wasm, &http_scenario());
+    assert_eq!(first, transcript(&wasm, &http_scenario()));
+    assert_eq!(first["errors"], json!([]));
+}
