@@ -57,6 +57,22 @@ macro_rules! plain {
     };
 }
 
+/// The header callbacks: 0.1.0 has no `end_of_stream` parameter (ABI-FACTS §1b).
+macro_rules! headers {
+    ($($method:ident;)*) => {
+        $(
+            /// Calls the callback of that name; `eos` is dropped for 0.1.0 plugins.
+            pub fn $method(&self, store: &mut Store_, id: u32, n: u32, eos: bool) -> Called<u32> {
+                match self {
+                    Exports::V0_1_0(c) => c.$method(store, id, n).map(|a| a.map(u32::from)),
+                    Exports::V0_2_0(c) => c.$method(store, id, n, eos).map(|a| a.map(u32::from)),
+                    Exports::V0_2_1(c) => c.$method(store, id, n, eos).map(|a| a.map(u32::from)),
+                }
+            }
+        )*
+    };
+}
+
 impl Exports {
     /// Looks up the callbacks of `version` in `instance`.
     pub fn new(
@@ -97,45 +113,8 @@ impl Exports {
         proxy_on_response_trailers(context_id: u32, num_trailers: u32);
     }
 
-    /// `proxy_on_request_headers`: 0.1.0 has no `end_of_stream` parameter (ABI-FACTS §1b).
-    pub fn proxy_on_request_headers(
-        &self,
-        store: &mut Store_,
-        id: u32,
-        n: u32,
-        eos: bool,
-    ) -> Called<u32> {
-        match self {
-            Exports::V0_1_0(c) => c
-                .proxy_on_request_headers(store, id, n)
-                .map(|a| a.map(u32::from)),
-            Exports::V0_2_0(c) => c
-                .proxy_on_request_headers(store, id, n, eos)
-                .map(|a| a.map(u32::from)),
-            Exports::V0_2_1(c) => c
-                .proxy_on_request_headers(store, id, n, eos)
-                .map(|a| a.map(u32::from)),
-        }
-    }
-
-    /// `proxy_on_response_headers`, with the same arity difference.
-    pub fn proxy_on_response_headers(
-        &self,
-        store: &mut Store_,
-        id: u32,
-        n: u32,
-        eos: bool,
-    ) -> Called<u32> {
-        match self {
-            Exports::V0_1_0(c) => c
-                .proxy_on_response_headers(store, id, n)
-                .map(|a| a.map(u32::from)),
-            Exports::V0_2_0(c) => c
-                .proxy_on_response_headers(store, id, n, eos)
-                .map(|a| a.map(u32::from)),
-            Exports::V0_2_1(c) => c
-                .proxy_on_response_headers(store, id, n, eos)
-                .map(|a| a.map(u32::from)),
-        }
+    headers! {
+        proxy_on_request_headers;
+        proxy_on_response_headers;
     }
 }

@@ -297,6 +297,15 @@ fn property_path(path: &[u8]) -> Option<String> {
     Some(text.split('\0').collect::<Vec<_>>().join("."))
 }
 
+/// `start..start + size` cut to a buffer of `len` bytes, as cpp-host clamps buffer ranges.
+fn clamp(len: usize, start: u32, size: u32) -> std::ops::Range<usize> {
+    let start = usize::try_from(start).unwrap_or(usize::MAX).min(len);
+    let end = start
+        .saturating_add(usize::try_from(size).unwrap_or(usize::MAX))
+        .min(len);
+    start..end
+}
+
 fn lower(name: &[u8]) -> Vec<u8> {
     name.to_ascii_lowercase()
 }
@@ -362,14 +371,7 @@ impl Host for HostState {
             return Err(Status::BadArgument);
         }
         let buffer = self.buffer(buffer_id).ok_or(Status::NotFound)?;
-        // cpp-host clamps the range to the buffer.
-        let start = usize::try_from(start)
-            .unwrap_or(usize::MAX)
-            .min(buffer.len());
-        let end = start
-            .saturating_add(usize::try_from(max_size).unwrap_or(usize::MAX))
-            .min(buffer.len());
-        Ok(buffer[start..end].to_vec())
+        Ok(buffer[clamp(buffer.len(), start, max_size)].to_vec())
     }
 
     fn proxy_set_buffer_bytes(
@@ -386,13 +388,8 @@ impl Host for HostState {
             return Err(Status::BadArgument);
         }
         let buffer = self.buffer(buffer_id).ok_or(Status::NotFound)?;
-        let start = usize::try_from(start)
-            .unwrap_or(usize::MAX)
-            .min(buffer.len());
-        let end = start
-            .saturating_add(usize::try_from(size).unwrap_or(usize::MAX))
-            .min(buffer.len());
-        buffer.splice(start..end, value.iter().copied());
+        let range = clamp(buffer.len(), start, size);
+        buffer.splice(range, value.iter().copied());
         Ok(())
     }
 
