@@ -3,6 +3,7 @@
 
 use crate::load::AbiVersion;
 use crate::state::HostState;
+use proxy_wasm_host_abi::v0_2_1::{GrpcStatus, PeerType};
 use proxy_wasm_host_abi::{CallError, v0_1_0, v0_2_0, v0_2_1};
 use wasmtime::{Instance, Store};
 
@@ -104,9 +105,80 @@ impl Exports {
         proxy_on_done(context_id: u32) -> bool;
         proxy_on_log(context_id: u32) -> ();
         proxy_on_delete(context_id: u32) -> ();
+        proxy_on_http_call_response(root_context_id: u32, call_id: u32, num_headers: u32, body_size: u32, num_trailers: u32) -> ();
+        proxy_on_grpc_receive_initial_metadata(root_context_id: u32, call_id: u32, num_elements: u32) -> ();
+        proxy_on_grpc_receive(root_context_id: u32, call_id: u32, message_size: u32) -> ();
+        proxy_on_grpc_receive_trailing_metadata(root_context_id: u32, call_id: u32, num_elements: u32) -> ();
+        proxy_on_queue_ready(root_context_id: u32, queue_id: u32) -> ();
+    }
+
+    /// Calls `proxy_on_grpc_close`.
+    pub fn proxy_on_grpc_close(
+        &self,
+        store: &mut Store_,
+        root_context_id: u32,
+        call_id: u32,
+        status: GrpcStatus,
+    ) -> Called<()> {
+        let (root, id) = (root_context_id, call_id);
+        match self {
+            Exports::V0_1_0(c) => c.proxy_on_grpc_close(store, root, id, status.into()),
+            Exports::V0_2_0(c) => c.proxy_on_grpc_close(store, root, id, status.into()),
+            Exports::V0_2_1(c) => c.proxy_on_grpc_close(store, root, id, status),
+        }
+    }
+
+    /// Calls `proxy_on_downstream_connection_close`.
+    pub fn proxy_on_downstream_connection_close(
+        &self,
+        store: &mut Store_,
+        id: u32,
+        peer: PeerType,
+    ) -> Called<()> {
+        match self {
+            Exports::V0_1_0(c) => c.proxy_on_downstream_connection_close(store, id, peer.into()),
+            Exports::V0_2_0(c) => c.proxy_on_downstream_connection_close(store, id, peer.into()),
+            Exports::V0_2_1(c) => c.proxy_on_downstream_connection_close(store, id, peer),
+        }
+    }
+
+    /// Calls `proxy_on_upstream_connection_close`.
+    pub fn proxy_on_upstream_connection_close(
+        &self,
+        store: &mut Store_,
+        id: u32,
+        peer: PeerType,
+    ) -> Called<()> {
+        match self {
+            Exports::V0_1_0(c) => c.proxy_on_upstream_connection_close(store, id, peer.into()),
+            Exports::V0_2_0(c) => c.proxy_on_upstream_connection_close(store, id, peer.into()),
+            Exports::V0_2_1(c) => c.proxy_on_upstream_connection_close(store, id, peer),
+        }
+    }
+
+    /// Calls `proxy_on_foreign_function`, which 0.1.0 does not have (as if not exported).
+    pub fn proxy_on_foreign_function(
+        &self,
+        store: &mut Store_,
+        root_context_id: u32,
+        function_id: u32,
+        size: u32,
+    ) -> Called<()> {
+        match self {
+            Exports::V0_1_0(_) => Ok(None),
+            Exports::V0_2_0(c) => {
+                c.proxy_on_foreign_function(store, root_context_id, function_id, size)
+            }
+            Exports::V0_2_1(c) => {
+                c.proxy_on_foreign_function(store, root_context_id, function_id, size)
+            }
+        }
     }
 
     action! {
+        proxy_on_new_connection(context_id: u32);
+        proxy_on_downstream_data(context_id: u32, data_size: u32, end_of_stream: bool);
+        proxy_on_upstream_data(context_id: u32, data_size: u32, end_of_stream: bool);
         proxy_on_request_body(context_id: u32, body_size: u32, end_of_stream: bool);
         proxy_on_request_trailers(context_id: u32, num_trailers: u32);
         proxy_on_response_body(context_id: u32, body_size: u32, end_of_stream: bool);

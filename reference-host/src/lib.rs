@@ -14,6 +14,8 @@
 //! entry into the plugin runs on a fuel budget and a memory cap, so a plugin that loops or grows
 //! without bound ends with an error in the transcript instead of hanging the host.
 
+pub mod callouts;
+mod deliver;
 pub mod exports;
 pub mod load;
 mod older;
@@ -21,6 +23,7 @@ pub mod pairs;
 pub mod run;
 pub mod scenario;
 pub mod state;
+mod tcp;
 pub mod transcript;
 
 pub use load::{AbiVersion, LoadError};

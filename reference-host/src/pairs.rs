@@ -25,6 +25,27 @@ pub fn encode(pairs: &[(Vec<u8>, Vec<u8>)]) -> Vec<u8> {
     out
 }
 
+/// Scenario headers as a host holds them: names lower-cased.
+pub fn from_text(pairs: &[(String, String)]) -> Pairs {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_ascii_lowercase().into_bytes(), v.as_bytes().to_vec()))
+        .collect()
+}
+
+/// Entries as transcript text (lossy UTF-8).
+pub fn to_text(pairs: &[(Vec<u8>, Vec<u8>)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            (
+                String::from_utf8_lossy(k).into_owned(),
+                String::from_utf8_lossy(v).into_owned(),
+            )
+        })
+        .collect()
+}
+
 fn len32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }

@@ -1,9 +1,10 @@
 //! Runs a scenario: loads the plugin, starts it, drives its contexts through the events in the
 //! spec's lifecycle order (ABI-FACTS §6), and collects the transcript.
 
+use crate::callouts::Callouts;
 use crate::exports::{CONTINUE, Exports};
 use crate::load::{self, AbiVersion, LoadError};
-use crate::pairs::Pairs;
+use crate::pairs;
 use crate::scenario::{Event, HttpStream, Message, Scenario};
 use crate::state::{HostState, MetricState, Phase, ROOT_ID, Stream};
 use crate::transcript::{Failure, HttpOutcome, MessageOut, Metric, Transcript};
@@ -63,6 +64,7 @@ pub fn run(wasm: &[u8], scenario: &Scenario) -> Result<Transcript, LoadError> {
             ))
         })?;
     }
+    state.callouts = Callouts::new(scenario).map_err(LoadError::Malformed)?;
     let mut store = Store::new(&engine, state);
     store.limiter(|s| &mut s.limits);
     let fuel = scenario.limits.fuel_per_call;
@@ -88,12 +90,16 @@ pub fn run(wasm: &[u8], scenario: &Scenario) -> Result<Transcript, LoadError> {
         next_stream: ROOT_ID + 1,
         next_tick_ns: None,
         tick_period_ms: 0,
+        delivering: false,
     };
     if driver.start() {
         for event in &scenario.events {
             match event {
                 Event::Http(stream) => driver.http(stream),
+                Event::Tcp(connection) => driver.tcp(connection),
                 Event::Tick(ms) => driver.advance(ms.saturating_mul(1_000_000)),
+                Event::Enqueue { queue, data } => driver.enqueue(queue, data),
+                Event::ForeignFunction { id, data } => driver.foreign_function(*id, data),
             }
         }
         driver.shutdown();
@@ -113,28 +119,33 @@ fn parse_level(level: &str) -> Option<LogLevel> {
     })
 }
 
-struct Driver {
-    store: Store<HostState>,
-    exports: Exports,
+/// Drives one plugin instance through a scenario.
+pub(crate) struct Driver {
+    pub(crate) store: Store<HostState>,
+    pub(crate) exports: Exports,
     fuel: u64,
-    next_stream: u32,
+    pub(crate) next_stream: u32,
     next_tick_ns: Option<u64>,
     tick_period_ms: u64,
+    /// Set while owed answers are being delivered, so deliveries do not nest.
+    pub(crate) delivering: bool,
 }
 
 /// How a stream callback ended.
-enum Flow {
+pub(crate) enum Flow {
     Continue,
     /// Paused and not resumed during the callback.
     Stalled,
     /// The plugin answered with a local response.
     Answered,
+    /// The plugin reset or closed the stream.
+    Closed,
 }
 
 impl Driver {
     /// Calls into the plugin for `context`: fresh fuel, the effective context reset, and any
     /// failure recorded rather than returned.
-    fn call<T>(
+    pub(crate) fn call<T>(
         &mut self,
         context: u32,
         callback: &str,
@@ -149,7 +160,7 @@ impl Driver {
         let result = f(&self.exports, &mut self.store);
         self.store.data_mut().effective = None;
         self.sync_timer();
-        result.map_err(|e| {
+        let outcome = result.map_err(|e| {
             let message = match &e {
                 CallError::Trap { .. } if self.store.get_fuel().is_ok_and(|fuel| fuel == 0) => {
                     format!("{e} (its fuel of {} ran out)", self.fuel)
@@ -158,10 +169,12 @@ impl Driver {
                 _ => e.to_string(),
             };
             self.fail(Some(context), callback, message);
-        })
+        });
+        self.deliver_pending();
+        outcome
     }
 
-    fn fail(&mut self, context: Option<u32>, callback: &str, message: String) {
+    pub(crate) fn fail(&mut self, context: Option<u32>, callback: &str, message: String) {
         self.store.data_mut().transcript.errors.push(Failure {
             context,
             callback: callback.to_string(),
@@ -280,6 +293,9 @@ impl Driver {
         if stream.local_response.is_some() {
             return Flow::Answered;
         }
+        if stream.reset {
+            return Flow::Closed;
+        }
         let resumed = stream.resumed;
         match answer {
             // Not exported: the stream goes on (spec: callbacks are optional).
@@ -303,7 +319,7 @@ impl Driver {
         self.store
             .data_mut()
             .streams
-            .insert(id, Stream::new(lowered(&request.headers)));
+            .insert(id, Stream::new(pairs::from_text(&request.headers)));
         let created = self.call(id, "proxy_on_context_create", |e, s| {
             e.proxy_on_context_create(s, id, ROOT_ID)
         });
@@ -326,11 +342,12 @@ impl Driver {
     fn end(&mut self, id: u32, end: End, outcome: &mut HttpOutcome) {
         match end {
             End::Stalled(phase) => outcome.stalled_in = Some(phase.to_string()),
+            End::Reset => outcome.reset = true,
             End::Answered => {
                 let local = self.stream(id).and_then(|s| s.local_response.clone());
                 if let Some(local) = local {
                     let mut headers = vec![(":status".to_string(), local.status.to_string())];
-                    headers.extend(text_pairs(&local.headers));
+                    headers.extend(pairs::to_text(&local.headers));
                     outcome.local_response = true;
                     outcome.downstream_response = Some(MessageOut {
                         headers,
@@ -352,7 +369,7 @@ impl Driver {
             s.phase = headers_phase;
             s.resumed = false;
             if dir == Direction::Response {
-                s.response_headers = lowered(&message.headers);
+                s.response_headers = pairs::from_text(&message.headers);
             }
         }
         let n = count(&message.headers);
@@ -395,6 +412,7 @@ impl Driver {
                 }
                 Flow::Stalled => return Err(End::Stalled(body_phase.name())),
                 Flow::Answered => return Err(End::Answered),
+                Flow::Closed => return Err(End::Reset),
             }
         }
 
@@ -403,8 +421,10 @@ impl Driver {
                 s.phase = trailers_phase;
                 s.resumed = false;
                 match dir {
-                    Direction::Request => s.request_trailers = lowered(&message.trailers),
-                    Direction::Response => s.response_trailers = lowered(&message.trailers),
+                    Direction::Request => s.request_trailers = pairs::from_text(&message.trailers),
+                    Direction::Response => {
+                        s.response_trailers = pairs::from_text(&message.trailers)
+                    }
                 }
             }
             let n = count(&message.trailers);
@@ -422,9 +442,9 @@ impl Driver {
             Direction::Response => (&s.response_headers, &s.response_trailers),
         };
         Ok(MessageOut {
-            headers: text_pairs(headers),
+            headers: pairs::to_text(headers),
             body: String::from_utf8_lossy(&body_out).into_owned(),
-            trailers: text_pairs(trailers),
+            trailers: pairs::to_text(trailers),
         })
     }
 
@@ -433,12 +453,13 @@ impl Driver {
             Flow::Continue => Ok(()),
             Flow::Stalled => Err(End::Stalled(phase.name())),
             Flow::Answered => Err(End::Answered),
+            Flow::Closed => Err(End::Reset),
         }
     }
 
-    /// The end of a stream in the spec's order: `proxy_on_done`, then, if it agrees,
-    /// `proxy_on_log` and `proxy_on_delete`.
-    fn finish_stream(&mut self, id: u32) {
+    /// The end of a stream or connection in the spec's order: `proxy_on_done`, then, if it
+    /// agrees, `proxy_on_log` and `proxy_on_delete`.
+    pub(crate) fn finish_stream(&mut self, id: u32) {
         if let Some(s) = self.stream(id) {
             s.phase = Phase::Done;
         }
@@ -455,7 +476,9 @@ impl Driver {
             ),
             Err(()) => {}
         }
-        self.store.data_mut().streams.remove(&id);
+        let state = self.store.data_mut();
+        state.streams.remove(&id);
+        state.connections.remove(&id);
     }
 
     /// The root context's end (ABI-FACTS §6 step 14): `proxy_on_done`, and `proxy_on_delete`
@@ -483,6 +506,18 @@ impl Driver {
     fn finish(mut self) -> Transcript {
         let state = self.store.data_mut();
         let mut transcript = std::mem::take(&mut state.transcript);
+        transcript.queues = (state.callouts.queues.iter())
+            .map(|q| {
+                let items = q
+                    .items
+                    .iter()
+                    .map(|i| String::from_utf8_lossy(i).into_owned());
+                (
+                    String::from_utf8_lossy(&q.name).into_owned(),
+                    items.collect(),
+                )
+            })
+            .collect();
         transcript.metrics = state.metrics.iter().map(metric).collect();
         transcript.shared_data = state
             .shared
@@ -502,6 +537,7 @@ impl Driver {
 enum End {
     Stalled(&'static str),
     Answered,
+    Reset,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -560,25 +596,6 @@ impl Phase {
             Phase::Done => "done",
         }
     }
-}
-
-fn lowered(pairs: &[(String, String)]) -> Pairs {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_ascii_lowercase().into_bytes(), v.as_bytes().to_vec()))
-        .collect()
-}
-
-fn text_pairs(pairs: &Pairs) -> Vec<(String, String)> {
-    pairs
-        .iter()
-        .map(|(k, v)| {
-            (
-                String::from_utf8_lossy(k).into_owned(),
-                String::from_utf8_lossy(v).into_owned(),
-            )
-        })
-        .collect()
 }
 
 fn count(pairs: &[(String, String)]) -> u32 {

@@ -32,6 +32,14 @@ pub struct Scenario {
     pub log_level: Option<String>,
     /// Environment variables the plugin sees through WASI, as `KEY=VALUE`.
     pub environment: Vec<String>,
+    /// Scripted HTTP upstreams for `proxy_http_call`, by name: each call takes the next reply.
+    pub upstreams: BTreeMap<String, Vec<HttpReply>>,
+    /// Scripted gRPC upstreams for `proxy_grpc_call`/`proxy_grpc_stream`, by name: each call or
+    /// stream takes the next reply.
+    pub grpc_upstreams: BTreeMap<String, Vec<GrpcReply>>,
+    /// Foreign functions `proxy_call_foreign_function` can call, by name, with the bytes each
+    /// returns.
+    pub foreign_functions: BTreeMap<String, String>,
     /// What happens, in order.
     pub events: Vec<Event>,
     /// Bounds on the plugin's work.
@@ -44,8 +52,66 @@ pub struct Scenario {
 pub enum Event {
     /// An HTTP stream from request headers to the end of the response.
     Http(HttpStream),
+    /// A TCP connection from its opening to both sides closing.
+    Tcp(TcpStream),
     /// Advance virtual time by this many milliseconds, firing due ticks.
     Tick(u64),
+    /// Another producer puts `data` on the queue `queue` (registered by the plugin).
+    Enqueue {
+        /// The queue's name.
+        queue: String,
+        /// The item.
+        data: String,
+    },
+    /// The host calls the plugin's `proxy_on_foreign_function` (ABI 0.2.x).
+    ForeignFunction {
+        /// The function id the plugin receives.
+        id: u32,
+        /// The argument bytes, readable as the foreign-function-arguments buffer.
+        data: String,
+    },
+}
+
+/// One TCP connection: what each peer sends, in chunks; the client closes after its last chunk,
+/// then the upstream closes after its own.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TcpStream {
+    /// Chunks from the client, each in its own `proxy_on_downstream_data`.
+    pub downstream: Vec<String>,
+    /// Chunks from the upstream, each in its own `proxy_on_upstream_data`.
+    pub upstream: Vec<String>,
+}
+
+/// What a scripted HTTP upstream answers to one call.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpReply {
+    /// The call fails instead (the plugin sees 0 headers and `BrokenConnection`).
+    pub fail: bool,
+    /// Response headers, in order.
+    pub headers: Vec<(String, String)>,
+    /// Response body.
+    pub body: String,
+    /// Response trailers.
+    pub trailers: Vec<(String, String)>,
+}
+
+/// What a scripted gRPC upstream answers to one call or stream.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GrpcReply {
+    /// Initial metadata; none means no initial-metadata callback.
+    pub initial_metadata: Vec<(String, String)>,
+    /// Response messages: a unary call gets them all at once, a stream one per message it sends,
+    /// the rest when it half-closes.
+    pub messages: Vec<String>,
+    /// Trailing metadata; none means no trailing-metadata callback.
+    pub trailing_metadata: Vec<(String, String)>,
+    /// The gRPC status the call or stream closes with (0 = OK).
+    pub status: i32,
+    /// The status message `proxy_get_status` reports.
+    pub status_message: String,
 }
 
 /// One HTTP exchange as the downstream client and the upstream server would send it.

@@ -3,6 +3,7 @@
 //! through `older.rs`. Where the spec is silent the behaviour follows proxy-wasm-cpp-host and
 //! Envoy, as each function says.
 
+use crate::callouts::{Callouts, Received};
 use crate::pairs::{self, Pairs};
 use crate::transcript::{Log, Transcript};
 use proxy_wasm_host_abi::v0_2_1::{
@@ -66,6 +67,8 @@ pub struct Stream {
     pub local_response: Option<LocalResponse>,
     /// Set by `proxy_continue_stream` (or the 0.1.0 continue calls) for the current direction.
     pub resumed: bool,
+    /// Set by `proxy_close_stream`: the plugin reset the stream.
+    pub reset: bool,
 }
 
 impl Stream {
@@ -80,7 +83,52 @@ impl Stream {
             body: Vec::new(),
             local_response: None,
             resumed: false,
+            reset: false,
         }
+    }
+}
+
+/// Which side of a TCP connection the running callback handles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TcpPhase {
+    /// `proxy_on_new_connection`.
+    Opening,
+    /// `proxy_on_downstream_data`.
+    Downstream,
+    /// `proxy_on_upstream_data`.
+    Upstream,
+    /// The close callbacks and the end of the connection.
+    Closing,
+}
+
+/// A TCP connection's host-side state.
+#[derive(Clone, Debug)]
+pub struct Connection {
+    /// Where the connection is.
+    pub phase: TcpPhase,
+    /// The data (or buffered data) the current data callback sees.
+    pub data: Vec<u8>,
+    /// Set by `proxy_continue_stream(downstream)`.
+    pub resumed: bool,
+    /// The side the plugin closed, if it did.
+    pub closed_by_plugin: Option<&'static str>,
+}
+
+impl Connection {
+    /// A connection about to call `proxy_on_new_connection`.
+    pub fn new() -> Self {
+        Connection {
+            phase: TcpPhase::Opening,
+            data: Vec::new(),
+            resumed: false,
+            closed_by_plugin: None,
+        }
+    }
+}
+
+impl Default for Connection {
+    fn default() -> Self {
+        Connection::new()
     }
 }
 
@@ -116,6 +164,10 @@ pub struct HostState {
     pub effective: Option<u32>,
     /// Live HTTP streams by context id.
     pub streams: BTreeMap<u32, Stream>,
+    /// Live TCP connections by context id.
+    pub connections: BTreeMap<u32, Connection>,
+    /// HTTP and gRPC calls, queues and foreign functions.
+    pub callouts: Callouts,
     /// Property values set by the scenario or the plugin, by dotted path.
     pub properties: BTreeMap<String, Vec<u8>>,
     /// Shared data: key → (value, cas).
@@ -149,6 +201,8 @@ impl HostState {
             current: ROOT_ID,
             effective: None,
             streams: BTreeMap::new(),
+            connections: BTreeMap::new(),
+            callouts: Callouts::default(),
             properties: BTreeMap::new(),
             shared: BTreeMap::new(),
             next_cas: 1,
@@ -172,6 +226,11 @@ impl HostState {
         self.streams.get_mut(&id)
     }
 
+    fn connection(&mut self) -> Option<&mut Connection> {
+        let id = self.target();
+        self.connections.get_mut(&id)
+    }
+
     fn log(&mut self, level: &str, message: &[u8]) {
         let context = self.target();
         self.transcript.logs.push(Log {
@@ -181,8 +240,28 @@ impl HostState {
         });
     }
 
-    /// A header map of the target stream: readable once received.
+    /// A header map of the target stream, readable once received, or the map the running call
+    /// callback received.
     fn map(&mut self, map: MapType) -> Option<&mut Pairs> {
+        if matches!(
+            map,
+            MapType::HttpCallResponseHeaders
+                | MapType::HttpCallResponseTrailers
+                | MapType::GrpcCallInitialMetadata
+                | MapType::GrpcCallTrailingMetadata
+        ) {
+            return match (map, self.callouts.received.as_mut()?) {
+                (MapType::HttpCallResponseHeaders, Received::HttpResponse { headers, .. }) => {
+                    Some(headers)
+                }
+                (MapType::HttpCallResponseTrailers, Received::HttpResponse { trailers, .. }) => {
+                    Some(trailers)
+                }
+                (MapType::GrpcCallInitialMetadata, Received::GrpcInitialMetadata(m))
+                | (MapType::GrpcCallTrailingMetadata, Received::GrpcTrailingMetadata(m)) => Some(m),
+                _ => None,
+            };
+        }
         let s = self.stream()?;
         let (reached, pairs) = match map {
             MapType::HttpRequestHeaders => (true, &mut s.request_headers),
@@ -195,7 +274,6 @@ impl HostState {
             MapType::HttpResponseTrailers => {
                 (s.phase >= Phase::ResponseTrailers, &mut s.response_trailers)
             }
-            // Calls are not served by this host yet, so their maps never exist.
             _ => return None,
         };
         reached.then_some(pairs)
@@ -217,6 +295,21 @@ impl HostState {
 
     /// The buffer `id` as the running callback sees it.
     fn buffer(&mut self, id: BufferType) -> Option<&mut Vec<u8>> {
+        if matches!(
+            id,
+            BufferType::HttpCallResponseBody
+                | BufferType::GrpcCallMessage
+                | BufferType::ForeignFunctionArguments
+        ) {
+            return match (id, self.callouts.received.as_mut()?) {
+                (BufferType::HttpCallResponseBody, Received::HttpResponse { body, .. })
+                | (BufferType::GrpcCallMessage, Received::GrpcMessage(body))
+                | (BufferType::ForeignFunctionArguments, Received::ForeignArguments(body)) => {
+                    Some(body)
+                }
+                _ => None,
+            };
+        }
         match id {
             BufferType::VmConfiguration | BufferType::PluginConfiguration
                 if self.configuration_visible == Some(id) =>
@@ -236,6 +329,15 @@ impl HostState {
                 let s = self.stream()?;
                 (s.phase == want).then_some(&mut s.body)
             }
+            BufferType::DownstreamData | BufferType::UpstreamData => {
+                let want = if id == BufferType::DownstreamData {
+                    TcpPhase::Downstream
+                } else {
+                    TcpPhase::Upstream
+                };
+                let c = self.connection()?;
+                (c.phase == want).then_some(&mut c.data)
+            }
             _ => None,
         }
     }
@@ -253,6 +355,7 @@ impl HostState {
                 .map(|(_, v)| v.clone())
         };
         let s = self.streams.get(&id);
+        let tcp = self.connections.contains_key(&id);
         // Encodings as Envoy's (ABI-FACTS §4c): strings raw, integers 8 bytes little-endian,
         // maps in the header-map format.
         match path {
@@ -270,8 +373,8 @@ impl HostState {
                         .and_then(|(_, v)| std::str::from_utf8(v).ok()?.parse::<i64>().ok())
                 })
                 .map(|code| code.to_le_bytes().to_vec()),
-            "source.address" => s.map(|_| b"127.0.0.1:40000".to_vec()),
-            "connection_id" => s.map(|_| u64::from(id).to_le_bytes().to_vec()),
+            "source.address" => (s.is_some() || tcp).then(|| b"127.0.0.1:40000".to_vec()),
+            "connection_id" => (s.is_some() || tcp).then(|| u64::from(id).to_le_bytes().to_vec()),
             _ => None,
         }
     }
@@ -354,7 +457,10 @@ impl Host for HostState {
     }
 
     fn proxy_set_effective_context(&mut self, context_id: u32) -> Result<(), Status> {
-        if context_id != ROOT_ID && !self.streams.contains_key(&context_id) {
+        if context_id != ROOT_ID
+            && !self.streams.contains_key(&context_id)
+            && !self.connections.contains_key(&context_id)
+        {
             return Err(Status::BadArgument);
         }
         self.effective = Some(context_id);
@@ -381,9 +487,14 @@ impl Host for HostState {
         size: u32,
         value: &[u8],
     ) -> Result<(), Status> {
+        // What the host received or was configured with is read-only (Envoy: BadArgument).
         if matches!(
             buffer_id,
-            BufferType::VmConfiguration | BufferType::PluginConfiguration
+            BufferType::VmConfiguration
+                | BufferType::PluginConfiguration
+                | BufferType::HttpCallResponseBody
+                | BufferType::GrpcCallMessage
+                | BufferType::ForeignFunctionArguments
         ) {
             return Err(Status::BadArgument);
         }
@@ -479,15 +590,50 @@ impl Host for HostState {
     }
 
     fn proxy_continue_stream(&mut self, stream_type: StreamType) -> Result<(), Status> {
-        let stream = self.stream().ok_or(Status::NotFound)?;
+        let id = self.target();
         match stream_type {
             StreamType::HttpRequest | StreamType::HttpResponse => {
-                stream.resumed = true;
-                Ok(())
+                if let Some(s) = self.streams.get_mut(&id) {
+                    s.resumed = true;
+                }
             }
-            // No TCP streams here yet; Envoy answers Upstream with Unimplemented too.
-            StreamType::Downstream | StreamType::Upstream => Err(Status::Unimplemented),
+            StreamType::Downstream => {
+                if let Some(c) = self.connections.get_mut(&id) {
+                    c.resumed = true;
+                }
+            }
+            // Envoy cannot resume upstream data either.
+            StreamType::Upstream => return Err(Status::Unimplemented),
         }
+        // Envoy: a stream type the context does not have is a no-op, not an error.
+        Ok(())
+    }
+
+    fn proxy_close_stream(&mut self, stream_type: StreamType) -> Result<(), Status> {
+        let id = self.target();
+        match stream_type {
+            // Envoy resets the HTTP stream whichever direction is named.
+            StreamType::HttpRequest | StreamType::HttpResponse => {
+                if let Some(s) = self.streams.get_mut(&id) {
+                    s.reset = true;
+                }
+            }
+            StreamType::Downstream | StreamType::Upstream => {
+                if let Some(c) = self.connections.get_mut(&id) {
+                    c.closed_by_plugin
+                        .get_or_insert(if stream_type == StreamType::Downstream {
+                            "downstream"
+                        } else {
+                            "upstream"
+                        });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn proxy_get_status(&mut self) -> Result<(u32, Vec<u8>), Status> {
+        Ok(self.callouts.status.clone())
     }
 
     fn proxy_send_local_response(
@@ -526,6 +672,91 @@ impl Host for HostState {
 
     fn proxy_get_shared_data(&mut self, key: &[u8]) -> Result<(Vec<u8>, u32), Status> {
         self.shared.get(key).cloned().ok_or(Status::NotFound)
+    }
+
+    fn proxy_http_call(
+        &mut self,
+        upstream_name: &[u8],
+        serialized_headers: &[u8],
+        body: &[u8],
+        serialized_trailers: &[u8],
+        timeout: u32,
+    ) -> Result<u32, Status> {
+        let (headers, trailers) = (serialized_headers, serialized_trailers);
+        self.http_call(upstream_name, headers, body, trailers, timeout)
+    }
+
+    fn proxy_grpc_call(
+        &mut self,
+        upstream_name: &[u8],
+        service_name: &[u8],
+        method_name: &[u8],
+        serialized_initial_metadata: &[u8],
+        message: &[u8],
+        timeout: u32,
+    ) -> Result<u32, Status> {
+        // Unary answers arrive right after the callback, so the timeout never fires here.
+        let _ = timeout;
+        let metadata = serialized_initial_metadata;
+        self.grpc_open(
+            upstream_name,
+            service_name,
+            method_name,
+            metadata,
+            Some(message),
+        )
+    }
+
+    fn proxy_grpc_stream(
+        &mut self,
+        upstream_name: &[u8],
+        service_name: &[u8],
+        method_name: &[u8],
+        serialized_initial_metadata: &[u8],
+    ) -> Result<u32, Status> {
+        let metadata = serialized_initial_metadata;
+        self.grpc_open(upstream_name, service_name, method_name, metadata, None)
+    }
+
+    fn proxy_grpc_send(
+        &mut self,
+        stream_id: u32,
+        message: &[u8],
+        end_stream: bool,
+    ) -> Result<(), Status> {
+        self.grpc_send(stream_id, message, end_stream)
+    }
+
+    fn proxy_grpc_cancel(&mut self, call_or_stream_id: u32) -> Result<(), Status> {
+        self.grpc_end(call_or_stream_id, false)
+    }
+
+    fn proxy_grpc_close(&mut self, call_or_stream_id: u32) -> Result<(), Status> {
+        self.grpc_end(call_or_stream_id, true)
+    }
+
+    fn proxy_register_shared_queue(&mut self, name: &[u8]) -> Result<u32, Status> {
+        self.register_queue(name)
+    }
+
+    fn proxy_resolve_shared_queue(&mut self, vm_id: &[u8], name: &[u8]) -> Result<u32, Status> {
+        self.resolve_queue(vm_id, name)
+    }
+
+    fn proxy_enqueue_shared_queue(&mut self, queue_id: u32, value: &[u8]) -> Result<(), Status> {
+        self.enqueue(queue_id, value)
+    }
+
+    fn proxy_dequeue_shared_queue(&mut self, queue_id: u32) -> Result<Vec<u8>, Status> {
+        self.dequeue(queue_id)
+    }
+
+    fn proxy_call_foreign_function(
+        &mut self,
+        name: &[u8],
+        arguments: &[u8],
+    ) -> Result<Vec<u8>, Status> {
+        self.call_foreign(name, arguments)
     }
 
     fn proxy_define_metric(&mut self, metric_type: MetricType, name: &[u8]) -> Result<u32, Status> {
@@ -638,6 +869,16 @@ impl Host for HostState {
 
     fn args_get(&mut self) -> Result<Vec<Vec<u8>>, Errno> {
         Ok(Vec::new())
+    }
+
+    fn poll_oneoff(&mut self, subscriptions: u32, events: u32, count: u32) -> Result<u32, Errno> {
+        // cpp-host: nothing to wait on, so no events, at once (virtual time does not move).
+        let _ = (subscriptions, events, count);
+        Ok(0)
+    }
+
+    fn sched_yield(&mut self) -> Result<(), Errno> {
+        Ok(())
     }
 
     fn proc_exit(&mut self, exit_code: u32) {

@@ -12,6 +12,16 @@ pub struct Transcript {
     pub logs: Vec<Log>,
     /// Each HTTP stream, in the order of the scenario.
     pub http: Vec<HttpOutcome>,
+    /// Each TCP connection, in the order of the scenario.
+    pub tcp: Vec<TcpOutcome>,
+    /// HTTP calls the plugin made, in order.
+    pub http_calls: Vec<HttpCall>,
+    /// gRPC calls and streams the plugin opened, in order.
+    pub grpc_calls: Vec<GrpcCall>,
+    /// Foreign functions the plugin called, in order.
+    pub foreign_calls: Vec<ForeignCall>,
+    /// Shared queues at the end: name → items not dequeued.
+    pub queues: BTreeMap<String, Vec<String>>,
     /// Metrics by name, in definition order of ids.
     pub metrics: Vec<Metric>,
     /// Shared data at the end: key → value.
@@ -44,6 +54,70 @@ pub struct HttpOutcome {
     pub local_response: bool,
     /// The phase the stream stopped in, if the plugin paused it and never resumed it.
     pub stalled_in: Option<String>,
+    /// Set if the plugin reset the stream with `proxy_close_stream`.
+    pub reset: bool,
+}
+
+/// How a TCP connection ended.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct TcpOutcome {
+    /// The connection's context id.
+    pub context: u32,
+    /// The client's bytes as the plugin let them through to the upstream.
+    pub to_upstream: String,
+    /// The upstream's bytes as the plugin let them through to the client.
+    pub to_downstream: String,
+    /// The side the plugin closed with `proxy_close_stream` (`downstream` or `upstream`), if any.
+    pub closed_by_plugin: Option<String>,
+    /// The direction whose data the plugin paused and never resumed.
+    pub stalled_in: Option<String>,
+}
+
+/// An HTTP call as it left the plugin.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct HttpCall {
+    /// The call id the plugin got.
+    pub id: u32,
+    /// The upstream's name.
+    pub upstream: String,
+    /// Request headers.
+    pub headers: Vec<(String, String)>,
+    /// Request body.
+    pub body: String,
+    /// Request trailers.
+    pub trailers: Vec<(String, String)>,
+    /// The timeout the plugin asked for.
+    pub timeout_ms: u32,
+}
+
+/// A gRPC call or stream as the plugin used it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GrpcCall {
+    /// The call or stream id the plugin got.
+    pub id: u32,
+    /// `call` or `stream`.
+    pub kind: String,
+    /// The upstream's name.
+    pub upstream: String,
+    /// Service name.
+    pub service: String,
+    /// Method name.
+    pub method: String,
+    /// Initial metadata the plugin sent.
+    pub initial_metadata: Vec<(String, String)>,
+    /// Messages the plugin sent (the request of a unary call; each `proxy_grpc_send`).
+    pub messages: Vec<String>,
+    /// How the plugin ended it: `half_closed`, `closed` or `cancelled`, if it did.
+    pub ended_by_plugin: Option<String>,
+}
+
+/// A foreign function call.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ForeignCall {
+    /// The function's name.
+    pub name: String,
+    /// The argument bytes (lossy UTF-8).
+    pub arguments: String,
 }
 
 /// Headers, body and trailers as they left the host.

@@ -107,8 +107,14 @@ fn headers_are_modified_on_the_way_through() {
                         "trailers": []
                     },
                     "local_response": false,
-                    "stalled_in": null
+                    "stalled_in": null,
+                    "reset": false
                 }],
+                "tcp": [],
+                "http_calls": [],
+                "grpc_calls": [],
+                "foreign_calls": [],
+                "queues": {},
                 "metrics": [],
                 "shared_data": {},
                 "errors": []
@@ -137,7 +143,8 @@ fn a_local_response_ends_the_stream_before_the_upstream() {
             "upstream_request": null,
             "downstream_response": { "headers": [[":status", "403"]], "body": "denied", "trailers": [] },
             "local_response": true,
-            "stalled_in": null
+            "stalled_in": null,
+            "reset": false
         })
     );
 }
@@ -305,4 +312,32 @@ fn runs_are_deterministic() {
     let first = transcript(&wasm, &http_scenario());
     assert_eq!(first, transcript(&wasm, &http_scenario()));
     assert_eq!(first["errors"], json!([]));
+}
+
+#[test]
+fn wasi_polling_and_yielding_return_at_once() {
+    let imports = r#"
+      (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+      (import "wasi_snapshot_preview1" "sched_yield" (func $yield (result i32)))
+      (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))"#;
+    // Logs (through stdout) the errno of each call and the event count poll_oneoff wrote.
+    let body = r#"
+      (func $digit (param $d i32)
+        (i32.store8 (i32.const 500) (i32.add (i32.const 48) (local.get $d)))
+        (i32.store (i32.const 504) (i32.const 500))
+        (i32.store (i32.const 508) (i32.const 1))
+        (drop (call $write (i32.const 1) (i32.const 504) (i32.const 1) (i32.const 512))))
+      (func (export "proxy_on_configure") (param i32 i32) (result i32)
+        (i32.store (i32.const 600) (i32.const 7))
+        (call $digit (call $poll (i32.const 700) (i32.const 800) (i32.const 1) (i32.const 600)))
+        (call $digit (i32.load (i32.const 600)))
+        (call $digit (call $yield))
+        ;; an out-of-bounds event count: EFAULT (21), shown as 21 - 10
+        (call $digit (i32.sub (call $poll (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 65534)) (i32.const 10)))
+        i32.const 1)"#;
+    let t = transcript(&module("0_2_1", imports, body), &Scenario::default());
+    let logs: Vec<&str> = (t["logs"].as_array().into_iter().flatten())
+        .filter_map(|l| l["message"].as_str())
+        .collect();
+    assert_eq!(logs, ["0", "0", "0", ";"]);
 }

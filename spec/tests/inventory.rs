@@ -183,13 +183,22 @@ fn imports_per_version_match_abi_facts() {
             .cloned()
             .collect();
         assert_eq!(
-            signatures(&wasi, None),
+            signatures(&wasi, Some(Level::Spec)),
             expected(wasi_imports()),
             "{version}: WASI imports"
         );
+        // proxy-wasm-cpp-host also serves these two (`src/exports.cc`).
+        assert_eq!(
+            signatures(&wasi, Some(Level::Reference)),
+            expected(vec![
+                ("poll_oneoff", vec![I32; 4], vec![I32]),
+                ("sched_yield", vec![], vec![I32]),
+            ]),
+            "{version}: reference-level WASI imports"
+        );
         assert_eq!(
             abi.functions.len(),
-            proxy_count + 8,
+            proxy_count + 10,
             "{version}: no import outside env and WASI"
         );
     }

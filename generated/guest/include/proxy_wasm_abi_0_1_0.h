@@ -594,6 +594,25 @@ __attribute__((import_module("wasi_snapshot_preview1"), import_name("args_get"))
 proxy_errno_t args_get(uint8_t** return_argv, uint8_t* return_argv_size);
 
 /*
+ * Waits for clock or file events. A plugin has nothing to wait on: the host reports zero
+ * events at once, so a plugin that sleeps does not block the proxy (toolchains import it for
+ * `sleep`; Go's runtime needs it to succeed).
+ *
+ * Not in the spec text; follows proxy-wasm-cpp-host wasi_unstable_poll_oneoff.
+ */
+__attribute__((import_module("wasi_snapshot_preview1"), import_name("poll_oneoff")))
+proxy_errno_t poll_oneoff(uint32_t subscriptions, uint32_t events, proxy_size_t nsubscriptions, proxy_size_t* return_nevents);
+
+/*
+ * Gives up the processor. Wasm without threads has no one to yield to, so the host returns
+ * success at once.
+ *
+ * Not in the spec text; follows proxy-wasm-cpp-host wasi_unstable_sched_yield.
+ */
+__attribute__((import_module("wasi_snapshot_preview1"), import_name("sched_yield")))
+proxy_errno_t sched_yield(void);
+
+/*
  * Ends the program. Plugins are not expected to call it; proxy-wasm-cpp-host only logs an
  * error and returns.
  */

@@ -942,6 +942,24 @@ unsafe extern "C" {
     /// Copies the command-line arguments; with zero arguments reported it has nothing to do.
     pub fn args_get(return_argv: *mut *mut u8, return_argv_size: *mut u8) -> u16;
 
+    /// Waits for clock or file events. A plugin has nothing to wait on: the host reports zero
+    /// events at once, so a plugin that sleeps does not block the proxy (toolchains import it for
+    /// `sleep`; Go's runtime needs it to succeed).
+    ///
+    /// Not in the spec text; follows proxy-wasm-cpp-host wasi_unstable_poll_oneoff.
+    pub fn poll_oneoff(
+        subscriptions: u32,
+        events: u32,
+        nsubscriptions: u32,
+        return_nevents: *mut u32,
+    ) -> u16;
+
+    /// Gives up the processor. Wasm without threads has no one to yield to, so the host returns
+    /// success at once.
+    ///
+    /// Not in the spec text; follows proxy-wasm-cpp-host wasi_unstable_sched_yield.
+    pub fn sched_yield() -> u16;
+
     /// Ends the program. Plugins are not expected to call it; proxy-wasm-cpp-host only logs an
     /// error and returns.
     pub fn proc_exit(exit_code: u32);

@@ -1493,6 +1493,33 @@ pub trait Host {
         Err(Errno::Nosys)
     }
 
+    /// Waits for clock or file events. A plugin has nothing to wait on: the host reports zero
+    /// events at once, so a plugin that sleeps does not block the proxy (toolchains import it for
+    /// `sleep`; Go's runtime needs it to succeed).
+    ///
+    /// Arguments:
+    /// - `subscriptions`: Address of the subscription records (48 bytes each); a host that reports no events does not read them.
+    /// - `events`: Address for the event records (32 bytes each); untouched when no event is reported.
+    /// - `nsubscriptions`: Number of subscription records.
+    ///
+    /// Returns what the glue writes, on success only:
+    /// - to `return_nevents`: Receives the number of events written (0).
+    fn poll_oneoff(
+        &mut self,
+        subscriptions: u32,
+        events: u32,
+        nsubscriptions: Size,
+    ) -> Result<Size, Errno> {
+        let _ = (subscriptions, events, nsubscriptions);
+        Err(Errno::Nosys)
+    }
+
+    /// Gives up the processor. Wasm without threads has no one to yield to, so the host returns
+    /// success at once.
+    fn sched_yield(&mut self) -> Result<(), Errno> {
+        Err(Errno::Nosys)
+    }
+
     /// Ends the program. Plugins are not expected to call it; proxy-wasm-cpp-host only logs an
     /// error and returns.
     ///
@@ -1690,6 +1717,10 @@ pub fn add_to_linker<T: Host + 'static>(linker: &mut Linker<T>) -> wasmtime::Res
     )?;
 
     linker.func_wrap("wasi_snapshot_preview1", "args_get", args_get::<T>)?;
+
+    linker.func_wrap("wasi_snapshot_preview1", "poll_oneoff", poll_oneoff::<T>)?;
+
+    linker.func_wrap("wasi_snapshot_preview1", "sched_yield", sched_yield::<T>)?;
 
     linker.func_wrap("wasi_snapshot_preview1", "proc_exit", proc_exit::<T>)?;
 
@@ -3057,6 +3088,44 @@ fn args_get<T: Host>(
     writes.string_list(return_argv, return_argv_size, &out0);
     if !writes.apply(memory.data_mut(&mut caller)) {
         return Ok(raw_errno(Errno::Fault));
+    }
+    Ok(raw_errno(Errno::Success))
+}
+
+/// Glue for `poll_oneoff`.
+fn poll_oneoff<T: Host>(
+    mut caller: Caller<'_, T>,
+    subscriptions: u32,
+    events: u32,
+    nsubscriptions: u32,
+    return_nevents: u32,
+) -> wasmtime::Result<u32> {
+    let Some(memory) = glue::memory(&mut caller) else {
+        return Ok(raw_errno(Errno::Fault));
+    };
+    let (mem, host) = memory.data_and_store_mut(&mut caller);
+    if !glue::fits(mem, return_nevents, 4) {
+        return Ok(raw_errno(Errno::Fault));
+    }
+    let result = host.poll_oneoff(subscriptions, events, nsubscriptions);
+    let out0 = match result {
+        Ok(value) => value,
+        Err(status) => return Ok(raw_errno(status)),
+    };
+    let mut writes = glue::Writes::new();
+    writes.u32(return_nevents, out0);
+    if !writes.apply(memory.data_mut(&mut caller)) {
+        return Ok(raw_errno(Errno::Fault));
+    }
+    Ok(raw_errno(Errno::Success))
+}
+
+/// Glue for `sched_yield`.
+fn sched_yield<T: Host>(mut caller: Caller<'_, T>) -> wasmtime::Result<u32> {
+    let host = caller.data_mut();
+    let result = host.sched_yield();
+    if let Err(status) = result {
+        return Ok(raw_errno(status));
     }
     Ok(raw_errno(Errno::Success))
 }

@@ -1,0 +1,465 @@
+//! What the plugin starts now and the host answers later: HTTP calls and gRPC calls/streams to
+//! scripted upstreams, shared queues, foreign functions. Answers become [`Delivery`]s that the
+//! driver hands to the plugin's root context right after the callback that caused them returns,
+//! so a run is deterministic (real hosts answer on a later event-loop turn).
+
+use crate::pairs::{self, Pairs};
+use crate::scenario::{GrpcReply, HttpReply, Scenario};
+use crate::state::HostState;
+use crate::transcript::{ForeignCall, GrpcCall, HttpCall};
+use proxy_wasm_host_abi::v0_2_1::{GrpcStatus, Status};
+use std::collections::VecDeque;
+
+/// Something the host owes the plugin, delivered after the current callback.
+#[derive(Clone, Debug)]
+pub enum Delivery {
+    /// `proxy_on_http_call_response`; `None` is the failure path.
+    HttpResponse {
+        /// The call id.
+        id: u32,
+        /// The upstream's answer, or `None` when the call failed.
+        reply: Option<HttpReply>,
+    },
+    /// `proxy_on_grpc_receive_initial_metadata`.
+    GrpcInitialMetadata {
+        /// The call or stream id.
+        id: u32,
+        /// The metadata.
+        metadata: Pairs,
+    },
+    /// `proxy_on_grpc_receive`.
+    GrpcMessage {
+        /// The call or stream id.
+        id: u32,
+        /// The message.
+        message: Vec<u8>,
+    },
+    /// `proxy_on_grpc_receive_trailing_metadata`.
+    GrpcTrailingMetadata {
+        /// The call or stream id.
+        id: u32,
+        /// The metadata.
+        metadata: Pairs,
+    },
+    /// `proxy_on_grpc_close`.
+    GrpcClose {
+        /// The call or stream id.
+        id: u32,
+        /// The gRPC status.
+        status: i32,
+        /// The status message `proxy_get_status` reports.
+        message: Vec<u8>,
+    },
+    /// `proxy_on_queue_ready`.
+    QueueReady {
+        /// The queue id.
+        queue: u32,
+    },
+}
+
+impl Delivery {
+    /// The gRPC call or stream it belongs to.
+    fn grpc_id(&self) -> Option<u32> {
+        match self {
+            Delivery::GrpcInitialMetadata { id, .. }
+            | Delivery::GrpcMessage { id, .. }
+            | Delivery::GrpcTrailingMetadata { id, .. }
+            | Delivery::GrpcClose { id, .. } => Some(*id),
+            _ => None,
+        }
+    }
+}
+
+/// What the running delivery callback can read through the call maps and buffers.
+#[derive(Clone, Debug)]
+pub enum Received {
+    /// An HTTP call's response: maps 6/7, buffer 4.
+    HttpResponse {
+        /// Response headers.
+        headers: Pairs,
+        /// Response body.
+        body: Vec<u8>,
+        /// Response trailers.
+        trailers: Pairs,
+    },
+    /// gRPC initial metadata: map 4.
+    GrpcInitialMetadata(Pairs),
+    /// A gRPC message: buffer 5.
+    GrpcMessage(Vec<u8>),
+    /// gRPC trailing metadata: map 5.
+    GrpcTrailingMetadata(Pairs),
+    /// A foreign function's arguments: buffer 8.
+    ForeignArguments(Vec<u8>),
+}
+
+/// Callout ids as cpp-host makes them: the low two bits tell HTTP calls (0), gRPC calls (1) and
+/// gRPC streams (2) apart, and each kind counts up in steps of 4.
+const HTTP_CALL: u32 = 0;
+const GRPC_CALL: u32 = 1;
+const GRPC_STREAM: u32 = 2;
+const KIND_MASK: u32 = 3;
+
+/// Scripted upstreams and the calls in flight.
+#[derive(Debug, Default)]
+pub struct Callouts {
+    /// HTTP upstreams: name → replies not yet used.
+    pub upstreams: Vec<(Vec<u8>, VecDeque<HttpReply>)>,
+    /// gRPC upstreams: name → replies not yet used.
+    pub grpc_upstreams: Vec<(Vec<u8>, VecDeque<GrpcReply>)>,
+    /// Foreign functions: name → result bytes.
+    pub foreign_functions: Vec<(Vec<u8>, Vec<u8>)>,
+    last_id: [u32; 3],
+    grpc: Vec<OpenGrpc>,
+    /// Answers owed to the plugin, oldest first.
+    pub pending: VecDeque<Delivery>,
+    /// What the running delivery callback may read.
+    pub received: Option<Received>,
+    /// What `proxy_get_status` reports: the last call's outcome.
+    pub status: (u32, Vec<u8>),
+    /// Shared queues; a queue's id is its index plus one.
+    pub queues: Vec<Queue>,
+}
+
+/// A gRPC call or stream that has not closed yet.
+#[derive(Debug)]
+struct OpenGrpc {
+    id: u32,
+    /// Its entry in the transcript's `grpc_calls`.
+    record: usize,
+    /// Messages the upstream still has to send (streams).
+    messages: VecDeque<Vec<u8>>,
+    trailing: Pairs,
+    status: i32,
+    message: Vec<u8>,
+}
+
+/// A shared queue.
+#[derive(Clone, Debug)]
+pub struct Queue {
+    /// Its name.
+    pub name: Vec<u8>,
+    /// Items not yet dequeued.
+    pub items: VecDeque<Vec<u8>>,
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+impl Callouts {
+    /// The scenario's scripted upstreams and foreign functions; gRPC statuses must be real ones.
+    pub fn new(scenario: &Scenario) -> Result<Self, String> {
+        let bytes = |s: &String| s.as_bytes().to_vec();
+        for (name, replies) in &scenario.grpc_upstreams {
+            for (i, reply) in replies.iter().enumerate() {
+                if GrpcStatus::try_from(reply.status).is_err() {
+                    return Err(format!(
+                        "grpc_upstreams.{name}[{i}].status: {} is not a gRPC status (0 to 16)",
+                        reply.status
+                    ));
+                }
+            }
+        }
+        Ok(Callouts {
+            upstreams: (scenario.upstreams.iter())
+                .map(|(k, v)| (bytes(k), v.iter().cloned().collect()))
+                .collect(),
+            grpc_upstreams: (scenario.grpc_upstreams.iter())
+                .map(|(k, v)| (bytes(k), v.iter().cloned().collect()))
+                .collect(),
+            foreign_functions: (scenario.foreign_functions.iter())
+                .map(|(k, v)| (bytes(k), bytes(v)))
+                .collect(),
+            ..Callouts::default()
+        })
+    }
+
+    fn next_id(&mut self, kind: u32) -> u32 {
+        let slot = &mut self.last_id[kind as usize];
+        if *slot == 0 {
+            *slot = kind;
+        }
+        *slot = slot.wrapping_add(4);
+        *slot
+    }
+
+    fn script<T>(scripts: &mut [(Vec<u8>, VecDeque<T>)], name: &[u8]) -> Option<Option<T>> {
+        scripts
+            .iter_mut()
+            .find(|(n, _)| n == name)
+            .map(|(_, replies)| replies.pop_front())
+    }
+
+    /// Queues the remaining answers of a gRPC call or stream, through its close.
+    fn finish_grpc(&mut self, at: usize) {
+        let open = self.grpc.remove(at);
+        let id = open.id;
+        for message in open.messages {
+            self.pending
+                .push_back(Delivery::GrpcMessage { id, message });
+        }
+        if !open.trailing.is_empty() {
+            self.pending.push_back(Delivery::GrpcTrailingMetadata {
+                id,
+                metadata: open.trailing,
+            });
+        }
+        self.pending.push_back(Delivery::GrpcClose {
+            id,
+            status: open.status,
+            message: open.message,
+        });
+    }
+
+    fn find_grpc(&self, id: u32) -> Option<usize> {
+        self.grpc.iter().position(|g| g.id == id)
+    }
+}
+
+impl HostState {
+    /// `proxy_http_call`, following Envoy's checks (ABI-FACTS §5).
+    pub(crate) fn http_call(
+        &mut self,
+        upstream: &[u8],
+        headers: &[u8],
+        body: &[u8],
+        trailers: &[u8],
+        timeout: u32,
+    ) -> Result<u32, Status> {
+        let headers = pairs::decode(headers).ok_or(Status::BadArgument)?;
+        let trailers = pairs::decode(trailers).ok_or(Status::BadArgument)?;
+        // Envoy reads the timeout as a signed 32-bit number and refuses negative ones.
+        if i32::try_from(timeout).is_err() {
+            return Err(Status::BadArgument);
+        }
+        let has = |name: &[u8]| headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
+        // Envoy accepts `host` for `:authority` (it is the same header there).
+        if !has(b":method") || !has(b":path") || !(has(b":authority") || has(b"host")) {
+            return Err(Status::BadArgument);
+        }
+        let calls = &mut self.callouts;
+        let reply = Callouts::script(&mut calls.upstreams, upstream).ok_or(Status::BadArgument)?;
+        let id = calls.next_id(HTTP_CALL);
+        calls.pending.push_back(Delivery::HttpResponse {
+            id,
+            reply: reply.filter(|r| !r.fail),
+        });
+        self.transcript.http_calls.push(HttpCall {
+            id,
+            upstream: text(upstream),
+            headers: pairs::to_text(&headers),
+            body: text(body),
+            trailers: pairs::to_text(&trailers),
+            timeout_ms: timeout,
+        });
+        Ok(id)
+    }
+
+    /// `proxy_grpc_call` (with `message`) or `proxy_grpc_stream` (without).
+    pub(crate) fn grpc_open(
+        &mut self,
+        upstream: &[u8],
+        service: &[u8],
+        method: &[u8],
+        metadata: &[u8],
+        message: Option<&[u8]>,
+    ) -> Result<u32, Status> {
+        // Envoy: metadata it cannot use means no client can be made.
+        let metadata = pairs::decode(metadata).ok_or(Status::BadArgument)?;
+        let calls = &mut self.callouts;
+        let reply = Callouts::script(&mut calls.grpc_upstreams, upstream)
+            .ok_or(Status::ParseFailure)?
+            .unwrap_or_else(|| GrpcReply {
+                // gRPC's UNAVAILABLE: the scripted upstream has nothing more to say.
+                status: 14,
+                status_message: "no scripted reply left".into(),
+                ..GrpcReply::default()
+            });
+        let id = calls.next_id(if message.is_some() {
+            GRPC_CALL
+        } else {
+            GRPC_STREAM
+        });
+        if !reply.initial_metadata.is_empty() {
+            calls.pending.push_back(Delivery::GrpcInitialMetadata {
+                id,
+                metadata: pairs::from_text(&reply.initial_metadata),
+            });
+        }
+        let record = self.transcript.grpc_calls.len();
+        calls.grpc.push(OpenGrpc {
+            id,
+            record,
+            messages: reply
+                .messages
+                .iter()
+                .map(|m| m.as_bytes().to_vec())
+                .collect(),
+            trailing: pairs::from_text(&reply.trailing_metadata),
+            status: reply.status,
+            message: reply.status_message.into_bytes(),
+        });
+        if message.is_some() {
+            let at = calls.grpc.len() - 1;
+            calls.finish_grpc(at);
+        }
+        self.transcript.grpc_calls.push(GrpcCall {
+            id,
+            kind: if message.is_some() { "call" } else { "stream" }.into(),
+            upstream: text(upstream),
+            service: text(service),
+            method: text(method),
+            initial_metadata: pairs::to_text(&metadata),
+            messages: message.map(text).into_iter().collect(),
+            ended_by_plugin: None,
+        });
+        Ok(id)
+    }
+
+    /// `proxy_grpc_send`: the upstream answers each message with its next scripted one.
+    pub(crate) fn grpc_send(
+        &mut self,
+        id: u32,
+        message: &[u8],
+        end_stream: bool,
+    ) -> Result<(), Status> {
+        if id & KIND_MASK != GRPC_STREAM {
+            return Err(Status::BadArgument);
+        }
+        let calls = &mut self.callouts;
+        let at = calls.find_grpc(id).ok_or(Status::NotFound)?;
+        let open = &mut calls.grpc[at];
+        let record = open.record;
+        if let Some(answer) = open.messages.pop_front() {
+            calls.pending.push_back(Delivery::GrpcMessage {
+                id,
+                message: answer,
+            });
+        }
+        if end_stream {
+            calls.finish_grpc(at);
+        }
+        if let Some(call) = self.transcript.grpc_calls.get_mut(record) {
+            call.messages.push(text(message));
+            if end_stream {
+                call.ended_by_plugin = Some("half_closed".into());
+            }
+        }
+        Ok(())
+    }
+
+    /// `proxy_grpc_cancel` (`close == false`) or `proxy_grpc_close`. Envoy: cancelling, or
+    /// closing a unary call, ends it without `proxy_on_grpc_close`; closing a stream half-closes it.
+    pub(crate) fn grpc_end(&mut self, id: u32, close: bool) -> Result<(), Status> {
+        if !matches!(id & KIND_MASK, GRPC_CALL | GRPC_STREAM) {
+            return Err(Status::BadArgument);
+        }
+        let calls = &mut self.callouts;
+        let still_owed = calls.pending.iter().any(|d| d.grpc_id() == Some(id));
+        let at = calls.find_grpc(id);
+        let record = match at {
+            Some(at) => calls.grpc[at].record,
+            None if still_owed => {
+                match self.transcript.grpc_calls.iter().position(|c| c.id == id) {
+                    Some(record) => record,
+                    None => return Err(Status::NotFound),
+                }
+            }
+            None => return Err(Status::NotFound),
+        };
+        let half_close = close && id & KIND_MASK == GRPC_STREAM;
+        let how = match (half_close, at) {
+            (true, Some(at)) => {
+                calls.finish_grpc(at);
+                "half_closed"
+            }
+            // Already half-closed: its answers are on their way.
+            (true, None) => return Ok(()),
+            (false, _) => {
+                calls.grpc.retain(|g| g.id != id);
+                calls.pending.retain(|d| d.grpc_id() != Some(id));
+                if close { "closed" } else { "cancelled" }
+            }
+        };
+        if let Some(call) = self.transcript.grpc_calls.get_mut(record) {
+            call.ended_by_plugin = Some(how.into());
+        }
+        Ok(())
+    }
+
+    /// `proxy_register_shared_queue`: registering a name again keeps its items (cpp-host).
+    pub(crate) fn register_queue(&mut self, name: &[u8]) -> Result<u32, Status> {
+        let queues = &mut self.callouts.queues;
+        let index = match queues.iter().position(|q| q.name == name) {
+            Some(i) => i,
+            None => {
+                queues.push(Queue {
+                    name: name.to_vec(),
+                    items: VecDeque::new(),
+                });
+                queues.len() - 1
+            }
+        };
+        u32::try_from(index + 1).map_err(|_| Status::InternalFailure)
+    }
+
+    /// `proxy_resolve_shared_queue`: an empty VM id means the plugin's own VM.
+    pub(crate) fn resolve_queue(&mut self, vm_id: &[u8], name: &[u8]) -> Result<u32, Status> {
+        let own = self
+            .properties
+            .get("plugin_vm_id")
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        if !vm_id.is_empty() && vm_id != own {
+            return Err(Status::NotFound);
+        }
+        let index = self
+            .callouts
+            .queues
+            .iter()
+            .position(|q| q.name == name)
+            .ok_or(Status::NotFound)?;
+        u32::try_from(index + 1).map_err(|_| Status::InternalFailure)
+    }
+
+    fn queue(&mut self, id: u32) -> Option<&mut Queue> {
+        let index = usize::try_from(id).ok()?.checked_sub(1)?;
+        self.callouts.queues.get_mut(index)
+    }
+
+    /// `proxy_enqueue_shared_queue`; the registrant hears of it through `proxy_on_queue_ready`.
+    pub(crate) fn enqueue(&mut self, id: u32, value: &[u8]) -> Result<(), Status> {
+        let queue = self.queue(id).ok_or(Status::NotFound)?;
+        queue.items.push_back(value.to_vec());
+        self.callouts
+            .pending
+            .push_back(Delivery::QueueReady { queue: id });
+        Ok(())
+    }
+
+    /// `proxy_dequeue_shared_queue`.
+    pub(crate) fn dequeue(&mut self, id: u32) -> Result<Vec<u8>, Status> {
+        let queue = self.queue(id).ok_or(Status::NotFound)?;
+        queue.items.pop_front().ok_or(Status::Empty)
+    }
+
+    /// `proxy_call_foreign_function`: the scenario's functions return fixed bytes.
+    pub(crate) fn call_foreign(
+        &mut self,
+        name: &[u8],
+        arguments: &[u8],
+    ) -> Result<Vec<u8>, Status> {
+        let result = self
+            .callouts
+            .foreign_functions
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, result)| result.clone())
+            .ok_or(Status::NotFound)?;
+        self.transcript.foreign_calls.push(ForeignCall {
+            name: text(name),
+            arguments: text(arguments),
+        });
+        Ok(result)
+    }
+}
