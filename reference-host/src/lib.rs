@@ -27,6 +27,8 @@ mod tcp;
 pub mod transcript;
 
 pub use load::{AbiVersion, LoadError};
-pub use run::run;
+pub use run::{engine, run, run_changed, run_with};
 pub use scenario::Scenario;
 pub use transcript::Transcript;
+/// The wasmtime this host runs on, for sharing an [`engine`] across runs.
+pub use wasmtime;

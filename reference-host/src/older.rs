@@ -35,7 +35,6 @@ macro_rules! shared {
             fn proxy_get_header_map_size(&mut self, map_id: MapType => into) -> Result<u32, Status>;
             fn proxy_get_header_map_pairs(&mut self, map_id: MapType => into) -> Result<Vec<u8>, Status>;
             fn proxy_set_header_map_pairs(&mut self, map_id: MapType => into, serialized_pairs: &[u8] => same) -> Result<(), Status>;
-            fn proxy_get_header_map_value(&mut self, map_id: MapType => into, key: &[u8] => same) -> Result<Vec<u8>, Status>;
             fn proxy_add_header_map_value(&mut self, map_id: MapType => into, key: &[u8] => same, value: &[u8] => same) -> Result<(), Status>;
             fn proxy_replace_header_map_value(&mut self, map_id: MapType => into, key: &[u8] => same, value: &[u8] => same) -> Result<(), Status>;
             fn proxy_remove_header_map_value(&mut self, map_id: MapType => into, key: &[u8] => same) -> Result<(), Status>;
@@ -67,6 +66,8 @@ macro_rules! shared {
             fn environ_get(&mut self) -> Result<Vec<Vec<u8>>, Errno>;
             fn args_sizes_get(&mut self) -> Result<(u32, u32), Errno>;
             fn args_get(&mut self) -> Result<Vec<Vec<u8>>, Errno>;
+            fn poll_oneoff(&mut self, subscriptions: u32 => same, events: u32 => same, nsubscriptions: u32 => same) -> Result<u32, Errno>;
+            fn sched_yield(&mut self) -> Result<(), Errno>;
         }
 
         fn proc_exit(&mut self, exit_code: u32) {
@@ -85,6 +86,7 @@ mod v0_2_0 {
         shared!();
 
         delegate! {
+            fn proxy_get_header_map_value(&mut self, map_id: MapType => into, key: &[u8] => same) -> Result<Vec<u8>, Status>;
             fn proxy_continue_stream(&mut self, stream_type: StreamType => into) -> Result<(), Status>;
             fn proxy_close_stream(&mut self, stream_type: StreamType => into) -> Result<(), Status>;
         }
@@ -99,6 +101,18 @@ mod v0_1_0 {
 
     impl Host for HostState {
         shared!();
+
+        fn proxy_get_header_map_value(
+            &mut self,
+            map_id: MapType,
+            key: &[u8],
+        ) -> Result<Vec<u8>, Status> {
+            // 0.1.0 has no NOT_FOUND here: Envoy and Kong answer a missing key with an empty value.
+            match latest::Host::proxy_get_header_map_value(self, map_id.into(), key) {
+                Err(latest::Status::NotFound) => Ok(Vec::new()),
+                other => other.map_err(Into::into),
+            }
+        }
 
         fn proxy_get_configuration(&mut self) -> Result<Vec<u8>, Status> {
             // cpp-host: the plugin configuration inside proxy_on_configure, else the VM's.

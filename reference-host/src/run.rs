@@ -12,10 +12,38 @@ use proxy_wasm_host_abi::v0_2_1::{BufferType, LogLevel, MetricType};
 use proxy_wasm_host_abi::{CallError, v0_1_0, v0_2_0, v0_2_1};
 use wasmtime::{Config, Engine, Linker, Module, Store, StoreLimitsBuilder};
 
+/// A wasmtime engine configured as runs need it (fuel metering). Make one and share it across
+/// runs: [`run_with`] compiles each module on it.
+pub fn engine() -> Result<Engine, LoadError> {
+    let mut config = Config::new();
+    config.consume_fuel(true);
+    Engine::new(&config).map_err(|e| LoadError::Compile(format!("{e:#}")))
+}
+
 /// Loads `wasm`, runs `scenario` against it and returns what happened. Problems inside the
 /// plugin (traps, refusals) are part of the transcript; only a plugin that cannot be loaded at
 /// all is an `Err`.
 pub fn run(wasm: &[u8], scenario: &Scenario) -> Result<Transcript, LoadError> {
+    run_with(&engine()?, wasm, scenario)
+}
+
+/// [`run`] on an engine made by [`engine`].
+pub fn run_with(
+    engine: &Engine,
+    wasm: &[u8],
+    scenario: &Scenario,
+) -> Result<Transcript, LoadError> {
+    run_changed(engine, wasm, scenario, |_| Ok(()))
+}
+
+/// [`run_with`], letting `change` redefine host functions after the version's are linked (with
+/// shadowing allowed): how tests build a deliberately broken host.
+pub fn run_changed(
+    engine: &Engine,
+    wasm: &[u8],
+    scenario: &Scenario,
+    change: impl FnOnce(&mut Linker<HostState>) -> wasmtime::Result<()>,
+) -> Result<Transcript, LoadError> {
     let version = load::detect(wasm)?;
     if let Some(expected) = &scenario.expect_abi
         && expected != version.as_str()
@@ -25,17 +53,16 @@ pub fn run(wasm: &[u8], scenario: &Scenario) -> Result<Transcript, LoadError> {
             found: version,
         });
     }
-    let mut config = Config::new();
-    config.consume_fuel(true);
-    let engine = Engine::new(&config).map_err(|e| LoadError::Compile(format!("{e:#}")))?;
-    let module = Module::new(&engine, wasm).map_err(|e| LoadError::Compile(format!("{e:#}")))?;
-    let mut linker = Linker::new(&engine);
+    let module = Module::new(engine, wasm).map_err(|e| LoadError::Compile(format!("{e:#}")))?;
+    let mut linker = Linker::new(engine);
     match version {
         AbiVersion::V0_1_0 => v0_1_0::add_to_linker(&mut linker),
         AbiVersion::V0_2_0 => v0_2_0::add_to_linker(&mut linker),
         AbiVersion::V0_2_1 => v0_2_1::add_to_linker(&mut linker),
     }
     .map_err(|e| LoadError::Link(format!("{e:#}")))?;
+    linker.allow_shadowing(true);
+    change(&mut linker).map_err(|e| LoadError::Link(format!("{e:#}")))?;
     let pre = linker
         .instantiate_pre(&module)
         .map_err(|e| LoadError::Link(format!("{e:#}")))?;
@@ -65,7 +92,7 @@ pub fn run(wasm: &[u8], scenario: &Scenario) -> Result<Transcript, LoadError> {
         })?;
     }
     state.callouts = Callouts::new(scenario).map_err(LoadError::Malformed)?;
-    let mut store = Store::new(&engine, state);
+    let mut store = Store::new(engine, state);
     store.limiter(|s| &mut s.limits);
     let fuel = scenario.limits.fuel_per_call;
     let _ = store.set_fuel(fuel);

@@ -1,6 +1,6 @@
 //! `cargo xtask test`: what CI runs. Installs what the tests need when it is missing (Debian's
-//! clang and lld, for the C header test), then runs formatting, lint and test checks, stopping at
-//! the first failure.
+//! clang and lld, for the C header test and the C test plugin; Debian's wasm-capable Rust, for the
+//! SDK test plugins), then runs formatting, lint and test checks, stopping at the first failure.
 
 use crate::usage_error;
 use std::process::{Command, ExitCode};
@@ -46,14 +46,27 @@ pub fn run(args: &[&str]) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Debian packages the tests need, each with a program that shows it is installed.
-const PACKAGES: &[(&str, &str)] = &[("clang", "clang"), ("lld", "wasm-ld")];
+/// Debian packages the tests need, each with a program on the PATH, or an absolute path, that
+/// shows it is installed. Debian's Rust is checked by path: rustup's `rustc` is on the PATH too,
+/// but cannot build std for wasm32 here (`test-plugins` uses `-Zbuild-std` with these).
+const PACKAGES: &[(&str, &str)] = &[
+    ("clang", "clang"),
+    ("lld", "wasm-ld"),
+    ("rustc-web", "/usr/bin/rustc"),
+    ("cargo-web", "/usr/bin/cargo"),
+    (
+        "rust-web-src",
+        "/usr/lib/rustlib/src/rust/library/std/Cargo.toml",
+    ),
+    ("rust-web-llvm", "/usr/bin/rust-lld"),
+    ("lld-22", "/usr/bin/lld-22"),
+];
 
 /// Installs the packages whose programs are missing, with apt-get (the machines run as root).
 fn install_missing_tools() -> Result<(), String> {
     let missing: Vec<&str> = PACKAGES
         .iter()
-        .filter(|(_, program)| !on_path(program))
+        .filter(|(_, program)| !installed(program))
         .map(|(package, _)| *package)
         .collect();
     if missing.is_empty() {
@@ -83,7 +96,10 @@ fn install_missing_tools() -> Result<(), String> {
     Ok(())
 }
 
-fn on_path(program: &str) -> bool {
+fn installed(program: &str) -> bool {
+    if program.starts_with('/') {
+        return std::path::Path::new(program).exists();
+    }
     std::env::var_os("PATH")
         .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
 }

@@ -1,0 +1,818 @@
+//! The conformance catalog of one ABI version, derived from its IR: for every host function,
+//! every status code it lists (through [`recipes`]), every value of every enum parameter and the
+//! first value outside the enum, every out-pointer out of bounds and straddling the end of
+//! memory, every input range out of bounds and wrapping past 4 GiB, and a failing allocator for
+//! every allocated result; plus fixed cases for ABI detection and the allocation convention.
+//!
+//! Each [`Case`] is one probe module with the scenario that drives it, a stable id named after
+//! the spec item, and a level: `required` (the spec text says so) or `reference`
+//! (proxy-wasm-cpp-host/Envoy behaviour where the spec is silent). [`obligations`] lists what
+//! the IR defines, so coverage can be measured against it.
+
+pub mod recipes;
+
+use crate::{AllocMode, AllocatorExport, Arg, Body, BuildError, ProbeBuilder, Slot, Width};
+use proxy_wasm_spec::Abi;
+use proxy_wasm_spec::ir::{self, Builtin, Function, Param, Role, TypeDefKind, TypeRef};
+use recipes::{Out, Recipe, Site, V};
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+/// How sure a case's expectation is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    /// The spec text says so.
+    Required,
+    /// proxy-wasm-cpp-host/Envoy behaviour where the spec is silent.
+    Reference,
+}
+
+/// What a case covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// A status code of a host function.
+    Status,
+    /// A value of an enum parameter, or the first one outside it.
+    Enum,
+    /// An out-pointer the host must refuse.
+    OutPointer,
+    /// An input range the host must refuse.
+    InputPointer,
+    /// The guest-allocation convention.
+    Allocation,
+    /// ABI version detection.
+    Detection,
+}
+
+impl Kind {
+    /// Its name in ids and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Status => "status",
+            Kind::Enum => "enum",
+            Kind::OutPointer => "out_pointer",
+            Kind::InputPointer => "input_pointer",
+            Kind::Allocation => "allocation",
+            Kind::Detection => "detection",
+        }
+    }
+}
+
+/// What the host must do with a case's module.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Expect {
+    /// Run it: every check passes and the probe reaches `END`.
+    Pass,
+    /// Refuse to load it.
+    Refused,
+}
+
+/// One conformance case: a probe module and how to run it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Case {
+    /// Stable id, e.g. `v0.2.1/proxy_get_header_map_value/status/not_found`.
+    pub id: String,
+    /// The ABI version.
+    pub version: String,
+    /// The host function it covers, if any.
+    pub function: Option<String>,
+    /// What it covers.
+    pub kind: Kind,
+    /// Required by the spec, or reference behaviour.
+    pub level: Level,
+    /// One line saying what is checked.
+    pub description: String,
+    /// The obligations (see [`Obligation::key`]) it discharges.
+    pub covers: Vec<String>,
+    /// Host capabilities it needs beyond logging (`http`, `http_calls`, `grpc`, ...).
+    pub needs: Vec<String>,
+    /// What the host must do.
+    pub expect: Expect,
+    /// The probe module.
+    #[serde(skip)]
+    pub wasm: Vec<u8>,
+    /// The scenario (the reference host's format) that drives it.
+    pub scenario: Value,
+}
+
+/// Something the IR obliges a host to do, and whether a case checks it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Obligation {
+    /// The function.
+    pub function: String,
+    /// Its kind.
+    pub kind: Kind,
+    /// `function/what`, as case ids spell it after the version.
+    pub key: String,
+    /// Why no probe can check it, if none can.
+    pub exception: Option<&'static str>,
+}
+
+/// The ids of the ABI versions with a catalog.
+pub const VERSIONS: [&str; 3] = ["0.1.0", "0.2.0", "0.2.1"];
+
+/// Every case of `version`.
+pub fn catalog(version: &str) -> Result<Vec<Case>, BuildError> {
+    let Ok(abi) = proxy_wasm_spec::builtin(version) else {
+        return Err(BuildError {
+            probe: format!("v{version}"),
+            problems: vec![format!("no built-in ABI {version}")],
+        });
+    };
+    let mut cases = Vec::new();
+    for f in &abi.functions {
+        function_cases(&abi, version, f, &mut cases)?;
+    }
+    detection_cases(&abi, version, &mut cases)?;
+    Ok(cases)
+}
+
+/// What the IR of `version` obliges a host to do.
+pub fn obligations(version: &str) -> Vec<Obligation> {
+    let Ok(abi) = proxy_wasm_spec::builtin(version) else {
+        return Vec::new();
+    };
+    let mut all = Vec::new();
+    for f in &abi.functions {
+        let mut push = |kind, what: String, exception| {
+            all.push(Obligation {
+                function: f.name.clone(),
+                kind,
+                key: format!("{}/{what}", f.name),
+                exception,
+            });
+        };
+        for (i, s) in f.statuses.iter().enumerate() {
+            let exception = recipes::exception(&f.name, &s.code, &s.condition);
+            push(Kind::Status, status_key(f, i), exception);
+        }
+        for p in &f.params {
+            if let Some((values, invalid)) = enum_values(&abi, f, p) {
+                for (name, _) in values {
+                    push(Kind::Enum, format!("{}/value/{name}", p.name), None);
+                }
+                if invalid.is_some() {
+                    push(Kind::Enum, format!("{}/invalid", p.name), None);
+                }
+            }
+            let faults = if fault_status(f).is_some() {
+                pointer_faults(p)
+            } else {
+                &[]
+            };
+            for bad in faults {
+                let kind = if p.direction == ir::Direction::Out {
+                    Kind::OutPointer
+                } else {
+                    Kind::InputPointer
+                };
+                push(kind, format!("{}/{bad}", p.name), None);
+            }
+        }
+        if has_alloc(f) {
+            let exception = (f.name == "proxy_get_status")
+                .then(|| recipes::exception(&f.name, "invalid_memory_access", "allocator"))
+                .flatten();
+            push(Kind::Allocation, "allocator/returns_zero".into(), exception);
+        }
+    }
+    all
+}
+
+/// `status/<code>`, with `.2`, `.3`... for later cases of the same code.
+fn status_key(f: &Function, index: usize) -> String {
+    let code = &f.statuses[index].code;
+    let nth = f.statuses[..index]
+        .iter()
+        .filter(|s| &s.code == code)
+        .count();
+    if nth == 0 {
+        format!("status/{code}")
+    } else {
+        format!("status/{code}.{}", nth + 1)
+    }
+}
+
+/// The faults a pointer parameter is probed with.
+fn pointer_faults(p: &Param) -> &'static [&'static str] {
+    match p.role {
+        Role::InputData => &["out_of_bounds", "wrapping"],
+        Role::OutValue | Role::AllocData | Role::AllocLength | Role::FillData => {
+            &["out_of_bounds", "straddling_end"]
+        }
+        _ => &[],
+    }
+}
+
+/// The status a function answers bad pointers with, if it lists one.
+fn fault_status(f: &Function) -> Option<usize> {
+    f.statuses
+        .iter()
+        .position(|s| s.code == "invalid_memory_access" || s.code == "fault")
+}
+
+fn has_alloc(f: &Function) -> bool {
+    f.params.iter().any(|p| p.role == Role::AllocData)
+}
+
+type Members = Vec<(String, i64)>;
+
+/// An enum parameter's members and, when the IR says how a number outside them fails, the first
+/// such number (the smallest non-negative one) with the status.
+fn enum_values(abi: &Abi, f: &Function, p: &Param) -> Option<(Members, Option<(i64, String)>)> {
+    if p.role != Role::Value || f.statuses.is_empty() {
+        return None;
+    }
+    let TypeRef::Named { name } = abi.resolve(&p.ty) else {
+        return None;
+    };
+    let Some(TypeDefKind::Enum { values, .. }) = abi.type_def(name).map(|t| &t.def) else {
+        return None;
+    };
+    let members: Members = values.iter().map(|v| (v.name.clone(), v.value)).collect();
+    let invalid = match &p.invalid {
+        Some(ir::Invalid::Status { code, .. }) => {
+            let first = (0..).find(|n| !members.iter().any(|(_, v)| v == n))?;
+            Some((first, code.clone()))
+        }
+        _ => None,
+    };
+    Some((members, invalid))
+}
+
+fn code_value(f: &Function, code: &str) -> Option<i64> {
+    f.statuses.iter().find(|s| s.code == code).map(|s| s.value)
+}
+
+/// The status code meaning success for `f`: `ok` or WASI's `success`.
+fn success(f: &Function) -> Option<&ir::StatusCase> {
+    f.statuses
+        .iter()
+        .find(|s| s.code == "ok" || s.code == "success")
+}
+
+/// A change the case makes to the recipe's call.
+#[derive(Clone, Copy)]
+enum Change<'a> {
+    None,
+    Value(&'a str, i64),
+    Pointer(&'a str, &'static str),
+    Allocator,
+}
+
+/// What the case expects of the call.
+enum Want {
+    /// This status; with outputs checked on success, out-slots untouched on failure.
+    Status(i64),
+    /// One of these statuses.
+    Any(Vec<i64>),
+}
+
+fn function_cases(
+    abi: &Abi,
+    version: &str,
+    f: &Function,
+    cases: &mut Vec<Case>,
+) -> Result<(), BuildError> {
+    let Some(ok) = success(f) else {
+        return Ok(());
+    };
+    let prefix = format!("v{version}/{}", f.name);
+    let ok_recipe = applicable(abi, f, recipes::recipes(&f.name, &ok.code, 0));
+    let level = |l: ir::Level| match l {
+        ir::Level::Spec => Level::Required,
+        _ => Level::Reference,
+    };
+    // Status codes with their own recipes.
+    for (i, s) in f.statuses.iter().enumerate() {
+        let key = status_key(f, i);
+        let nth = key
+            .rsplit_once('.')
+            .and_then(|(_, n)| n.parse::<usize>().ok());
+        let nth = nth.map_or(0, |n| n - 1);
+        let Some(recipe) = applicable(abi, f, recipes::recipes(&f.name, &s.code, nth)) else {
+            continue;
+        };
+        let case_level = if recipe.reference.is_some() {
+            Level::Reference
+        } else {
+            level(s.level)
+        };
+        let description = format!("{}: {} when {}", f.name, s.code, s.condition);
+        cases.push(build(
+            abi,
+            version,
+            f,
+            &format!("{prefix}/{key}"),
+            Kind::Status,
+            case_level,
+            description,
+            vec![key],
+            &recipe,
+            Change::None,
+            Want::Status(s.value),
+        )?);
+    }
+    let Some(ok_recipe) = ok_recipe else {
+        return Ok(());
+    };
+    // Enum parameters: every member accepted, the first number outside refused.
+    for p in &f.params {
+        let Some((members, invalid)) = enum_values(abi, f, p) else {
+            continue;
+        };
+        let refusal = invalid.as_ref().map(|(_, code)| code.clone());
+        // A member may still meet the refusal code for another documented reason (e.g. a map
+        // the callback does not have); then any documented status is accepted.
+        let shared = refusal.as_ref().is_some_and(|code| {
+            f.statuses
+                .iter()
+                .filter(|s| &s.code == code)
+                .any(|s| s.level != ir::Level::Spec)
+        });
+        let documented: Vec<i64> = dedup(f.statuses.iter().map(|s| s.value));
+        for (name, value) in &members {
+            let allowed: Vec<i64> = documented
+                .iter()
+                .copied()
+                .filter(|v| {
+                    shared
+                        || refusal
+                            .as_ref()
+                            .is_none_or(|c| code_value(f, c) != Some(*v))
+                })
+                .collect();
+            let key = format!("{}/value/{name}", p.name);
+            cases.push(build(
+                abi,
+                version,
+                f,
+                &format!("{prefix}/{key}"),
+                Kind::Enum,
+                Level::Required,
+                format!("{}: `{}` = {name} ({value}) is accepted", f.name, p.name),
+                vec![key],
+                &ok_recipe,
+                Change::Value(&p.name, *value),
+                Want::Any(allowed),
+            )?);
+        }
+        if let Some((number, code)) = invalid {
+            let Some(expected) = code_value(f, &code) else {
+                continue;
+            };
+            let key = format!("{}/invalid", p.name);
+            let mut covers = vec![key.clone()];
+            if let Some(i) = f
+                .statuses
+                .iter()
+                .position(|s| s.code == code && s.condition.contains(&p.name))
+            {
+                covers.push(status_key(f, i));
+            }
+            cases.push(build(
+                abi,
+                version,
+                f,
+                &format!("{prefix}/{key}"),
+                Kind::Enum,
+                Level::Required,
+                format!(
+                    "{}: `{}` = {number}, outside the enum, fails with {code}",
+                    f.name, p.name
+                ),
+                covers,
+                &ok_recipe,
+                Change::Value(&p.name, number),
+                Want::Status(expected),
+            )?);
+        }
+    }
+    // Pointers: every out-pointer and input range that leaves memory fails, writing nothing.
+    if let Some(fault) = fault_status(f) {
+        let code = f.statuses[fault].value;
+        for p in &f.params {
+            let kind = if p.direction == ir::Direction::Out {
+                Kind::OutPointer
+            } else {
+                Kind::InputPointer
+            };
+            for bad in pointer_faults(p) {
+                let key = format!("{}/{bad}", p.name);
+                cases.push(build(
+                    abi,
+                    version,
+                    f,
+                    &format!("{prefix}/{key}"),
+                    kind,
+                    Level::Required,
+                    format!("{}: `{}` {}", f.name, p.name, bad.replace('_', " ")),
+                    vec![key, status_key(f, fault)],
+                    &ok_recipe,
+                    Change::Pointer(&p.name, bad),
+                    Want::Status(code),
+                )?);
+            }
+        }
+    }
+    // Allocated results: an allocator that returns 0 makes the call fail (when the recipe's
+    // result is not empty: empty results are not allocated).
+    let allocates = ok_recipe.outputs.iter().any(|(_, out)| {
+        matches!(out, Out::Allocated) || matches!(out, Out::Bytes(b) if !b.is_empty())
+    });
+    if has_alloc(f)
+        && allocates
+        && let Some(ima) = f
+            .statuses
+            .iter()
+            .position(|s| s.code == "invalid_memory_access")
+    {
+        let key = "allocator/returns_zero".to_string();
+        let mut covers = vec![key.clone()];
+        if let Some(i) = f
+            .statuses
+            .iter()
+            .position(|s| s.condition.contains("allocator"))
+        {
+            covers.push(status_key(f, i));
+        }
+        cases.push(build(
+            abi,
+            version,
+            f,
+            &format!("{prefix}/{key}"),
+            Kind::Allocation,
+            Level::Reference,
+            format!(
+                "{}: an allocator that returns 0 fails the call, writing nothing",
+                f.name
+            ),
+            covers,
+            &ok_recipe,
+            Change::Allocator,
+            Want::Status(f.statuses[ima].value),
+        )?);
+    }
+    Ok(())
+}
+
+fn dedup(values: impl Iterator<Item = i64>) -> Vec<i64> {
+    let mut out: Vec<i64> = Vec::new();
+    for v in values {
+        if !out.contains(&v) {
+            out.push(v);
+        }
+    }
+    out
+}
+
+/// The first recipe whose enum members all exist in this version.
+fn applicable(abi: &Abi, f: &Function, recipes: Vec<Recipe>) -> Option<Recipe> {
+    recipes.into_iter().find(|r| {
+        let calls = r.setup.iter().chain([&r.call]);
+        calls.into_iter().all(|c| {
+            let Some(target) = abi.function(c.function) else {
+                return false;
+            };
+            c.args.iter().all(|(name, v)| match v {
+                V::Member(m) => target
+                    .params
+                    .iter()
+                    .find(|p| p.name == *name)
+                    .is_some_and(|p| member(abi, p, m).is_some()),
+                _ => true,
+            })
+        }) && abi.function(&f.name).is_some()
+    })
+}
+
+fn member(abi: &Abi, p: &Param, name: &str) -> Option<i64> {
+    let TypeRef::Named { name: ty } = abi.resolve(&p.ty) else {
+        return None;
+    };
+    match abi.type_def(ty).map(|t| &t.def) {
+        Some(TypeDefKind::Enum { values, .. }) => {
+            values.iter().find(|v| v.name == name).map(|v| v.value)
+        }
+        _ => None,
+    }
+}
+
+/// The width of the value an out-pointer receives.
+fn width(abi: &Abi, p: &Param) -> Width {
+    let TypeRef::Pointer { to } = &p.ty else {
+        return Width::U32;
+    };
+    let repr = match abi.resolve(to) {
+        TypeRef::Builtin { name } => Some(*name),
+        TypeRef::Named { name } => match abi.type_def(name).map(|t| &t.def) {
+            Some(TypeDefKind::Enum { repr, .. } | TypeDefKind::Flags { repr, .. }) => Some(*repr),
+            _ => None,
+        },
+        _ => None,
+    };
+    match repr {
+        Some(Builtin::U64 | Builtin::S64) => Width::U64,
+        _ => Width::U32,
+    }
+}
+
+fn site_callback(site: Site) -> &'static str {
+    match site {
+        Site::Configure => "proxy_on_configure",
+        Site::RequestHeaders => "proxy_on_request_headers",
+        Site::RequestBody => "proxy_on_request_body",
+    }
+}
+
+/// The scenario every probe runs with: the configuration, scripted upstreams and foreign
+/// function the recipes use, and an HTTP stream when the site needs one.
+fn scenario(site: Site) -> Value {
+    let reply = json!({ "headers": [[":status", "200"]], "body": "reply" });
+    let grpc = json!({ "messages": ["pong"], "status": 0 });
+    let mut s = json!({
+        "plugin_configuration": recipes::PLUGIN_CONFIGURATION,
+        "upstreams": { (recipes::UPSTREAM): [reply.clone(), reply] },
+        "grpc_upstreams": { (recipes::GRPC_UPSTREAM): [grpc.clone(), grpc] },
+        "foreign_functions": { (recipes::FOREIGN_FUNCTION.0): recipes::FOREIGN_FUNCTION.1 },
+        // Something for environ_get to write, so its bad pointers show.
+        "environment": ["PWTCK=1"],
+        "events": []
+    });
+    if site != Site::Configure {
+        s["events"] = json!([{ "http": {
+            "request": {
+                "headers": [[":path", recipes::PATH], [":method", "GET"],
+                            [":authority", "example.com"], ["x-pwtck", "one"]],
+                "body": [recipes::BODY]
+            },
+            "response": { "headers": [[":status", "200"]], "body": ["ok"] }
+        }}]);
+    }
+    s
+}
+
+/// Builds one case's module: set-up calls, the call under test (changed as the case says), and
+/// its checks, in the recipe's site.
+#[allow(clippy::too_many_arguments)]
+fn build(
+    abi: &Abi,
+    version: &str,
+    f: &Function,
+    id: &str,
+    kind: Kind,
+    level: Level,
+    description: String,
+    covers: Vec<String>,
+    recipe: &Recipe,
+    change: Change<'_>,
+    want: Want,
+) -> Result<Case, BuildError> {
+    let mut probe = ProbeBuilder::new(abi, id);
+    if let Change::Allocator = change {
+        probe.allocator(
+            &[AllocatorExport::ProxyOnMemoryAllocate],
+            AllocMode::ReturnZero,
+        );
+    }
+    let mut problems = Vec::new();
+    probe.callback(site_callback(recipe.site), |b| {
+        let mut outs: BTreeMap<(usize, String), Slot> = BTreeMap::new();
+        for (n, setup) in recipe.setup.iter().enumerate() {
+            let Some(target) = abi.function(setup.function) else {
+                problems.push(format!("no function {}", setup.function));
+                return;
+            };
+            let (args, slots) = arguments(abi, b, target, &setup.args, &outs, Change::None);
+            for (name, slot) in slots {
+                outs.insert((n, name), slot);
+            }
+            b.call(setup.function, &args);
+        }
+        let (args, slots) = arguments(abi, b, f, &recipe.call.args, &outs, change);
+        let status = b.call(&f.name, &args);
+        let check = |what: &str| format!("{id}/{what}");
+        match &want {
+            Want::Status(code) => {
+                b.expect_status(&check("status"), status, *code);
+                let succeeded = success(f).is_some_and(|s| s.value == *code);
+                if succeeded {
+                    outputs(abi, b, f, recipe, &slots, &check);
+                } else {
+                    for (name, slot) in &slots {
+                        b.expect_slot_untouched(&check(&format!("{name}/untouched")), *slot);
+                    }
+                }
+            }
+            Want::Any(codes) => {
+                b.expect_status_in(&check("status"), status, codes);
+            }
+        }
+        b.end();
+    });
+    let mut needs: Vec<String> = recipe.needs.iter().map(|n| n.to_string()).collect();
+    if recipe.site != Site::Configure {
+        needs.push("http".into());
+    }
+    if !problems.is_empty() {
+        return Err(BuildError {
+            probe: id.to_string(),
+            problems,
+        });
+    }
+    Ok(Case {
+        id: id.to_string(),
+        version: version.to_string(),
+        function: Some(f.name.clone()),
+        kind,
+        level,
+        description,
+        covers,
+        needs,
+        expect: Expect::Pass,
+        wasm: probe.finish()?,
+        scenario: scenario(recipe.site),
+    })
+}
+
+/// Checks what a successful call wrote, where the recipe says.
+fn outputs(
+    abi: &Abi,
+    b: &mut Body<'_, '_>,
+    f: &Function,
+    recipe: &Recipe,
+    slots: &[(String, Slot)],
+    check: &dyn Fn(&str) -> String,
+) {
+    let slot = |name: &str| slots.iter().find(|(n, _)| n == name).map(|(_, s)| *s);
+    for (name, out) in &recipe.outputs {
+        let Some(p) = f.params.iter().find(|p| p.name == *name) else {
+            continue;
+        };
+        match out {
+            Out::Bytes(bytes) => {
+                let (Some(ptr), Some(len)) = (slot(name), p.pair.as_deref().and_then(slot)) else {
+                    continue;
+                };
+                b.expect_bytes(&check(&format!("{name}/value")), ptr, len, bytes);
+            }
+            Out::Allocated => {}
+            Out::Number(n) => {
+                let Some(s) = slot(name) else { continue };
+                match width(abi, p) {
+                    Width::U32 => b.expect_slot_u32(
+                        &check(&format!("{name}/value")),
+                        s,
+                        u32::try_from(*n).unwrap_or(u32::MAX),
+                    ),
+                    Width::U64 => b.expect_slot_u64(&check(&format!("{name}/value")), s, *n),
+                };
+            }
+        }
+    }
+}
+
+/// The wasm arguments of a call to `f`, and the out-slots passed, by parameter name.
+fn arguments(
+    abi: &Abi,
+    b: &mut Body<'_, '_>,
+    f: &Function,
+    values: &[(&'static str, V)],
+    outs: &BTreeMap<(usize, String), Slot>,
+    change: Change<'_>,
+) -> (Vec<Arg>, Vec<(String, Slot)>) {
+    let value_of = |name: &str| values.iter().find(|(n, _)| *n == name).map(|(_, v)| v);
+    let mut args = Vec::new();
+    let mut slots = Vec::new();
+    let fault = |name: &str| match change {
+        Change::Pointer(p, bad) if p == name => Some(bad),
+        _ => None,
+    };
+    for p in &f.params {
+        let wide = p.wasm_types.first() == Some(&ir::WasmType::I64);
+        let number = |n: i64| {
+            if wide {
+                Arg::I64(n)
+            } else {
+                Arg::I32(n as i32)
+            }
+        };
+        match p.role {
+            Role::Value | Role::FillLength => {
+                if let Change::Value(name, n) = change
+                    && name == p.name
+                {
+                    args.push(number(n));
+                    continue;
+                }
+                let arg = match value_of(&p.name) {
+                    Some(V::Int(n)) => number(*n),
+                    Some(V::Member(m)) => number(member(abi, p, m).unwrap_or(0)),
+                    Some(V::Context) => Arg::Param(0),
+                    Some(V::From(n, name)) => match outs.get(&(*n, name.to_string())) {
+                        Some(slot) => Arg::Load(*slot),
+                        None => number(0),
+                    },
+                    _ if p.role == Role::FillLength => {
+                        // The size of the region given for the paired buffer.
+                        let size = p.pair.as_deref().and_then(value_of).map_or(0, |v| match v {
+                            V::Region(n) => i64::from(*n),
+                            V::Bytes(bytes) => bytes.len() as i64,
+                            _ => 0,
+                        });
+                        number(size)
+                    }
+                    _ => number(0),
+                };
+                args.push(arg);
+            }
+            Role::InputData => {
+                let data = match value_of(p.name.trim_end_matches("_data"))
+                    .or_else(|| value_of(&p.name))
+                {
+                    Some(V::Bytes(bytes)) => Some((b.data(bytes), 0)),
+                    Some(V::Iovec(text)) => {
+                        let text = b.data(text);
+                        let mut record = text.addr.to_le_bytes().to_vec();
+                        record.extend_from_slice(&text.len.to_le_bytes());
+                        Some((b.data(&record), 1))
+                    }
+                    _ => None,
+                };
+                let (ptr, len) = match (fault(&p.name), data) {
+                    (Some("out_of_bounds"), _) => (Arg::MemEnd(16), Arg::I32(4)),
+                    (Some(_), _) => (Arg::u32(0xffff_fff0), Arg::I32(0x20)),
+                    (None, Some((d, 0))) => (Arg::u32(d.addr), Arg::u32(d.len)),
+                    (None, Some((d, count))) => (Arg::u32(d.addr), Arg::I32(count)),
+                    (None, None) => (Arg::I32(0), Arg::I32(0)),
+                };
+                args.push(ptr);
+                args.push(len);
+            }
+            Role::InputLength => {}
+            Role::OutValue | Role::AllocData | Role::AllocLength | Role::FillData => {
+                let w = width(abi, p);
+                match (fault(&p.name), value_of(&p.name)) {
+                    (Some("out_of_bounds"), _) => args.push(Arg::MemEnd(16)),
+                    (Some(_), _) => args.push(Arg::MemEnd(-(w.bytes() as i32) / 2)),
+                    (None, Some(V::Region(n))) => {
+                        let region = b.data(&vec![0; *n as usize]);
+                        args.push(Arg::u32(region.addr));
+                    }
+                    (None, Some(V::MemEnd(offset))) => args.push(Arg::MemEnd(*offset)),
+                    _ if p.role == Role::FillData => {
+                        let region = b.data(&[0; 64]);
+                        args.push(Arg::u32(region.addr));
+                    }
+                    _ => {
+                        let slot = b.slot(w);
+                        slots.push((p.name.clone(), slot));
+                        args.push(Arg::Slot(slot));
+                    }
+                }
+            }
+        }
+    }
+    (args, slots)
+}
+
+/// ABI detection: a module without a marker, or with an unknown one, must be refused.
+fn detection_cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(), BuildError> {
+    for (what, markers, description) in [
+        (
+            "no_marker",
+            vec![],
+            "a module exporting no proxy_abi_version_* marker is refused",
+        ),
+        (
+            "unknown_marker",
+            vec!["proxy_abi_version_9_9_9"],
+            "a module whose only marker names an unknown version is refused",
+        ),
+    ] {
+        let id = format!("v{version}/detection/{what}");
+        let mut probe = ProbeBuilder::new(abi, &id);
+        probe.markers(&markers);
+        probe.callback("proxy_on_configure", |b| {
+            b.end();
+        });
+        cases.push(Case {
+            id,
+            version: version.to_string(),
+            function: None,
+            kind: Kind::Detection,
+            level: Level::Required,
+            description: description.to_string(),
+            covers: Vec::new(),
+            needs: Vec::new(),
+            expect: Expect::Refused,
+            wasm: probe.finish()?,
+            scenario: scenario(Site::Configure),
+        });
+    }
+    Ok(())
+}

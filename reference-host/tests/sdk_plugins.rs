@@ -1,0 +1,537 @@
+//! Real plugins on the reference host: written with the proxy-wasm Rust SDK from crates.io (0.2
+//! for ABI 0.2.1, 0.1 for ABI 0.1.0) and in C (ABI 0.2.0), compiled by `test-plugins` (cached
+//! under `target/test-plugins/`). Each test asserts the transcript. Without the toolchain the
+//! tests fail with what to install (`cargo xtask test` installs it).
+#![allow(clippy::panic)] // test helpers fail loudly
+
+use reference_host::{Scenario, run};
+use serde_json::{Value, json};
+use test_plugins::Plugin;
+
+/// Runs `plugin` (built through the cache) on `scenario`; the transcript as JSON.
+fn transcript(plugin: Plugin, scenario: Value) -> Value {
+    let wasm = test_plugins::wasm(plugin).unwrap_or_else(|e| panic!("{e}"));
+    let scenario: Scenario =
+        serde_json::from_value(scenario).unwrap_or_else(|e| panic!("bad scenario: {e}"));
+    let t = run(&wasm, &scenario).unwrap_or_else(|e| panic!("{} did not load: {e}", plugin.name()));
+    serde_json::to_value(t).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Asserts every field of `expected` and that every other list or map of the transcript is
+/// empty (no errors, calls or metrics nobody expected).
+fn check(t: &Value, expected: Value) {
+    let (Some(got), Some(want)) = (t.as_object(), expected.as_object()) else {
+        panic!("not objects: {t} / {expected}");
+    };
+    for (key, value) in want {
+        assert_eq!(&got[key], value, "transcript field `{key}`");
+    }
+    for (key, value) in got.iter().filter(|(key, _)| !want.contains_key(*key)) {
+        let empty = match value {
+            Value::Array(a) => a.is_empty(),
+            Value::Object(o) => o.is_empty(),
+            _ => true,
+        };
+        assert!(empty, "transcript field `{key}` should be empty: {value}");
+    }
+}
+
+fn log(context: u32, level: &str, message: &str) -> Value {
+    json!({ "context": context, "level": level, "message": message })
+}
+
+fn info(context: u32, message: &str) -> Value {
+    log(context, "info", message)
+}
+
+/// An HTTP outcome that went through to the upstream and back.
+fn through(context: u32, upstream: Value, downstream: Value) -> Value {
+    json!({
+        "context": context,
+        "upstream_request": upstream,
+        "downstream_response": downstream,
+        "local_response": false,
+        "stalled_in": null,
+        "reset": false
+    })
+}
+
+/// An HTTP outcome answered by the plugin itself.
+fn answered(context: u32, headers: Value, body: &str) -> Value {
+    json!({
+        "context": context,
+        "upstream_request": null,
+        "downstream_response": { "headers": headers, "body": body, "trailers": [] },
+        "local_response": true,
+        "stalled_in": null,
+        "reset": false
+    })
+}
+
+fn message(headers: Value, body: &str) -> Value {
+    json!({ "headers": headers, "body": body, "trailers": [] })
+}
+
+#[test]
+fn every_plugin_declares_its_abi_version() {
+    // Read from the marker export alone: compiling every module again would take seconds each.
+    for plugin in Plugin::ALL {
+        let wasm = test_plugins::wasm(plugin).unwrap_or_else(|e| panic!("{e}"));
+        let version = reference_host::load::detect(&wasm)
+            .unwrap_or_else(|e| panic!("{}: {e}", plugin.name()));
+        assert_eq!(version.as_str(), plugin.abi(), "{}", plugin.name());
+    }
+}
+
+#[test]
+fn the_cache_returns_the_same_module() {
+    let first = test_plugins::build(Plugin::Properties).expect("build");
+    let started = std::time::Instant::now();
+    let second = test_plugins::build(Plugin::Properties).expect("build");
+    assert_eq!(first, second);
+    // A hit hashes the sources and asks the toolchain its version; it compiles nothing.
+    assert!(started.elapsed().as_secs() < 10, "{:?}", started.elapsed());
+}
+
+const REWRITE_RULES: &str = "request add x-added yes
+request replace user-agent proxy-wasm
+request remove cookie
+response add x-served-by sdk-0.2
+response remove server
+response replace cache-control no-store
+";
+
+#[test]
+fn sdk_0_2_header_rewrite_follows_its_configuration() {
+    let t = transcript(
+        Plugin::HeaderRewrite,
+        json!({
+            "plugin_configuration": REWRITE_RULES,
+            "events": [{ "http": {
+                "request": { "headers": [[":method", "GET"], [":path", "/a"], ["User-Agent", "curl"],
+                                         ["cookie", "a=1"], ["cookie", "b=2"]] },
+                "response": { "headers": [[":status", "200"], ["server", "up"],
+                                          ["Cache-Control", "max-age=60"]], "body": ["hi"] }
+            }}]
+        }),
+    );
+    check(
+        &t,
+        json!({
+            "abi_version": "0.2.1",
+            "logs": [
+                info(1, "6 rules"),
+                info(2, "request: add x-added"),
+                info(2, "request: replace user-agent"),
+                info(2, "request: remove cookie"),
+                info(2, "response: add x-served-by"),
+                info(2, "response: remove server"),
+                info(2, "response: replace cache-control"),
+            ],
+            "http": [through(
+                2,
+                message(json!([[":method", "GET"], [":path", "/a"], ["user-agent", "proxy-wasm"],
+                               ["x-added", "yes"]]), ""),
+                message(json!([[":status", "200"], ["cache-control", "no-store"],
+                               ["x-served-by", "sdk-0.2"]]), "hi"),
+            )]
+        }),
+    );
+}
+
+#[test]
+fn sdk_0_2_header_rewrite_refuses_a_bad_configuration() {
+    let t = transcript(
+        Plugin::HeaderRewrite,
+        json!({ "plugin_configuration": "request rename a b", "events": [{ "tick": 10 }] }),
+    );
+    check(
+        &t,
+        json!({
+            "abi_version": "0.2.1",
+            "logs": [log(1, "warn", "bad rule: request rename a b")],
+            "errors": [{
+                "context": 1,
+                "callback": "proxy_on_configure",
+                "message": "returned false: the plugin refused to start"
+            }]
+        }),
+    );
+}
+
+#[test]
+fn sdk_0_2_body_transform_buffers_then_uppercases() {
+    let t = transcript(
+        Plugin::BodyTransform,
+        json!({ "events": [{ "http": {
+            "request": { "headers": [[":path", "/"]], "body": ["keep me"] },
+            "response": { "headers": [[":status", "200"], ["content-length", "16"]],
+                          "body": ["hello ", "wasm ", "world"] }
+        }}]}),
+    );
+    check(
+        &t,
+        json!({
+            "abi_version": "0.2.1",
+            "logs": [
+                info(2, "buffering 6 bytes"),
+                info(2, "buffering 11 bytes"),
+                info(2, "uppercased 16 bytes"),
+            ],
+            "http": [through(
+                2,
+                message(json!([[":path", "/"]]), "keep me"),
+                message(json!([[":status", "200"]]), "HELLO WASM WORLD"),
+            )]
+        }),
+    );
+}
+
+/// A request to the auth plugin, with credentials if given.
+fn auth_request(credentials: Option<&str>) -> Value {
+    let mut headers = vec![json!([":method", "GET"]), json!([":path", "/secret"])];
+    if let Some(c) = credentials {
+        headers.push(json!(["authorization", c]));
+    }
+    json!({ "http": {
+        "request": { "headers": headers },
+        "response": { "headers": [[":status", "200"]], "body": ["secret"] }
+    }})
+}
+
+#[test]
+fn sdk_0_2_auth_denies_without_credentials() {
+    let t = transcript(Plugin::Auth, json!({ "events": [auth_request(None)] }));
+    check(
+        &t,
+        json!({
+            "abi_version": "0.2.1",
+            "logs": [info(2, "deny 403: missing authorization")],
+            "http": [answered(2, json!([[":status", "403"], ["x-denied-by", "auth"]]),
+                              "missing authorization")]
+        }),
+    );
+}
+
+#[test]
+fn sdk_0_2_auth_asks_the_auth_upstream() {
+    let t = transcript(
+        Plugin::Auth,
+        json!({
+            "upstreams": { "auth": [
+                { "headers": [[":status", "200"]], "body": "alice" },
+                { "headers": [[":status", "401"], ["www-authenticate", "Bearer"]], "body": "" },
+                { "fail": true }
+            ]},
+            "events": [
+                auth_request(Some("Bearer good")),
+                auth_request(Some("Bearer bad")),
+                auth_request(Some("Bearer any")),
+                // The script is exhausted: this call fails too.
+                auth_request(Some("Bearer late")),
+            ]
+        }),
+    );
+    let calls = t["http_calls"].as_array().cloned().unwrap_or_default();
+    assert_eq!(calls.len(), 4, "{}", t["http_calls"]);
+    let ids: Vec<u64> = calls.iter().filter_map(|c| c["id"].as_u64()).collect();
+    assert_eq!(ids.len(), 4, "call ids: {}", t["http_calls"]);
+    let call = |id: u64, credentials: &str| {
+        json!({
+            "id": id,
+            "upstream": "auth",
+            "headers": [[":method", "POST"], [":path", "/check"], [":authority", "auth"]],
+            "body": credentials,
+            "trailers": [],
+            "timeout_ms": 500
+        })
+    };
+    let failed = "auth call failed: proxy_get_status returned 0, code 11, message \"reset\"";
+    check(
+        &t,
+        json!({
+            "abi_version": "0.2.1",
+            "http_calls": [
+                call(ids[0], "Bearer good"),
+                call(ids[1], "Bearer bad"),
+                call(ids[2], "Bearer any"),
+                call(ids[3], "Bearer late"),
+            ],
+            "logs": [
+                info(2, &format!("asked auth, call {}", ids[0])),
+                info(2, &format!("call {} answered: 1 headers, 5 body bytes, 0 trailers", ids[0])),
+                info(2, "allow alice"),
+                info(3, &format!("asked auth, call {}", ids[1])),
+                info(3, &format!("call {} answered: 2 headers, 0 body bytes, 0 trailers", ids[1])),
+                info(3, "deny 403: rejected by auth"),
+                info(4, &format!("asked auth, call {}", ids[2])),
+                info(4, &format!("call {} answered: 0 headers, 0 body bytes, 0 trailers", ids[2])),
+                log(4, "warn", failed),
+                info(4, "deny 503: auth failed"),
+                info(5, &format!("asked auth, call {}", ids[3])),
+                info(5, &format!("call {} answered: 0 headers, 0 body bytes, 0 trailers", ids[3])),
+                log(5, "warn", failed),
+                info(5, "deny 503: auth failed"),
+            ],
+            "http": [
+                through(
+                    2,
+                    message(json!([[":method", "GET"], [":path", "/secret"],
+                                   ["authorization", "Bearer good"], ["x-auth-user", "alice"]]), ""),
+                    message(json!([[":status", "200"]]), "secret"),
+                ),
+                answered(3, json!([[":status", "403"], ["x-denied-by", "auth"]]), "rejected by auth"),
+                answered(4, json!([[":status", "503"], ["x-denied-by", "auth"]]), "auth failed"),
+                answered(5, json!([[":status", "503"], ["x-denied-by", "auth"]]), "auth failed"),
+            ]
+        }),
+    );
+}
+
+#[test]
+fn sdk_0_2_ticks_bump_shared_data_and_feed_the_queue() {
+    let t = transcript(
+        Plugin::TickQueue,
+        json!({ "events": [
+            { "tick": 1000 },
+            { "tick": 1000 },
+            { "tick": 500 },
+            { "enqueue": { "queue": "events", "data": "from outside" } },
+            { "tick": 500 }
+        ]}),
+    );
+    let registered = t["logs"][0]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let queue = registered
+        .strip_prefix("registered queue events as ")
+        .unwrap_or_else(|| panic!("first log: {registered}"));
+    let tick = |n: u32| {
+        vec![
+            info(1, "stale cas refused: CasMismatch"),
+            info(1, &format!("tick {n}")),
+            info(1, &format!("queue {queue}: tick {n}")),
+        ]
+    };
+    let mut logs = vec![info(1, &registered)];
+    logs.extend(tick(1));
+    logs.extend(tick(2));
+    logs.push(info(1, &format!("queue {queue}: from outside")));
+    logs.extend(tick(3));
+    check(
+        &t,
+        json!({
+            "abi_version": "0.2.1",
+            "logs": logs,
+            "shared_data": { "ticks": "3" },
+            "queues": { "events": [] }
+        }),
+    );
+}
+
+#[test]
+fn sdk_0_2_metrics_count_gauge_and_record() {
+    let stream = |body: Value| {
+        json!({ "http": {
+            "request": { "headers": [[":path", "/"]] },
+            "response": { "headers": [[":status", "200"]], "body": body }
+        }})
+    };
+    let t = transcript(
+        Plugin::Metrics,
+        json!({ "events": [stream(json!([])), stream(json!(["abc", "de"]))] }),
+    );
+    check(
+        &t,
+        json!({
+            "abi_version": "0.2.1",
+            "logs": [
+                info(1, "metrics 1 2 3"),
+                // Histograms cannot be read back (Envoy): BadArgument.
+                info(2, "request: requests=1 active=1 body_bytes=BadArgument"),
+                info(2, "done: requests=1 active=0 body_bytes=BadArgument"),
+                info(3, "request: requests=2 active=1 body_bytes=BadArgument"),
+                info(3, "done: requests=2 active=0 body_bytes=BadArgument"),
+            ],
+            "http": [
+                through(2, message(json!([[":path", "/"]]), ""),
+                        message(json!([[":status", "200"]]), "")),
+                through(3, message(json!([[":path", "/"]]), ""),
+                        message(json!([[":status", "200"]]), "abcde")),
+            ],
+            "metrics": [
+                { "name": "sdk.requests", "kind": "counter", "value": 2 },
+                { "name": "sdk.active", "kind": "gauge", "value": 0 },
+                { "name": "sdk.body_bytes", "kind": "histogram", "value": 5 }
+            ]
+        }),
+    );
+}
+
+/// A stream for the properties plugins.
+fn properties_scenario() -> Value {
+    json!({
+        "properties": { "plugin_name": "props-test" },
+        "events": [{ "http": {
+            "request": { "headers": [[":path", "/p?q=1"], [":method", "POST"], ["x-a", "1"]] },
+            "response": { "headers": [[":status", "201"]] }
+        }}]
+    })
+}
+
+fn properties_http() -> Value {
+    json!([through(
+        2,
+        message(
+            json!([[":path", "/p?q=1"], [":method", "POST"], ["x-a", "1"]]),
+            ""
+        ),
+        message(json!([[":status", "201"]]), ""),
+    )])
+}
+
+#[test]
+fn sdk_0_2_properties_are_read_and_set() {
+    let t = transcript(Plugin::Properties, properties_scenario());
+    check(
+        &t,
+        json!({
+            "abi_version": "0.2.1",
+            "logs": [
+                info(2, "plugin_name = props-test"),
+                info(2, "request.path = /p?q=1"),
+                info(2, "request.method = POST"),
+                info(2, "source.address = 127.0.0.1:40000"),
+                info(2, "no.such = (none)"),
+                // 4 (count) + 3 * 8 (sizes) + 32 (six strings, NUL-ended).
+                info(2, "request.headers: 60 bytes, Some(3) headers"),
+                info(2, "sdk.note = set by the plugin"),
+                info(2, "response.code = 201"),
+            ],
+            "http": properties_http()
+        }),
+    );
+}
+
+#[test]
+fn sdk_0_1_header_rewrite_follows_its_configuration() {
+    let t = transcript(
+        Plugin::HeaderRewrite01,
+        json!({
+            "plugin_configuration": "add x-added yes\nremove cookie\nreplace user-agent sdk-0.1\n",
+            "events": [{ "http": {
+                "request": { "headers": [[":path", "/"], ["cookie", "a=1"], ["user-agent", "curl"]] },
+                "response": { "headers": [[":status", "204"]] }
+            }}]
+        }),
+    );
+    check(
+        &t,
+        json!({
+            "abi_version": "0.1.0",
+            "logs": [
+                info(1, "3 rules"),
+                info(2, "request: add x-added"),
+                info(2, "request: remove cookie"),
+                info(2, "request: replace user-agent"),
+            ],
+            "http": [through(
+                2,
+                message(json!([[":path", "/"], ["user-agent", "sdk-0.1"], ["x-added", "yes"]]), ""),
+                message(json!([[":status", "204"], ["x-sdk", "0.1"]]), ""),
+            )]
+        }),
+    );
+}
+
+#[test]
+fn sdk_0_1_local_response_denies_without_a_key() {
+    let stream = |headers: Value| {
+        json!({ "http": {
+            "request": { "headers": headers },
+            "response": { "headers": [[":status", "200"]], "body": ["ok"] }
+        }})
+    };
+    let t = transcript(
+        Plugin::LocalResponse01,
+        json!({ "events": [
+            stream(json!([[":path", "/"]])),
+            stream(json!([[":path", "/"], ["x-api-key", "k1"]])),
+        ]}),
+    );
+    check(
+        &t,
+        json!({
+            "abi_version": "0.1.0",
+            "logs": [info(2, "no key: denied"), info(3, "key k1: allowed")],
+            "http": [
+                answered(2, json!([[":status", "403"], ["x-denied-by", "sdk-0.1"]]),
+                         "missing x-api-key"),
+                through(3, message(json!([[":path", "/"], ["x-api-key", "k1"]]), ""),
+                        message(json!([[":status", "200"]]), "ok")),
+            ]
+        }),
+    );
+}
+
+#[test]
+fn sdk_0_1_properties_are_read_and_set() {
+    let t = transcript(Plugin::Properties01, properties_scenario());
+    check(
+        &t,
+        json!({
+            "abi_version": "0.1.0",
+            "logs": [
+                info(2, "plugin_name = props-test"),
+                info(2, "request.path = /p?q=1"),
+                info(2, "request.method = POST"),
+                info(2, "source.address = 127.0.0.1:40000"),
+                info(2, "sdk.note = set by the plugin"),
+                info(2, "response.code = 201"),
+            ],
+            "http": properties_http()
+        }),
+    );
+}
+
+#[test]
+fn c_plugin_on_abi_0_2_0_stamps_and_guards() {
+    let stream = |path: &str| {
+        json!({ "http": {
+            "request": { "headers": [[":path", path], [":method", "GET"]] },
+            "response": { "headers": [[":status", "200"], ["server", "up"]], "body": ["body"] }
+        }})
+    };
+    let t = transcript(
+        Plugin::CStamp,
+        json!({
+            "plugin_configuration": "c-0.2.0",
+            "events": [stream("/public"), stream("/private/x")]
+        }),
+    );
+    check(
+        &t,
+        json!({
+            "abi_version": "0.2.0",
+            "logs": [
+                info(1, "stamp: c-0.2.0"),
+                info(2, "path /public"),
+                info(2, "requests so far: 1"),
+                info(3, "path /private/x"),
+                info(3, "requests so far: 2"),
+            ],
+            "http": [
+                through(
+                    2,
+                    message(json!([[":path", "/public"], [":method", "GET"],
+                                   ["x-stamp", "c-0.2.0"]]), ""),
+                    message(json!([[":status", "200"], ["server", "c-plugin"]]),
+                            "body\n-- stamped by C"),
+                ),
+                answered(3, json!([[":status", "401"], ["www-authenticate", "Basic"]]), "private\n"),
+            ],
+            "metrics": [{ "name": "c.requests", "kind": "counter", "value": 2 }]
+        }),
+    );
+}

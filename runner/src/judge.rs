@@ -1,0 +1,71 @@
+//! Turns what a host did with a case into a pass or a failure message: the checks that failed
+//! (expected vs got), whether the probe reached its end, and the probe's log.
+
+use crate::embedded::Outcome;
+use conformance_guests::catalog::{Case, Expect};
+use conformance_guests::verdict::{self, Verdict};
+
+/// Ok if the host did what the case expects; else what went wrong.
+pub fn judge(case: &Case, outcome: Outcome) -> Result<(), String> {
+    match (case.expect, outcome) {
+        (_, Outcome::BadScenario(e)) => Err(format!("the case's scenario cannot run: {e}")),
+        (Expect::Refused, Outcome::Refused(_)) => Ok(()),
+        (Expect::Refused, Outcome::Ran(log)) => Err(format!(
+            "{}: the host loaded and ran a module it must refuse\n{}",
+            case.description,
+            show_log(&log)
+        )),
+        (Expect::Pass, Outcome::Refused(e)) => Err(format!(
+            "{}: the host refused the probe module: {e}",
+            case.description
+        )),
+        (Expect::Pass, Outcome::Ran(log)) => verdicts(case, &log),
+    }
+}
+
+fn verdicts(case: &Case, log: &[String]) -> Result<(), String> {
+    let result = verdict::collect(log.iter().map(String::as_str));
+    let mut problems = Vec::new();
+    for v in &result.checks {
+        if let Verdict::Fail {
+            check,
+            expected,
+            got,
+        } = v
+        {
+            problems.push(format!("FAIL {check}: expected {expected}, got {got}"));
+        }
+    }
+    if result.checks.is_empty() {
+        problems.push("no check reported".to_string());
+    }
+    match &result.end {
+        Some(probe) if *probe == case.id => {}
+        Some(other) => problems.push(format!("END names another probe: {other}")),
+        None => problems.push("the probe did not run to its end (no END line)".to_string()),
+    }
+    for line in &result.unexpected {
+        problems.push(format!("unexpected: {line}"));
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "{}\n{}\n{}",
+        case.description,
+        problems.join("\n"),
+        show_log(log)
+    ))
+}
+
+fn show_log(log: &[String]) -> String {
+    if log.is_empty() {
+        return "probe log: (empty)".to_string();
+    }
+    let mut out = String::from("probe log:");
+    for line in log {
+        out.push_str("\n  ");
+        out.push_str(line);
+    }
+    out
+}

@@ -1,0 +1,72 @@
+//! `conformance-runner`: the Proxy-Wasm conformance suite as a libtest-mimic binary.
+
+use conformance_guests::catalog::{self, Case};
+use conformance_runner::{args, coverage, embedded, judge};
+use libtest_mimic::{Arguments, Failed, Trial};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+fn main() -> ExitCode {
+    let options = match args::parse(std::env::args().skip(1)) {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("error: {message}\n\n{}", args::USAGE);
+            return ExitCode::from(2);
+        }
+    };
+    if options.help {
+        print!("{}", args::USAGE);
+        return ExitCode::SUCCESS;
+    }
+    let mut cases: Vec<Case> = Vec::new();
+    for version in &options.versions {
+        match catalog::catalog(version) {
+            Ok(more) => cases.extend(more),
+            Err(e) => {
+                eprintln!("error: cannot build the probes of {version}: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    if options.coverage {
+        coverage::print(&options.versions, &cases);
+        return ExitCode::SUCCESS;
+    }
+    if let Some(dir) = &options.emit_guests {
+        return match embedded::emit(dir, &cases) {
+            Ok(n) => {
+                println!(
+                    "wrote {n} probe modules and their scenarios to {}",
+                    dir.display()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
+        };
+    }
+    let engine = match reference_host::engine() {
+        Ok(engine) => Arc::new(engine),
+        Err(e) => {
+            eprintln!("error: cannot start the embedded host: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let trials = cases
+        .into_iter()
+        .map(|case| {
+            let engine = Arc::clone(&engine);
+            let kind = format!("{:?}", case.level).to_lowercase();
+            Trial::test(case.id.clone(), move || -> Result<(), Failed> {
+                judge::judge(&case, embedded::run(&engine, &case)).map_err(Failed::from)
+            })
+            .with_kind(kind)
+        })
+        .collect();
+    let arguments = Arguments::from_iter(
+        std::iter::once("conformance-runner".to_string()).chain(options.libtest),
+    );
+    libtest_mimic::run(&arguments, trials).exit_code()
+}

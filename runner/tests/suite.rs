@@ -1,0 +1,160 @@
+//! The catalog against the embedded reference host: every case passes on it, a host with one
+//! behaviour broken fails exactly the cases about it, and the catalog itself is well formed.
+#![allow(clippy::panic)] // test helpers fail loudly
+
+use conformance_guests::catalog::{self, Case, Expect};
+use conformance_runner::{embedded, judge};
+use std::collections::BTreeSet;
+
+fn all_cases() -> Vec<Case> {
+    catalog::VERSIONS
+        .iter()
+        .flat_map(|v| catalog::catalog(v).unwrap_or_else(|e| panic!("{v}: {e}")))
+        .collect()
+}
+
+#[test]
+fn the_reference_host_passes_every_case() {
+    let engine = reference_host::engine().unwrap_or_else(|e| panic!("{e}"));
+    let cases = all_cases();
+    let failures: Vec<String> = std::thread::scope(|scope| {
+        let chunks: Vec<&[Case]> = cases.chunks(cases.len().div_ceil(4)).collect();
+        let workers: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| {
+                let engine = &engine;
+                scope.spawn(move || {
+                    chunk
+                        .iter()
+                        .filter_map(|case| {
+                            judge::judge(case, embedded::run(engine, case))
+                                .err()
+                                .map(|e| format!("{}: {e}", case.id))
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| {
+                w.join()
+                    .unwrap_or_else(|_| vec!["a worker panicked".into()])
+            })
+            .collect()
+    });
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    assert!(cases.len() > 1000, "only {} cases", cases.len());
+}
+
+#[test]
+fn a_host_that_checks_nothing_fails_exactly_those_cases() {
+    // clock_time_get that answers success without looking at the clock id or the pointer: the
+    // mistakes the enum and pointer probes exist to catch.
+    let engine = reference_host::engine().unwrap_or_else(|e| panic!("{e}"));
+    let mut failed = BTreeSet::new();
+    let mut ran = 0;
+    for case in all_cases()
+        .iter()
+        .filter(|c| c.function.as_deref() == Some("clock_time_get"))
+    {
+        ran += 1;
+        let outcome = embedded::run_changed(&engine, case, |linker| {
+            linker
+                .func_wrap(
+                    "wasi_snapshot_preview1",
+                    "clock_time_get",
+                    |_: i32, _: i64, _: i32| -> i32 { 0 },
+                )
+                .map(|_| ())
+        });
+        if judge::judge(case, outcome).is_err() {
+            failed.insert(case.id.clone());
+        }
+    }
+    let expected: BTreeSet<String> = catalog::VERSIONS
+        .iter()
+        .flat_map(|v| {
+            [
+                format!("v{v}/clock_time_get/clock_id/invalid"),
+                format!("v{v}/clock_time_get/return_time/out_of_bounds"),
+                format!("v{v}/clock_time_get/return_time/straddling_end"),
+            ]
+        })
+        .collect();
+    assert_eq!(failed, expected);
+    // The success and the valid clock ids still pass: 3 per version.
+    assert_eq!(ran, expected.len() + 3 * 3);
+}
+
+#[test]
+fn a_failure_names_the_check_and_shows_the_log() {
+    // proxy_get_current_time_nanoseconds that answers success without checking the pointer.
+    let engine = reference_host::engine().unwrap_or_else(|e| panic!("{e}"));
+    let case = all_cases()
+        .into_iter()
+        .find(|c| c.id == "v0.2.1/proxy_get_current_time_nanoseconds/return_time/straddling_end")
+        .unwrap_or_else(|| panic!("case missing"));
+    let outcome = embedded::run_changed(&engine, &case, |linker| {
+        linker
+            .func_wrap(
+                "env",
+                "proxy_get_current_time_nanoseconds",
+                |_: i32| -> i32 { 0 },
+            )
+            .map(|_| ())
+    });
+    let message = judge::judge(&case, outcome).err().unwrap_or_default();
+    assert!(message.contains("expected 6, got 0"), "{message}");
+    assert!(message.contains("probe log:"), "{message}");
+}
+
+#[test]
+fn ids_are_unique_and_every_probe_validates() {
+    let cases = all_cases();
+    let mut seen = BTreeSet::new();
+    for case in &cases {
+        assert!(seen.insert(case.id.clone()), "duplicate id {}", case.id);
+        assert!(
+            case.id.starts_with(&format!("v{}/", case.version)),
+            "{} does not start with its version",
+            case.id
+        );
+        if let Err(e) = conformance_guests::validate(&case.wasm) {
+            panic!("{} does not validate: {e}", case.id);
+        }
+        if case.expect == Expect::Pass {
+            assert!(
+                case.function.is_some() || case.id.contains("/detection/"),
+                "{}",
+                case.id
+            );
+        }
+    }
+}
+
+#[test]
+fn every_obligation_is_probed_or_excepted() {
+    for version in catalog::VERSIONS {
+        let cases = catalog::catalog(version).unwrap_or_else(|e| panic!("{e}"));
+        let covered: BTreeSet<String> = cases
+            .iter()
+            .flat_map(|c| {
+                let f = c.function.clone().unwrap_or_default();
+                c.covers.iter().map(move |k| format!("{f}/{k}"))
+            })
+            .collect();
+        let missing: Vec<String> = catalog::obligations(version)
+            .into_iter()
+            .filter(|o| o.exception.is_none() && !covered.contains(&o.key))
+            .map(|o| o.key)
+            .collect();
+        // 0.1.0 has no read-only buffer type to make proxy_set_buffer_bytes refuse a change.
+        let allowed: &[&str] = if version == "0.1.0" {
+            &["proxy_set_buffer_bytes/status/bad_argument.2"]
+        } else {
+            &[]
+        };
+        assert_eq!(missing, allowed, "ABI {version}");
+    }
+}

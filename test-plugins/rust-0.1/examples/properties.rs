@@ -1,0 +1,53 @@
+//! Reads the host's properties and logs them; sets a property of its own and reads it back.
+
+use log::info;
+use proxy_wasm::traits::*;
+use proxy_wasm::types::*;
+
+#[no_mangle]
+pub fn _start() {
+    proxy_wasm::set_log_level(LogLevel::Trace);
+    proxy_wasm::set_http_context(|_, _| -> Box<dyn HttpContext> { Box::new(Props) });
+}
+
+struct Props;
+
+impl Props {
+    fn text(&self, path: &str) -> String {
+        match self.get_property(path.split('.').collect()) {
+            Some(v) => String::from_utf8_lossy(&v).into_owned(),
+            None => "(none)".to_string(),
+        }
+    }
+}
+
+impl Context for Props {}
+
+impl HttpContext for Props {
+    fn on_http_request_headers(&mut self, _: usize) -> Action {
+        for path in [
+            "plugin_name",
+            "request.path",
+            "request.method",
+            "source.address",
+        ] {
+            info!("{path} = {}", self.text(path));
+        }
+        self.set_property(vec!["sdk", "note"], Some(b"set by the plugin"));
+        info!("sdk.note = {}", self.text("sdk.note"));
+        Action::Continue
+    }
+
+    fn on_http_response_headers(&mut self, _: usize) -> Action {
+        // Integers are 8 bytes little-endian.
+        match self.get_property(vec!["response", "code"]) {
+            Some(v) if v.len() == 8 => {
+                let mut bytes = [0; 8];
+                bytes.copy_from_slice(&v);
+                info!("response.code = {}", i64::from_le_bytes(bytes));
+            }
+            other => info!("response.code is {other:?}"),
+        }
+        Action::Continue
+    }
+}

@@ -1,0 +1,1 @@
+//! The plugins are this package's examples; the library is empty.

@@ -1,0 +1,430 @@
+//! Real Proxy-Wasm plugins for the tests: written with the proxy-wasm Rust SDK from crates.io
+//! (0.2 for ABI 0.2.1, 0.1 for ABI 0.1.0) and in C (ABI 0.2.0), compiled to wasm32 on demand.
+//!
+//! [`build`] returns the path of a plugin's `.wasm`, compiling it when the cache misses. The
+//! cache lives under the workspace's `target/test-plugins/`, keyed by a hash of the plugin
+//! sources, their `Cargo.lock` and the toolchain's identity, so repeated runs do not compile.
+//! Rust plugins need Debian's wasm-capable Rust (`rustc-web`, with its std sources for
+//! `-Zbuild-std`); the C plugin needs Debian's `clang` and `lld`.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// A test plugin.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Plugin {
+    /// SDK 0.2: adds, replaces and removes request and response headers per its configuration.
+    HeaderRewrite,
+    /// SDK 0.2: uppercases the response body, buffering it until the last chunk.
+    BodyTransform,
+    /// SDK 0.2: 403 without `authorization`, else asks the upstream `auth` with an HTTP call.
+    Auth,
+    /// SDK 0.2: on each tick bumps shared data with CAS and enqueues; drains the queue.
+    TickQueue,
+    /// SDK 0.2: a counter, a gauge and a histogram per request, read back into the log.
+    Metrics,
+    /// SDK 0.2: logs the host's properties; sets one of its own.
+    Properties,
+    /// SDK 0.1: rewrites request headers per its configuration, stamps the response.
+    HeaderRewrite01,
+    /// SDK 0.1: 403 with `x-denied-by` when `x-api-key` is missing.
+    LocalResponse01,
+    /// SDK 0.1: logs the host's properties; sets one of its own.
+    Properties01,
+    /// C, ABI 0.2.0: stamps requests, answers 401 for /private, appends to the response body.
+    CStamp,
+}
+
+impl Plugin {
+    /// Every plugin.
+    pub const ALL: [Plugin; 10] = [
+        Plugin::HeaderRewrite,
+        Plugin::BodyTransform,
+        Plugin::Auth,
+        Plugin::TickQueue,
+        Plugin::Metrics,
+        Plugin::Properties,
+        Plugin::HeaderRewrite01,
+        Plugin::LocalResponse01,
+        Plugin::Properties01,
+        Plugin::CStamp,
+    ];
+
+    /// The file name of its module, without `.wasm` (the cargo example or the C file's stem).
+    pub fn name(self) -> &'static str {
+        match self {
+            Plugin::HeaderRewrite => "header_rewrite",
+            Plugin::BodyTransform => "body_transform",
+            Plugin::Auth => "auth",
+            Plugin::TickQueue => "tick_queue",
+            Plugin::Metrics => "metrics",
+            Plugin::Properties => "properties",
+            Plugin::HeaderRewrite01 => "header_rewrite_0_1",
+            Plugin::LocalResponse01 => "local_response_0_1",
+            Plugin::Properties01 => "properties_0_1",
+            Plugin::CStamp => "stamp",
+        }
+    }
+
+    /// The ABI version its `proxy_abi_version_*` export declares.
+    pub fn abi(self) -> &'static str {
+        match self.project() {
+            Project::Sdk02 => "0.2.1",
+            Project::Sdk01 => "0.1.0",
+            Project::C => "0.2.0",
+        }
+    }
+
+    fn project(self) -> Project {
+        match self {
+            Plugin::HeaderRewrite
+            | Plugin::BodyTransform
+            | Plugin::Auth
+            | Plugin::TickQueue
+            | Plugin::Metrics
+            | Plugin::Properties => Project::Sdk02,
+            Plugin::HeaderRewrite01 | Plugin::LocalResponse01 | Plugin::Properties01 => {
+                Project::Sdk01
+            }
+            Plugin::CStamp => Project::C,
+        }
+    }
+}
+
+/// Why a plugin could not be built.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BuildError(String);
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BuildError {}
+
+/// The path of `plugin`'s `.wasm`, built first if the cache does not hold the current one.
+pub fn build(plugin: Plugin) -> Result<PathBuf, BuildError> {
+    let project = plugin.project();
+    project.check_toolchain()?;
+    let dir = target_dir().join("test-plugins").join(format!(
+        "{}-{:016x}",
+        project.label(),
+        project.key()?
+    ));
+    let wasm = dir.join(format!("{}.wasm", plugin.name()));
+    if wasm.is_file() {
+        return Ok(wasm);
+    }
+    // One build per project at a time in this process; other processes are kept apart by
+    // cargo's own lock and by renaming finished files into place.
+    let _guard = project
+        .lock()
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if !wasm.is_file() {
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| BuildError(format!("cannot create {}: {e}", dir.display())))?;
+        project.compile(&dir)?;
+    }
+    Ok(wasm)
+}
+
+/// The bytes of `plugin`'s `.wasm`, built first if needed.
+pub fn wasm(plugin: Plugin) -> Result<Vec<u8>, BuildError> {
+    let path = build(plugin)?;
+    std::fs::read(&path).map_err(|e| BuildError(format!("cannot read {}: {e}", path.display())))
+}
+
+/// A source project: one build produces all its plugins.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Project {
+    Sdk02,
+    Sdk01,
+    C,
+}
+
+/// Debian's Rust, which (unlike rustup here) can build std for wasm32 from its sources.
+const RUSTC: &str = "/usr/bin/rustc";
+const CARGO: &str = "/usr/bin/cargo";
+/// Each package of Debian's wasm-capable Rust, with a file that shows it is installed.
+const RUST_PACKAGES: &[(&str, &str)] = &[
+    ("rustc-web", RUSTC),
+    ("cargo-web", CARGO),
+    (
+        "rust-web-src",
+        "/usr/lib/rustlib/src/rust/library/std/Cargo.toml",
+    ),
+    ("rust-web-llvm", "/usr/bin/rust-lld"),
+    ("lld-22", "/usr/bin/lld-22"),
+];
+const WASM32: &str = "wasm32-unknown-unknown";
+/// What a build runs, beyond the sources; part of the cache key.
+const CARGO_ARGS: &[&str] = &[
+    "build",
+    "--release",
+    "--locked",
+    "--examples",
+    "--color",
+    "never",
+    "--target",
+    WASM32,
+    "-Zbuild-std=std,panic_abort",
+];
+const CLANG_ARGS: &[&str] = &[
+    "--target=wasm32",
+    "-nostdlib",
+    "-ffreestanding",
+    "-O2",
+    "-Wall",
+    "-Wextra",
+    "-Werror",
+    "-Wl,--no-entry",
+];
+
+static LOCKS: [Mutex<()>; 3] = [Mutex::new(()), Mutex::new(()), Mutex::new(())];
+
+impl Project {
+    fn label(self) -> &'static str {
+        match self {
+            Project::Sdk02 => "rust-0.2",
+            Project::Sdk01 => "rust-0.1",
+            Project::C => "c",
+        }
+    }
+
+    fn source(self) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(self.label())
+    }
+
+    fn lock(self) -> &'static Mutex<()> {
+        &LOCKS[self as usize]
+    }
+
+    fn plugins(self) -> impl Iterator<Item = Plugin> {
+        Plugin::ALL.into_iter().filter(move |p| p.project() == self)
+    }
+
+    fn check_toolchain(self) -> Result<(), BuildError> {
+        if self == Project::C {
+            return ["clang", "wasm-ld"]
+                .iter()
+                .all(|program| on_path(program))
+                .then_some(())
+                .ok_or_else(|| {
+                    BuildError(
+                        "the C test plugin needs clang and wasm-ld: install Debian's packages with \
+                         `apt-get install -y clang lld` (as root), or run `cargo xtask test`, \
+                         which installs them"
+                            .into(),
+                    )
+                });
+        }
+        let missing: Vec<&str> = RUST_PACKAGES
+            .iter()
+            .filter(|(_, file)| !Path::new(file).exists())
+            .map(|(package, _)| *package)
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let all: Vec<&str> = RUST_PACKAGES.iter().map(|(package, _)| *package).collect();
+        Err(BuildError(format!(
+            "the Rust test plugins need Debian's wasm-capable Rust toolchain (missing here: {}): \
+             install it with `apt-get install -y {}` (as root), or run `cargo xtask test`, which \
+             installs it",
+            missing.join(", "),
+            all.join(" ")
+        )))
+    }
+
+    /// Hash of everything the build reads: the sources, the lock file, the toolchain.
+    fn key(self) -> Result<u64, BuildError> {
+        let mut hash = Fnv::new();
+        let mut files = Vec::new();
+        walk(&self.source(), &mut files)?;
+        if self == Project::C {
+            walk(&headers(), &mut files)?;
+        }
+        files.sort();
+        for file in &files {
+            let bytes = std::fs::read(file)
+                .map_err(|e| BuildError(format!("cannot read {}: {e}", file.display())))?;
+            // Relative, so that the key does not depend on where the workspace is.
+            let name = file.strip_prefix(workspace()).unwrap_or(file);
+            hash.field(name.to_string_lossy().as_bytes());
+            hash.field(&bytes);
+        }
+        let (identity, args) = match self {
+            Project::C => (
+                vec![run(Command::new("clang").arg("--version"))?],
+                CLANG_ARGS,
+            ),
+            _ => (
+                vec![
+                    run(Command::new(RUSTC).arg("-vV"))?,
+                    run(Command::new(CARGO).arg("-V"))?,
+                ],
+                CARGO_ARGS,
+            ),
+        };
+        for part in identity
+            .iter()
+            .map(|o| &o.stdout[..])
+            .chain(args.iter().map(|a| a.as_bytes()))
+        {
+            hash.field(part);
+        }
+        Ok(hash.0)
+    }
+
+    /// Builds every plugin of the project into `dir`.
+    fn compile(self, dir: &Path) -> Result<(), BuildError> {
+        if self == Project::C {
+            for plugin in self.plugins() {
+                let temp = temp_path(dir, plugin);
+                run(Command::new("clang")
+                    .args(CLANG_ARGS)
+                    .arg("-I")
+                    .arg(headers())
+                    .arg("-o")
+                    .arg(&temp)
+                    .arg(self.source().join(format!("{}.c", plugin.name()))))?;
+                finish(&temp, dir, plugin)?;
+            }
+            return Ok(());
+        }
+        let cargo_target = target_dir().join("test-plugins").join("cargo");
+        let mut cargo = Command::new(CARGO);
+        // The test run's cargo and rustup settings must not reach Debian's toolchain.
+        for (name, _) in std::env::vars_os() {
+            let name = name.to_string_lossy();
+            let keep = ["CARGO_HOME", "CARGO_HTTP_", "CARGO_NET_", "CARGO_REGISTR"]
+                .iter()
+                .any(|prefix| name.starts_with(prefix));
+            let drop = [
+                "CARGO",
+                "RUSTC",
+                "RUSTDOC",
+                "RUSTFLAGS",
+                "RUSTUP",
+                "LD_LIBRARY_PATH",
+            ]
+            .iter()
+            .any(|prefix| name.starts_with(prefix));
+            if drop && !keep {
+                cargo.env_remove(&*name);
+            }
+        }
+        run(cargo
+            .args(CARGO_ARGS)
+            .arg("--manifest-path")
+            .arg(self.source().join("Cargo.toml"))
+            .arg("--target-dir")
+            .arg(&cargo_target)
+            .env("RUSTC", RUSTC)
+            // -Zbuild-std is unstable; Debian's stable rustc allows it this way.
+            .env("RUSTC_BOOTSTRAP", "1"))?;
+        let built = cargo_target.join(WASM32).join("release").join("examples");
+        for plugin in self.plugins() {
+            let from = built.join(format!("{}.wasm", plugin.name()));
+            let temp = temp_path(dir, plugin);
+            std::fs::copy(&from, &temp)
+                .map_err(|e| BuildError(format!("cannot copy {}: {e}", from.display())))?;
+            finish(&temp, dir, plugin)?;
+        }
+        Ok(())
+    }
+}
+
+/// The generated C headers the C plugin includes.
+fn headers() -> PathBuf {
+    workspace().join("generated/guest/include")
+}
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The workspace's target directory, where the cache and the plugins' cargo builds live.
+fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => workspace().join(dir),
+        None => workspace().join("target"),
+    }
+}
+
+/// A file name no other build, in this process or another, writes to.
+fn temp_path(dir: &Path, plugin: Plugin) -> PathBuf {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    dir.join(format!(".{}.{}.{n}.tmp", plugin.name(), std::process::id()))
+}
+
+/// Moves a finished module into place in one step, so readers never see half a file.
+fn finish(temp: &Path, dir: &Path, plugin: Plugin) -> Result<(), BuildError> {
+    let wasm = dir.join(format!("{}.wasm", plugin.name()));
+    std::fs::rename(temp, &wasm)
+        .map_err(|e| BuildError(format!("cannot move {} into place: {e}", wasm.display())))
+}
+
+/// Runs a command; a failure carries the end of its stderr.
+fn run(command: &mut Command) -> Result<Output, BuildError> {
+    let shown = format!("{command:?}");
+    let out = command
+        .output()
+        .map_err(|e| BuildError(format!("cannot run {shown}: {e}")))?;
+    if out.status.success() {
+        return Ok(out);
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    let tail = lines[lines.len().saturating_sub(40)..].join("\n");
+    Err(BuildError(format!(
+        "{shown} failed ({}); the end of its stderr:\n{tail}",
+        out.status
+    )))
+}
+
+/// Every file under `dir`, skipping build output.
+fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), BuildError> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| BuildError(format!("cannot list {}: {e}", dir.display())))?;
+    for entry in entries {
+        let path = entry
+            .map_err(|e| BuildError(format!("cannot list {}: {e}", dir.display())))?
+            .path();
+        if path.is_dir() {
+            if path.file_name().is_some_and(|name| name != "target") {
+                walk(&path, files)?;
+            }
+        } else {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
+}
+
+/// 64-bit FNV-1a: stable across Rust versions, unlike `DefaultHasher`, so the key is too.
+struct Fnv(u64);
+
+impl Fnv {
+    fn new() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+
+    /// Hashes a length-prefixed field, so that field boundaries count.
+    fn field(&mut self, bytes: &[u8]) {
+        for b in (bytes.len() as u64).to_le_bytes().iter().chain(bytes) {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+}
