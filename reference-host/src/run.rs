@@ -17,6 +17,8 @@ use wasmtime::{Config, Engine, Linker, Module, Store, StoreLimitsBuilder};
 pub fn engine() -> Result<Engine, LoadError> {
     let mut config = Config::new();
     config.consume_fuel(true);
+    // Probes and test plugins are small and short-lived: compiling fast beats running fast.
+    config.cranelift_opt_level(wasmtime::OptLevel::None);
     Engine::new(&config).map_err(|e| LoadError::Compile(format!("{e:#}")))
 }
 
