@@ -4,6 +4,7 @@
 //! Code runs in the order it is written. A check compares at run time and logs `PASS` or
 //! `FAIL`, formatting what it found in the guest, so a probe reports the same way on every host.
 
+use crate::allocator::HEAP;
 use crate::builder::{Data, Func, ProbeBuilder, Slot, Width, val_type};
 use crate::code::{Callee, Code, Helper, mem, u32_const};
 use crate::runtime::{LINE, LINE_END, MAX_GOT};
@@ -32,8 +33,13 @@ pub enum Arg {
     MemEnd(i32),
     /// The callback's own parameter, by position.
     Param(u32),
-    /// What an earlier call in the same callback returned.
+    /// What an earlier call in the same callback returned, or an [`Body::equal`] result.
     Status(Status),
+    /// The allocator's bump pointer: where its next allocation starts.
+    Heap,
+    /// The u32 at the address a u32 slot holds, e.g. the pair count heading serialized pairs
+    /// the host wrote; the guest traps if that address is outside memory.
+    Deref(Slot),
 }
 
 impl Arg {
@@ -177,6 +183,57 @@ impl<'p, 'a> Body<'p, 'a> {
             push(&mut self.code, &value);
             self.code.ins([store(slot.width)]);
         }
+        self
+    }
+
+    /// Whether two values of the same type are equal: 1 or 0, kept like a host call's status,
+    /// to compare values only known at run time (context ids, pointers) or to branch on.
+    pub fn equal(&mut self, a: Arg, b: Arg) -> Status {
+        let mut status = Status {
+            body: self.id,
+            local: None,
+        };
+        let (Some(ta), Some(tb)) = (self.single(&a), self.single(&b)) else {
+            return status;
+        };
+        if ta != tb {
+            self.problem(format!(
+                "cannot compare {a:?} with {b:?}: their types differ"
+            ));
+            return status;
+        }
+        let local = self.local(I32);
+        push(&mut self.code, &a);
+        push(&mut self.code, &b);
+        let eq = if ta == I32 { I::I32Eq } else { I::I64Eq };
+        self.code.ins([eq, I::LocalSet(local)]);
+        status.local = Some((local, I32));
+        status
+    }
+
+    /// Runs what `then` writes when `condition` (an i32 status or [`equal`](Self::equal)
+    /// result) is non-zero, else what `otherwise` writes: for callbacks the host calls more
+    /// than once with different roles (a root and a stream context).
+    pub fn branch(
+        &mut self,
+        condition: Status,
+        then: impl FnOnce(&mut Self),
+        otherwise: impl FnOnce(&mut Self),
+    ) -> &mut Self {
+        match self.single(&Arg::Status(condition)) {
+            Some(I32) => {}
+            Some(_) => {
+                self.problem("a branch needs an i32 condition".to_string());
+                return self;
+            }
+            None => return self,
+        }
+        push(&mut self.code, &Arg::Status(condition));
+        self.code.ins([I::If(BlockType::Empty)]);
+        then(self);
+        self.code.ins([I::Else]);
+        otherwise(self);
+        self.code.ins([I::End]);
         self
     }
 
@@ -385,7 +442,11 @@ impl<'p, 'a> Body<'p, 'a> {
     /// The wasm types an argument passes.
     fn arg_types(&self, arg: &Arg) -> Result<Vec<ValType>, String> {
         Ok(match arg {
-            Arg::I32(_) | Arg::Slot(_) | Arg::MemEnd(_) => vec![I32],
+            Arg::I32(_) | Arg::Slot(_) | Arg::MemEnd(_) | Arg::Heap => vec![I32],
+            Arg::Deref(slot) if slot.width != Width::U32 => {
+                return Err("only a u32 slot holds an address".to_string());
+            }
+            Arg::Deref(_) => vec![I32],
             Arg::I64(_) => vec![I64],
             Arg::Bytes(_) => vec![I32, I32],
             Arg::Load(slot) => vec![slot.width.val_type()],
@@ -443,6 +504,8 @@ fn push(code: &mut Code, arg: &Arg) {
             .ins([I::I32Const(offset), I::I32Add]),
         Arg::Param(i) => code.ins([I::LocalGet(i)]),
         Arg::Status(s) => code.ins(s.local.map(|(local, _)| I::LocalGet(local))),
+        Arg::Heap => code.ins([I::GlobalGet(HEAP)]),
+        Arg::Deref(s) => code.ins([u32_const(s.addr), I::I32Load(mem(2)), I::I32Load(mem(2))]),
     };
 }
 
@@ -603,6 +666,35 @@ mod tests {
             "is not a single i32 or i64",
             "narrow: the slot holds 8 bytes",
             "a slot of 8 bytes cannot hold an i32",
+        ];
+        assert_eq!(p.len(), wanted.len(), "{p:#?}");
+        for (problem, wanted) in p.iter().zip(wanted) {
+            assert!(problem.contains(wanted), "{problem:?} lacks {wanted:?}");
+        }
+    }
+
+    #[test]
+    fn comparisons_and_branches_need_matching_types() {
+        let p = problems("0.2.1", |p| {
+            let s64 = p.slot(Width::U64);
+            p.callback("proxy_on_tick", |b| {
+                b.equal(Arg::I32(0), Arg::I64(0));
+                let wide = b.call("proxy_done", &[]);
+                let same = b.equal(Arg::Load(s64), Arg::I64(0));
+                b.expect_value("deref", Arg::Deref(s64), 0);
+                b.branch(same, |_| {}, |_| {});
+                b.branch(
+                    wide,
+                    |b| {
+                        b.end();
+                    },
+                    |_| {},
+                );
+            });
+        });
+        let wanted = [
+            "cannot compare I32(0) with I64(0): their types differ",
+            "only a u32 slot holds an address",
         ];
         assert_eq!(p.len(), wanted.len(), "{p:#?}");
         for (problem, wanted) in p.iter().zip(wanted) {

@@ -218,6 +218,13 @@ impl<'a> ProbeBuilder<'a> {
         }
     }
 
+    /// Imports a host function without calling it, even one another ABI version defines: to
+    /// check that a host links what its version has and refuses what it lacks.
+    pub fn import_function(&mut self, f: &Function) -> &mut Self {
+        self.import(f);
+        self
+    }
+
     /// Places bytes in memory at module start.
     pub fn data(&mut self, bytes: &[u8]) -> Data {
         let len = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
@@ -413,10 +420,27 @@ impl<'a> ProbeBuilder<'a> {
         };
         let mut functions = FunctionSection::new();
         let mut code = CodeSection::new();
-        for f in &funcs {
-            functions.function(types.index(&f.params, &f.results));
-            code.function(&f.code.encode(&f.locals, index));
+        // Identical callbacks (the stubs, mostly) share one function: less for a host to compile.
+        let mut kept: Vec<(u32, Vec<u8>)> = Vec::new();
+        let mut final_index = Vec::with_capacity(funcs.len());
+        for (i, f) in funcs.iter().enumerate() {
+            let ty = types.index(&f.params, &f.results);
+            let body = f.code.encode(&f.locals, index).into_raw_body();
+            let shared = (i >= Helper::ALL.len())
+                .then(|| kept.iter().position(|(t, b)| *t == ty && *b == body))
+                .flatten();
+            let position = shared.unwrap_or_else(|| {
+                functions.function(ty);
+                code.raw(&body);
+                kept.push((ty, body));
+                kept.len() - 1
+            });
+            final_index.push(n_imports + u32::try_from(position).unwrap_or(u32::MAX));
         }
+        let renumber = |i: u32| {
+            let original = usize::try_from(i - n_imports).unwrap_or(usize::MAX);
+            final_index.get(original).copied().unwrap_or(i)
+        };
         let heap = (u64::from(self.next_addr) + 15) & !15;
         let mut memory = MemorySection::new();
         memory.memory(MemoryType {
@@ -438,11 +462,11 @@ impl<'a> ProbeBuilder<'a> {
         let mut exports = ExportSection::new();
         let (markers, rest) = exported.split_at(self.markers.len().min(exported.len()));
         for (name, i) in markers {
-            exports.export(name, ExportKind::Func, *i);
+            exports.export(name, ExportKind::Func, renumber(*i));
         }
         exports.export("memory", ExportKind::Memory, 0);
         for (name, i) in rest {
-            exports.export(name, ExportKind::Func, *i);
+            exports.export(name, ExportKind::Func, renumber(*i));
         }
         let mut data = DataSection::new();
         for (addr, bytes) in &self.segments {

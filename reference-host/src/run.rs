@@ -19,6 +19,9 @@ pub fn engine() -> Result<Engine, LoadError> {
     config.consume_fuel(true);
     // Probes and test plugins are small and short-lived: compiling fast beats running fast.
     config.cranelift_opt_level(wasmtime::OptLevel::None);
+    config.strategy(wasmtime::Strategy::Winch);
+    config.memory_reservation(1 << 20);
+    config.memory_guard_size(64 << 10);
     Engine::new(&config).map_err(|e| LoadError::Compile(format!("{e:#}")))
 }
 

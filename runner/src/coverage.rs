@@ -4,9 +4,11 @@
 
 use conformance_guests::catalog::{self, Case, Kind};
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
 
-/// Prints the coverage table and the gaps.
-pub fn print(versions: &[String], cases: &[Case]) {
+/// The coverage table and the gaps, as printed.
+pub fn report(versions: &[String], cases: &[Case]) -> String {
+    let mut out = String::new();
     for version in versions {
         let covered: BTreeSet<String> = cases
             .iter()
@@ -35,22 +37,25 @@ pub fn print(versions: &[String], cases: &[Case]) {
         let total = obligations.len();
         let probed: usize = table.values().map(|t| t.1).sum();
         let excepted: usize = table.values().map(|t| t.2).sum();
-        println!(
+        let _ = writeln!(
+            out,
             "ABI {version}: {probed} of {total} obligations probed, {excepted} exceptions, {} missing",
             missing.len()
         );
-        println!(
+        let _ = writeln!(
+            out,
             "  {:<14} {:>6} {:>7} {:>10}",
             "kind", "total", "probed", "exception"
         );
         for (kind, (n, p, e)) in &table {
-            println!("  {:<14} {n:>6} {p:>7} {e:>10}", kind.name());
+            let _ = writeln!(out, "  {:<14} {n:>6} {p:>7} {e:>10}", kind.name());
         }
         for m in &missing {
-            println!("  missing: {m}");
+            let _ = writeln!(out, "  missing: {m}");
         }
         for e in &exceptions {
-            println!("  exception: {e}");
+            let _ = writeln!(out, "  exception: {e}");
         }
     }
+    out
 }

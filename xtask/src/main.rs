@@ -15,6 +15,7 @@ tasks:
   spec dump --file FILE     print the IR of the document set FILE enters
   codegen [--check]         regenerate generated/ from the spec, or fail with a diff if it is stale
   test                      everything CI runs: formatting, lints, the whole test suite
+  bench                     time the conformance suite against the bare-wasmtime floor
 ";
 
 fn main() -> ExitCode {
@@ -25,11 +26,28 @@ fn main() -> ExitCode {
         ["spec", "dump", rest @ ..] => spec::dump(rest),
         ["codegen", rest @ ..] => codegen::run(rest),
         ["test", rest @ ..] => test::run(rest),
+        ["bench"] => bench(),
         [] | ["help" | "--help" | "-h"] => {
             print!("{USAGE}");
             ExitCode::SUCCESS
         }
         _ => usage_error(&format!("unknown task `{}`", args.join(" "))),
+    }
+}
+
+/// `cargo bench -p conformance-runner`: the suite's figures (see `runner/benches/suite.rs`).
+fn bench() -> ExitCode {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    match std::process::Command::new(cargo)
+        .args(["bench", "-p", "conformance-runner", "--bench", "suite"])
+        .status()
+    {
+        Ok(status) if status.success() => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("error: cannot run cargo: {e}");
+            ExitCode::from(2)
+        }
     }
 }
 

@@ -9,7 +9,10 @@
 //! (proxy-wasm-cpp-host/Envoy behaviour where the spec is silent). [`obligations`] lists what
 //! the IR defines, so coverage can be measured against it.
 
+mod allocation;
+mod lifecycle;
 pub mod recipes;
+mod semantics;
 
 use crate::{AllocMode, AllocatorExport, Arg, Body, BuildError, ProbeBuilder, Slot, Width};
 use proxy_wasm_spec::Abi;
@@ -45,6 +48,10 @@ pub enum Kind {
     Allocation,
     /// ABI version detection.
     Detection,
+    /// The order and arguments of callbacks.
+    Lifecycle,
+    /// Values observed through a round trip of host calls.
+    Semantics,
 }
 
 impl Kind {
@@ -57,6 +64,8 @@ impl Kind {
             Kind::InputPointer => "input_pointer",
             Kind::Allocation => "allocation",
             Kind::Detection => "detection",
+            Kind::Lifecycle => "lifecycle",
+            Kind::Semantics => "semantics",
         }
     }
 }
@@ -128,6 +137,9 @@ pub fn catalog(version: &str) -> Result<Vec<Case>, BuildError> {
         function_cases(&abi, version, f, &mut cases)?;
     }
     detection_cases(&abi, version, &mut cases)?;
+    allocation::cases(&abi, version, &mut cases)?;
+    lifecycle::cases(&abi, version, &mut cases)?;
+    semantics::cases(&abi, version, &mut cases)?;
     Ok(cases)
 }
 
@@ -780,6 +792,58 @@ fn arguments(
     (args, slots)
 }
 
+/// What a hand-written case is, apart from its module and scenario.
+struct Fixed<'s> {
+    /// The id after the version, e.g. `lifecycle/root`.
+    what: &'s str,
+    kind: Kind,
+    level: Level,
+    description: &'s str,
+    needs: &'s [&'s str],
+    expect: Expect,
+}
+
+impl Fixed<'_> {
+    /// The case whose probe `build` writes, given the builder and the case id.
+    fn case(
+        &self,
+        abi: &Abi,
+        version: &str,
+        scenario: Value,
+        build: impl FnOnce(&mut ProbeBuilder<'_>, &str),
+    ) -> Result<Case, BuildError> {
+        let id = format!("v{version}/{}", self.what);
+        let mut probe = ProbeBuilder::new(abi, &id);
+        build(&mut probe, &id);
+        Ok(Case {
+            version: version.to_string(),
+            function: None,
+            kind: self.kind,
+            level: self.level,
+            description: self.description.to_string(),
+            covers: Vec::new(),
+            needs: self.needs.iter().map(|n| n.to_string()).collect(),
+            expect: self.expect,
+            wasm: probe.finish()?,
+            scenario,
+            id,
+        })
+    }
+}
+
+/// A u32 slot that starts at 0 rather than the sentinel: a counter or flag across callbacks.
+fn zeroed(probe: &mut ProbeBuilder<'_>) -> Slot {
+    Slot {
+        addr: probe.data(&[0; 4]).addr,
+        width: Width::U32,
+    }
+}
+
+/// The value of a status code of host function `function`, if it lists that code.
+fn status_of(abi: &Abi, function: &str, code: &str) -> Option<i64> {
+    abi.function(function).and_then(|f| code_value(f, code))
+}
+
 /// ABI detection: a module without a marker, or with an unknown one, must be refused.
 fn detection_cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(), BuildError> {
     for (what, markers, description) in [
@@ -813,6 +877,54 @@ fn detection_cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<()
             wasm: probe.finish()?,
             scenario: scenario(Site::Configure),
         });
+    }
+    let all = Fixed {
+        what: "detection/all_imports",
+        kind: Kind::Detection,
+        level: Level::Required,
+        description: "a module importing every host function of its version loads and runs",
+        needs: &[],
+        expect: Expect::Pass,
+    };
+    cases.push(all.case(abi, version, scenario(Site::Configure), |p, _| {
+        for f in &abi.functions {
+            p.import_function(f);
+        }
+        p.callback("proxy_on_configure", |b| {
+            b.expect_value(
+                &format!("v{version}/detection/all_imports/ran"),
+                Arg::I32(1),
+                1,
+            )
+            .end();
+        });
+    })?);
+    // A host function only other versions define: the version's marker must not link it.
+    let others = VERSIONS
+        .iter()
+        .filter(|v| **v != version)
+        .filter_map(|v| proxy_wasm_spec::builtin(v).ok());
+    let foreign = others
+        .flat_map(|other| other.functions.clone())
+        .find(|f| abi.function(&f.name).is_none());
+    if let Some(f) = foreign {
+        let refuse = Fixed {
+            what: "detection/other_version_import",
+            kind: Kind::Detection,
+            level: Level::Reference,
+            description: "a module importing a host function its marker's version lacks is \
+                refused (proxy-wasm-cpp-host registers imports per version and fails to link)",
+            needs: &[],
+            expect: Expect::Refused,
+        };
+        cases.push(
+            refuse.case(abi, version, scenario(Site::Configure), |p, _| {
+                p.import_function(&f);
+                p.callback("proxy_on_configure", |b| {
+                    b.end();
+                });
+            })?,
+        );
     }
     Ok(())
 }

@@ -763,6 +763,10 @@ pub fn exception(function: &str, code: &str, condition: &str) -> Option<&'static
         ("proxy_get_property", "serialization_failure") => {
             "no property is known to fail encoding on every host"
         }
+        ("proxy_set_buffer_bytes", "bad_argument") if condition.contains("read-only") => {
+            "where no buffer type is read-only (ABI 0.1.0) only Envoy's refusal of a `start` \
+             inside the buffer is left, and the reference host splices there instead"
+        }
         ("proxy_set_property", "not_found" | "bad_argument") => {
             "hosts accept new paths (Envoy keeps them as filter state); which paths or values they refuse is host-specific"
         }

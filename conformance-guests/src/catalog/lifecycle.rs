@@ -1,0 +1,264 @@
+//! Lifecycle cases (ABI-FACTS §6): the order in which a host calls a plugin's callbacks and
+//! the arguments it passes. Each callback checks a step counter and moves it on, so a missing,
+//! repeated or out-of-order callback fails the check of the one after it; context ids are
+//! compared at run time, since the spec does not fix their values.
+
+use super::{Case, Expect, Fixed, Kind, Level, Slot, recipes, scenario, zeroed};
+use crate::{Arg, Body, BuildError, ProbeBuilder, Width};
+use proxy_wasm_spec::Abi;
+use recipes::Site;
+use serde_json::json;
+
+/// The VM configuration the lifecycle scenarios pass, so its size is known.
+const VM_CONFIGURATION: &str = "probe-vm-config";
+
+pub(super) fn cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(), BuildError> {
+    cases.push(root(abi, version)?);
+    cases.push(http_stream(abi, version)?);
+    cases.push(http_end_order(abi, version)?);
+    cases.push(tick(abi, version)?);
+    Ok(())
+}
+
+fn lifecycle<'s>(what: &'s str, level: Level, description: &'s str) -> Fixed<'s> {
+    Fixed {
+        what,
+        kind: Kind::Lifecycle,
+        level,
+        description,
+        needs: &[],
+        expect: Expect::Pass,
+    }
+}
+
+fn root(abi: &Abi, version: &str) -> Result<Case, BuildError> {
+    let mut s = scenario(Site::Configure);
+    s["vm_configuration"] = json!(VM_CONFIGURATION);
+    let fixed = lifecycle(
+        "lifecycle/root",
+        Level::Required,
+        "the root context is created with parent 0, then started with the VM configuration's \
+         size, then configured with the plugin configuration's size",
+    );
+    fixed.case(abi, version, s, |p, id| {
+        let (step, root) = (zeroed(p), zeroed(p));
+        p.callback("proxy_on_context_create", |b| {
+            let is_root = b.equal(Arg::Param(1), Arg::I32(0));
+            b.branch(
+                is_root,
+                |b| {
+                    b.expect_value(&format!("{id}/context_create/first"), Arg::Load(step), 0)
+                        .store(root, Arg::Param(0))
+                        .store(step, Arg::I32(1));
+                },
+                |_| {},
+            );
+        });
+        p.callback("proxy_on_vm_start", |b| {
+            b.expect_value(
+                &format!("{id}/vm_start/after_context_create"),
+                Arg::Load(step),
+                1,
+            )
+            .expect_value(
+                &format!("{id}/vm_start/vm_configuration_size"),
+                Arg::Param(1),
+                VM_CONFIGURATION.len() as i64,
+            )
+            .store(step, Arg::I32(2));
+        });
+        p.callback("proxy_on_configure", |b| {
+            b.expect_value(
+                &format!("{id}/configure/after_vm_start"),
+                Arg::Load(step),
+                2,
+            );
+            let same = b.equal(Arg::Param(0), Arg::Load(root));
+            b.expect_status(&format!("{id}/configure/root_context_id"), same, 1)
+                .expect_value(
+                    &format!("{id}/configure/plugin_configuration_size"),
+                    Arg::Param(1),
+                    recipes::PLUGIN_CONFIGURATION.len() as i64,
+                )
+                .end();
+        });
+    })
+}
+
+/// Records the root context's id when the host creates it; moves `step` from 0 to 1.
+fn root_created(p: &mut ProbeBuilder<'_>, root: Slot, step: Slot, stream: impl FnOnce(&mut Body)) {
+    p.callback("proxy_on_context_create", |b| {
+        let is_root = b.equal(Arg::Param(1), Arg::I32(0));
+        b.branch(
+            is_root,
+            |b| {
+                b.store(root, Arg::Param(0)).store(step, Arg::I32(1));
+            },
+            stream,
+        );
+    });
+}
+
+/// Checks that the callback's context is the stream's.
+fn on_stream(b: &mut Body, check: &str, stream: Slot) {
+    let same = b.equal(Arg::Param(0), Arg::Load(stream));
+    b.expect_status(check, same, 1);
+}
+
+fn http_stream(abi: &Abi, version: &str) -> Result<Case, BuildError> {
+    let mut fixed = lifecycle(
+        "lifecycle/http_stream",
+        Level::Required,
+        "an HTTP stream gets a new context whose parent is the root, then request headers \
+         (with the map's pair count; 0.1.0 without end_of_stream), body (size, end_of_stream), \
+         response headers and body, then done and log before delete, all with its id",
+    );
+    fixed.needs = &["http"];
+    let eos = version != "0.1.0";
+    let body_len = recipes::BODY.len() as i64;
+    fixed.case(abi, version, scenario(Site::RequestHeaders), |p, id| {
+        let (step, root, stream) = (zeroed(p), zeroed(p), zeroed(p));
+        let (done, logged) = (zeroed(p), zeroed(p));
+        let check = |what: &str| format!("{id}/{what}");
+        p.callback("proxy_on_vm_start", |b| {
+            b.store(step, Arg::I32(2));
+        });
+        p.callback("proxy_on_configure", |b| {
+            b.store(step, Arg::I32(3));
+        });
+        root_created(p, root, step, |b| {
+            b.expect_value(&check("context_create/after_configure"), Arg::Load(step), 3);
+            let parent = b.equal(Arg::Param(1), Arg::Load(root));
+            b.expect_status(&check("context_create/parent_is_root"), parent, 1);
+            let reused = b.equal(Arg::Param(0), Arg::Load(root));
+            b.expect_status(&check("context_create/own_id"), reused, 0)
+                .store(stream, Arg::Param(0))
+                .store(step, Arg::I32(4));
+        });
+        for (n, (direction, map)) in [("request", 0), ("response", 2)].into_iter().enumerate() {
+            let first = 4 + 2 * n as i32;
+            p.callback(&format!("proxy_on_{direction}_headers"), |b| {
+                let headers = |what: &str| check(&format!("{direction}_headers/{what}"));
+                b.expect_value(&headers("order"), Arg::Load(step), first.into());
+                on_stream(b, &headers("context_id"), stream);
+                let (ptr, len) = (b.slot(Width::U32), b.slot(Width::U32));
+                b.call(
+                    "proxy_get_header_map_pairs",
+                    &[Arg::I32(map), Arg::Slot(ptr), Arg::Slot(len)],
+                );
+                let count = b.equal(Arg::Param(1), Arg::Deref(ptr));
+                b.expect_status(&headers("num_headers"), count, 1);
+                if eos {
+                    b.expect_value(&headers("end_of_stream"), Arg::Param(2), 0);
+                }
+                b.store(step, Arg::I32(first + 1));
+            });
+            let size = if n == 0 { body_len } else { 2 };
+            p.callback(&format!("proxy_on_{direction}_body"), |b| {
+                let body = |what: &str| check(&format!("{direction}_body/{what}"));
+                b.expect_value(&body("order"), Arg::Load(step), (first + 1).into());
+                on_stream(b, &body("context_id"), stream);
+                b.expect_value(&body("body_size"), Arg::Param(1), size)
+                    .expect_value(&body("end_of_stream"), Arg::Param(2), 1)
+                    .store(step, Arg::I32(first + 2));
+            });
+        }
+        for (callback, flag) in [("done", done), ("log", logged)] {
+            p.callback(&format!("proxy_on_{callback}"), |b| {
+                let is_stream = b.equal(Arg::Param(0), Arg::Load(stream));
+                b.branch(
+                    is_stream,
+                    |b| {
+                        b.expect_value(&check(&format!("{callback}/order")), Arg::Load(step), 8)
+                            .store(flag, Arg::I32(1));
+                    },
+                    |_| {},
+                );
+            });
+        }
+        p.callback("proxy_on_delete", |b| {
+            let is_stream = b.equal(Arg::Param(0), Arg::Load(stream));
+            b.branch(
+                is_stream,
+                |b| {
+                    b.expect_value(&check("delete/after_done"), Arg::Load(done), 1)
+                        .expect_value(&check("delete/after_log"), Arg::Load(logged), 1)
+                        .end();
+                },
+                |_| {},
+            );
+        });
+    })
+}
+
+fn http_end_order(abi: &Abi, version: &str) -> Result<Case, BuildError> {
+    let mut fixed = lifecycle(
+        "lifecycle/http_end_order",
+        Level::Required,
+        "a finished HTTP stream gets proxy_on_done, then proxy_on_log, then proxy_on_delete \
+         (the spec's order; Envoy logs before done since envoyproxy/envoy#12850)",
+    );
+    fixed.needs = &["http"];
+    fixed.case(abi, version, scenario(Site::RequestHeaders), |p, id| {
+        let (step, root, stream) = (zeroed(p), zeroed(p), zeroed(p));
+        let (done, logged) = (zeroed(p), zeroed(p));
+        root_created(p, root, step, |b| {
+            b.store(stream, Arg::Param(0));
+        });
+        p.callback("proxy_on_done", |b| {
+            let is_stream = b.equal(Arg::Param(0), Arg::Load(stream));
+            b.branch(
+                is_stream,
+                |b| {
+                    b.expect_value(&format!("{id}/done/before_log"), Arg::Load(logged), 0)
+                        .store(done, Arg::I32(1));
+                },
+                |_| {},
+            );
+        });
+        p.callback("proxy_on_log", |b| {
+            b.expect_value(&format!("{id}/log/after_done"), Arg::Load(done), 1)
+                .store(logged, Arg::I32(1));
+        });
+        p.callback("proxy_on_delete", |b| {
+            let is_stream = b.equal(Arg::Param(0), Arg::Load(stream));
+            b.branch(
+                is_stream,
+                |b| {
+                    b.expect_value(&format!("{id}/delete/after_log"), Arg::Load(logged), 1)
+                        .end();
+                },
+                |_| {},
+            );
+        });
+    })
+}
+
+fn tick(abi: &Abi, version: &str) -> Result<Case, BuildError> {
+    let mut s = scenario(Site::Configure);
+    s["events"] = json!([{ "tick": 15 }]);
+    let mut fixed = lifecycle(
+        "lifecycle/tick",
+        Level::Required,
+        "a tick period set in proxy_on_configure makes the host call proxy_on_tick with the \
+         root context's id",
+    );
+    fixed.needs = &["ticks"];
+    fixed.case(abi, version, s, |p, id| {
+        let (root, ticks) = (zeroed(p), zeroed(p));
+        p.callback("proxy_on_configure", |b| {
+            b.store(root, Arg::Param(0));
+            let set = b.call("proxy_set_tick_period_milliseconds", &[Arg::I32(10)]);
+            b.expect_status(&format!("{id}/set_tick_period/status"), set, 0);
+        });
+        p.callback("proxy_on_tick", |b| {
+            b.expect_value(&format!("{id}/tick/first"), Arg::Load(ticks), 0)
+                .store(ticks, Arg::I32(1));
+            let same = b.equal(Arg::Param(0), Arg::Load(root));
+            b.expect_status(&format!("{id}/tick/root_context_id"), same, 1);
+            let stop = b.call("proxy_set_tick_period_milliseconds", &[Arg::I32(0)]);
+            b.expect_status(&format!("{id}/set_tick_period/stop"), stop, 0)
+                .end();
+        });
+    })
+}

@@ -1,0 +1,386 @@
+//! Semantics cases: values a host must give back after the plugin changed them, read through
+//! a second host call — header maps in the pairs format, buffer slices, shared data with its
+//! CAS, queues, metric arithmetic, properties, and a queue's ready callback.
+
+use super::{Case, Expect, Fixed, Kind, Level, recipes, scenario, status_of, zeroed};
+use crate::{Arg, Body, BuildError, Width};
+use proxy_wasm_spec::Abi;
+use recipes::Site;
+use serde_json::json;
+
+pub(super) fn cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(), BuildError> {
+    let semantics = |what, level, description, needs| Fixed {
+        what,
+        kind: Kind::Semantics,
+        level,
+        description,
+        needs,
+        expect: Expect::Pass,
+    };
+    let headers = scenario(Site::RequestHeaders);
+    let configure = scenario(Site::Configure);
+    let not_found = status_of(abi, "proxy_get_header_map_value", "not_found");
+
+    let pairs = recipes::pairs(&[("x-one", "1"), ("x-two", "two")]);
+    let fixed = semantics(
+        "semantics/header_map/pairs_round_trip",
+        Level::Required,
+        "pairs set with proxy_set_header_map_pairs replace the map and come back byte for byte",
+        &["http"],
+    );
+    cases.push(fixed.case(abi, version, headers.clone(), |p, id| {
+        p.callback("proxy_on_request_headers", |b| {
+            let data = b.data(&pairs);
+            let set = b.call(
+                "proxy_set_header_map_pairs",
+                &[Arg::I32(0), Arg::Bytes(data)],
+            );
+            b.expect_status(&format!("{id}/set/status"), set, 0);
+            let (ptr, len) = (b.slot(Width::U32), b.slot(Width::U32));
+            let get = b.call(
+                "proxy_get_header_map_pairs",
+                &[Arg::I32(0), Arg::Slot(ptr), Arg::Slot(len)],
+            );
+            b.expect_status(&format!("{id}/get/status"), get, 0)
+                .expect_bytes(&format!("{id}/get/value"), ptr, len, &pairs)
+                .end();
+        });
+    })?);
+
+    // 0.1.0 hosts answer a missing header with an empty value (Envoy, ABI-FACTS §1c).
+    let (level, removed) = match (version, not_found) {
+        ("0.1.0", _) | (_, None) => (Level::Reference, None),
+        (_, Some(code)) => (Level::Required, Some(code)),
+    };
+    let fixed = semantics(
+        "semantics/header_map/value_edits",
+        level,
+        "a header added, replaced or removed reads back as such (removed: NOT_FOUND; ABI \
+         0.1.0 as Envoy: an empty value)",
+        &["http"],
+    );
+    cases.push(fixed.case(abi, version, headers.clone(), |p, id| {
+        p.callback("proxy_on_request_headers", |b| {
+            let check = |what: &str| format!("{id}/{what}");
+            let added = b.data(b"x-added");
+            let tracked = b.data(b"x-pwtck");
+            let v1 = b.data(b"v1");
+            let add = b.call(
+                "proxy_add_header_map_value",
+                &[Arg::I32(0), Arg::Bytes(added), Arg::Bytes(v1)],
+            );
+            b.expect_status(&check("add/status"), add, 0);
+            read_header(b, &check("add/read"), added, Some(b"v1"), 0);
+            let two = b.data(b"two");
+            let replace = b.call(
+                "proxy_replace_header_map_value",
+                &[Arg::I32(0), Arg::Bytes(tracked), Arg::Bytes(two)],
+            );
+            b.expect_status(&check("replace/status"), replace, 0);
+            read_header(b, &check("replace/read"), tracked, Some(b"two"), 0);
+            let remove = b.call(
+                "proxy_remove_header_map_value",
+                &[Arg::I32(0), Arg::Bytes(tracked)],
+            );
+            b.expect_status(&check("remove/status"), remove, 0);
+            match removed {
+                Some(code) => read_header(b, &check("remove/read"), tracked, None, code),
+                None => read_header(b, &check("remove/read"), tracked, Some(b""), 0),
+            }
+            b.end();
+        });
+    })?);
+
+    let fixed = semantics(
+        "semantics/buffer/slice",
+        Level::Required,
+        "proxy_get_buffer_bytes returns the bytes from start, at most max_size, clamped to \
+         the buffer's end",
+        &["http"],
+    );
+    let body = recipes::BODY.as_bytes();
+    cases.push(fixed.case(abi, version, headers.clone(), |p, id| {
+        p.callback("proxy_on_request_body", |b| {
+            for (what, start, max, expected) in [
+                ("middle", 6, 5, &body[6..]),
+                ("head", 0, 5, &body[..5]),
+                ("clamped", 2, 1000, &body[2..]),
+            ] {
+                let (ptr, len) = (b.slot(Width::U32), b.slot(Width::U32));
+                let get = b.call(
+                    "proxy_get_buffer_bytes",
+                    &[
+                        Arg::I32(0),
+                        Arg::I32(start),
+                        Arg::I32(max),
+                        Arg::Slot(ptr),
+                        Arg::Slot(len),
+                    ],
+                );
+                b.expect_status(&format!("{id}/{what}/status"), get, 0)
+                    .expect_bytes(&format!("{id}/{what}/value"), ptr, len, expected);
+            }
+            b.end();
+        });
+    })?);
+
+    let mismatch = status_of(abi, "proxy_set_shared_data", "cas_mismatch");
+    if let Some(mismatch) = mismatch {
+        let fixed = semantics(
+            "semantics/shared_data/cas",
+            Level::Required,
+            "a set with the CAS a get returned succeeds once; the stale CAS then fails with \
+             CAS_MISMATCH and the value and CAS read back are the new ones",
+            &["shared_data"],
+        );
+        cases.push(fixed.case(abi, version, configure.clone(), |p, id| {
+            p.callback("proxy_on_configure", |b| {
+                let check = |what: &str| format!("{id}/{what}");
+                let key = b.data(b"pwtck-cas");
+                let v1 = b.data(b"v1");
+                let set = b.call(
+                    "proxy_set_shared_data",
+                    &[Arg::Bytes(key), Arg::Bytes(v1), Arg::I32(0)],
+                );
+                b.expect_status(&check("first_set/status"), set, 0);
+                let first = read_shared(b, &check("first_get"), key, b"v1");
+                let v2 = b.data(b"v2");
+                let set = b.call(
+                    "proxy_set_shared_data",
+                    &[Arg::Bytes(key), Arg::Bytes(v2), Arg::Load(first)],
+                );
+                b.expect_status(&check("cas_set/status"), set, 0);
+                let v3 = b.data(b"v3");
+                let stale = b.call(
+                    "proxy_set_shared_data",
+                    &[Arg::Bytes(key), Arg::Bytes(v3), Arg::Load(first)],
+                );
+                b.expect_status(&check("stale_set/status"), stale, mismatch);
+                let second = read_shared(b, &check("second_get"), key, b"v2");
+                let same = b.equal(Arg::Load(first), Arg::Load(second));
+                b.expect_status(&check("cas_changed"), same, 0).end();
+            });
+        })?);
+    }
+
+    if let Some(empty) = status_of(abi, "proxy_dequeue_shared_queue", "empty") {
+        let fixed = semantics(
+            "semantics/queue/fifo",
+            Level::Required,
+            "items enqueued on a registered queue dequeue in order, then the queue is EMPTY",
+            &["shared_queues"],
+        );
+        cases.push(fixed.case(abi, version, configure.clone(), |p, id| {
+            p.callback("proxy_on_configure", |b| {
+                let check = |what: &str| format!("{id}/{what}");
+                let queue = b.slot(Width::U32);
+                let name = b.data(b"pwtck-fifo");
+                let register = b.call(
+                    "proxy_register_shared_queue",
+                    &[Arg::Bytes(name), Arg::Slot(queue)],
+                );
+                b.expect_status(&check("register/status"), register, 0);
+                for item in ["first", "second"] {
+                    let value = b.data(item.as_bytes());
+                    let put = b.call(
+                        "proxy_enqueue_shared_queue",
+                        &[Arg::Load(queue), Arg::Bytes(value)],
+                    );
+                    b.expect_status(&check(&format!("enqueue_{item}/status")), put, 0);
+                }
+                for item in ["first", "second"] {
+                    let (ptr, len) = (b.slot(Width::U32), b.slot(Width::U32));
+                    let take = b.call(
+                        "proxy_dequeue_shared_queue",
+                        &[Arg::Load(queue), Arg::Slot(ptr), Arg::Slot(len)],
+                    );
+                    b.expect_status(&check(&format!("dequeue_{item}/status")), take, 0)
+                        .expect_bytes(
+                            &check(&format!("dequeue_{item}/value")),
+                            ptr,
+                            len,
+                            item.as_bytes(),
+                        );
+                }
+                let (ptr, len) = (b.slot(Width::U32), b.slot(Width::U32));
+                let take = b.call(
+                    "proxy_dequeue_shared_queue",
+                    &[Arg::Load(queue), Arg::Slot(ptr), Arg::Slot(len)],
+                );
+                b.expect_status(&check("dequeue_empty/status"), take, empty)
+                    .end();
+            });
+        })?);
+    }
+
+    let mut ready = configure.clone();
+    ready["events"] = json!([{ "enqueue": { "queue": "pwtck-ready", "data": "item" } }]);
+    let fixed = semantics(
+        "semantics/queue/ready",
+        Level::Required,
+        "an item another producer enqueues makes the host call proxy_on_queue_ready on the \
+         registering root context with the queue's id, and the item dequeues",
+        &["shared_queues"],
+    );
+    cases.push(fixed.case(abi, version, ready, |p, id| {
+        let root = zeroed(p);
+        let queue = p.slot(Width::U32);
+        p.callback("proxy_on_configure", |b| {
+            b.store(root, Arg::Param(0));
+            let name = b.data(b"pwtck-ready");
+            let register = b.call(
+                "proxy_register_shared_queue",
+                &[Arg::Bytes(name), Arg::Slot(queue)],
+            );
+            b.expect_status(&format!("{id}/register/status"), register, 0);
+        });
+        p.callback("proxy_on_queue_ready", |b| {
+            let check = |what: &str| format!("{id}/{what}");
+            let same = b.equal(Arg::Param(0), Arg::Load(root));
+            b.expect_status(&check("ready/root_context_id"), same, 1);
+            let same = b.equal(Arg::Param(1), Arg::Load(queue));
+            b.expect_status(&check("ready/queue_id"), same, 1);
+            let (ptr, len) = (b.slot(Width::U32), b.slot(Width::U32));
+            let take = b.call(
+                "proxy_dequeue_shared_queue",
+                &[Arg::Param(1), Arg::Slot(ptr), Arg::Slot(len)],
+            );
+            b.expect_status(&check("dequeue/status"), take, 0)
+                .expect_bytes(&check("dequeue/value"), ptr, len, b"item")
+                .end();
+        });
+    })?);
+
+    // Metric types: counter 0, gauge 1 in every version.
+    for (what, metric_type, level, description, steps, expected) in [
+        (
+            "semantics/metrics/counter",
+            0,
+            Level::Required,
+            "a counter incremented by 5 and by 3 reads 8",
+            &[("increment", 5)][..],
+            8,
+        ),
+        (
+            "semantics/metrics/gauge",
+            1,
+            Level::Reference,
+            "a gauge recorded at 7 and incremented by -2 reads 5 (Envoy: record sets a gauge, \
+             increment adds)",
+            &[("record", 7), ("increment", -2)][..],
+            5,
+        ),
+    ] {
+        let steps: Vec<(&str, i64)> = if metric_type == 0 {
+            vec![("increment", 5), ("increment", 3)]
+        } else {
+            steps.to_vec()
+        };
+        let fixed = semantics(what, level, description, &["metrics"]);
+        cases.push(fixed.case(abi, version, configure.clone(), |p, id| {
+            p.callback("proxy_on_configure", |b| {
+                let check = |what: &str| format!("{id}/{what}");
+                let metric = b.slot(Width::U32);
+                let name = b.data(format!("pwtck_{metric_type}").as_bytes());
+                let define = b.call(
+                    "proxy_define_metric",
+                    &[Arg::I32(metric_type), Arg::Bytes(name), Arg::Slot(metric)],
+                );
+                b.expect_status(&check("define/status"), define, 0);
+                for (n, (op, value)) in steps.iter().enumerate() {
+                    let call = b.call(
+                        &format!("proxy_{op}_metric"),
+                        &[Arg::Load(metric), Arg::I64(*value)],
+                    );
+                    b.expect_status(&check(&format!("{op}_{n}/status")), call, 0);
+                }
+                let value = b.slot(Width::U64);
+                let get = b.call("proxy_get_metric", &[Arg::Load(metric), Arg::Slot(value)]);
+                b.expect_status(&check("get/status"), get, 0)
+                    .expect_slot_u64(&check("get/value"), value, expected)
+                    .end();
+            });
+        })?);
+    }
+
+    let fixed = semantics(
+        "semantics/properties/request",
+        Level::Reference,
+        "request.path and request.method read as the request's :path and :method (Envoy's \
+         attributes, ABI-FACTS §4c)",
+        &["http", "properties"],
+    );
+    cases.push(fixed.case(abi, version, headers.clone(), |p, id| {
+        p.callback("proxy_on_request_headers", |b| {
+            for (path, expected) in [
+                ("request\0path", recipes::PATH.as_bytes()),
+                ("request\0method", b"GET".as_slice()),
+            ] {
+                let what = path.replace('\0', ".");
+                let (ptr, len) = (b.slot(Width::U32), b.slot(Width::U32));
+                let name = b.data(path.as_bytes());
+                let get = b.call(
+                    "proxy_get_property",
+                    &[Arg::Bytes(name), Arg::Slot(ptr), Arg::Slot(len)],
+                );
+                b.expect_status(&format!("{id}/{what}/status"), get, 0)
+                    .expect_bytes(&format!("{id}/{what}/value"), ptr, len, expected);
+            }
+            b.end();
+        });
+    })?);
+
+    let fixed = semantics(
+        "semantics/properties/set_then_get",
+        Level::Reference,
+        "a property the plugin sets reads back with the same bytes (Envoy filter state)",
+        &["properties"],
+    );
+    cases.push(fixed.case(abi, version, configure, |p, id| {
+        p.callback("proxy_on_configure", |b| {
+            let path = b.data(b"pwtck\0custom");
+            let value = b.data(b"custom-value");
+            let set = b.call("proxy_set_property", &[Arg::Bytes(path), Arg::Bytes(value)]);
+            b.expect_status(&format!("{id}/set/status"), set, 0);
+            let (ptr, len) = (b.slot(Width::U32), b.slot(Width::U32));
+            let get = b.call(
+                "proxy_get_property",
+                &[Arg::Bytes(path), Arg::Slot(ptr), Arg::Slot(len)],
+            );
+            b.expect_status(&format!("{id}/get/status"), get, 0)
+                .expect_bytes(&format!("{id}/get/value"), ptr, len, b"custom-value")
+                .end();
+        });
+    })?);
+    Ok(())
+}
+
+/// Reads request header `key`: `expected` bytes with status 0, or no value with `status`.
+fn read_header(b: &mut Body, check: &str, key: crate::Data, expected: Option<&[u8]>, status: i64) {
+    let (ptr, len) = (b.slot(Width::U32), b.slot(Width::U32));
+    let get = b.call(
+        "proxy_get_header_map_value",
+        &[Arg::I32(0), Arg::Bytes(key), Arg::Slot(ptr), Arg::Slot(len)],
+    );
+    b.expect_status(&format!("{check}/status"), get, status);
+    if let Some(expected) = expected {
+        b.expect_bytes(&format!("{check}/value"), ptr, len, expected);
+    }
+}
+
+/// Reads shared data under `key`, checks it holds `expected`; the slot with its CAS.
+fn read_shared(b: &mut Body, check: &str, key: crate::Data, expected: &[u8]) -> crate::Slot {
+    let (ptr, len, cas) = (b.slot(Width::U32), b.slot(Width::U32), b.slot(Width::U32));
+    let get = b.call(
+        "proxy_get_shared_data",
+        &[
+            Arg::Bytes(key),
+            Arg::Slot(ptr),
+            Arg::Slot(len),
+            Arg::Slot(cas),
+        ],
+    );
+    b.expect_status(&format!("{check}/status"), get, 0)
+        .expect_bytes(&format!("{check}/value"), ptr, len, expected);
+    cas
+}
