@@ -14,6 +14,7 @@
 //! entry into the plugin runs on a fuel budget and a memory cap, so a plugin that loops or grows
 //! without bound ends with an error in the transcript instead of hanging the host.
 
+pub mod adapter;
 pub mod callouts;
 mod deliver;
 pub mod exports;

@@ -1,53 +1,105 @@
-//! `reference-host run PLUGIN.wasm SCENARIO.json`: runs a plugin and prints the transcript.
+//! `reference-host`: runs a plugin against a scenario, and speaks the conformance-runner adapter
+//! protocol (`runner/ADAPTERS.md`).
 
+use reference_host::adapter;
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: reference-host run PLUGIN.wasm SCENARIO.json";
+const USAGE: &str = "\
+usage: reference-host run PLUGIN.wasm SCENARIO.json [--transcript]
+       reference-host info
+       reference-host serve
+
+  run      runs the scenario; prints one JSON event per line (logs, host errors, HTTP
+           responses), or with --transcript the whole transcript; exit 3 if the plugin is refused
+  info     what this host supports, as adapter protocol v1 JSON
+  serve    adapter protocol v1 jobs, one JSON line each on stdin, results on stdout";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [command, plugin, scenario] = args.as_slice() else {
-        eprintln!("{USAGE}");
-        return ExitCode::from(2);
-    };
-    if command != "run" {
-        eprintln!("error: unknown command `{command}`\n{USAGE}");
-        return ExitCode::from(2);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        ["info"] => {
+            println!("{}", adapter::info());
+            ExitCode::SUCCESS
+        }
+        ["serve"] => serve(),
+        ["run", plugin, scenario] => run(plugin, scenario),
+        ["run", plugin, scenario, "--transcript"] => transcript(plugin, scenario),
+        ["help" | "--help" | "-h"] => {
+            println!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        _ => {
+            eprintln!("error: bad command line\n\n{USAGE}");
+            ExitCode::from(2)
+        }
     }
-    let wasm = match std::fs::read(plugin) {
-        Ok(bytes) => bytes,
+}
+
+fn engine() -> Option<reference_host::wasmtime::Engine> {
+    match reference_host::engine() {
+        Ok(engine) => Some(engine),
         Err(e) => {
-            eprintln!("error: cannot read {plugin}: {e}");
-            return ExitCode::FAILURE;
+            eprintln!("error: cannot start the engine: {e}");
+            None
         }
+    }
+}
+
+fn run(plugin: &str, scenario: &str) -> ExitCode {
+    let Some(engine) = engine() else {
+        return ExitCode::from(2);
     };
-    let text = match std::fs::read_to_string(scenario) {
-        Ok(text) => text,
-        Err(e) => {
-            eprintln!("error: cannot read {scenario}: {e}");
-            return ExitCode::FAILURE;
+    let (exit, lines) = adapter::job(&engine, plugin, scenario);
+    let mut out = String::new();
+    for line in &lines {
+        out.push_str(line);
+        out.push('\n');
+    }
+    if exit == adapter::BAD_JOB {
+        eprint!("{out}");
+    } else {
+        print!("{out}");
+    }
+    ExitCode::from(u8::try_from(exit).unwrap_or(2))
+}
+
+fn transcript(plugin: &str, scenario: &str) -> ExitCode {
+    let read = std::fs::read(plugin).map_err(|e| format!("cannot read {plugin}: {e}"));
+    let parsed = std::fs::read_to_string(scenario)
+        .map_err(|e| format!("cannot read {scenario}: {e}"))
+        .and_then(|text| {
+            serde_json::from_str::<reference_host::Scenario>(&text)
+                .map_err(|e| format!("{scenario}:{}:{}: {e}", e.line(), e.column()))
+        });
+    let result = read.and_then(|wasm| {
+        let scenario = parsed?;
+        let transcript =
+            reference_host::run(&wasm, &scenario).map_err(|e| format!("{plugin}: {e}"))?;
+        serde_json::to_string_pretty(&transcript).map_err(|e| e.to_string())
+    });
+    match result {
+        Ok(json) => {
+            println!("{json}");
+            ExitCode::SUCCESS
         }
-    };
-    let scenario: reference_host::Scenario = match serde_json::from_str(&text) {
-        Ok(s) => s,
         Err(e) => {
-            eprintln!("error: {scenario}:{}:{}: {e}", e.line(), e.column());
-            return ExitCode::FAILURE;
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
         }
+    }
+}
+
+fn serve() -> ExitCode {
+    let Some(engine) = engine() else {
+        return ExitCode::from(2);
     };
-    match reference_host::run(&wasm, &scenario) {
-        Ok(transcript) => match serde_json::to_string_pretty(&transcript) {
-            Ok(json) => {
-                println!("{json}");
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("error: cannot print the transcript: {e}");
-                ExitCode::FAILURE
-            }
-        },
+    let stdin = std::io::stdin().lock();
+    let stdout = std::io::stdout().lock();
+    match adapter::serve(&engine, stdin, stdout) {
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {plugin}: {e}");
+            eprintln!("error: serve: {e}");
             ExitCode::FAILURE
         }
     }

@@ -1,6 +1,7 @@
 //! The runner's own flags; everything else goes to libtest-mimic.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// The help text.
 pub const USAGE: &str = "\
@@ -8,9 +9,25 @@ usage: conformance-runner [OPTIONS] [LIBTEST FLAGS] [FILTER]
 
 options:
   --abi VERSION        0.1.0, 0.2.0, 0.2.1 or all (default: all); may be repeated
+  --host \"CMD\"         run the cases on a third-party host through its adapter command
+                       (runner/ADAPTERS.md); default: the embedded reference host
+  --timeout SECS       per case with --host, and for `info` (default 10)
+  --serve, --no-serve  use the adapter's `serve` mode or not (default: when it offers it)
+  --work-dir DIR       where --host cases' modules and scenarios are written (default: a new
+                       directory under the temp dir, kept when something failed)
+  --expectations FILE  expected failures and skips of this host (TOML, version = 1)
+  --update-expectations FILE
+                       write this run's failures to FILE as expected failures
+  --junit FILE         write a JUnit XML report
+  --json FILE          write a JSON report (runner/schemas/report.schema.json)
+  --report FILE        write a Markdown matrix
   --coverage           print, per version, the obligations the IR defines and how many are probed
-  --emit-guests DIR    write every probe module (.wasm) and its scenario (.json) to DIR
+  --emit-guests DIR    write every probe module, scenario and description to DIR
   -h, --help           this text
+
+exit codes: 0 every case came out as expected; 1 unexpected results (failures, passes of
+expected failures); 2 a harness error (bad command line, adapter missing or broken info,
+unreadable expectations, unwritable report).
 
 libtest flags: --list, --exact, --skip FILTER, --ignored, --format pretty|terse|json,
 --test-threads N, -q, --nocapture, ...
@@ -27,13 +44,34 @@ pub struct Options {
     pub emit_guests: Option<PathBuf>,
     /// Print the help text.
     pub help: bool,
+    /// The adapter command of a third-party host.
+    pub host: Option<String>,
+    /// Per-case timeout with `--host`.
+    pub timeout: Duration,
+    /// Serve mode: forced on, off, or as the adapter offers.
+    pub serve: Option<bool>,
+    /// Where `--host` cases' files go.
+    pub work_dir: Option<PathBuf>,
+    /// The expectations file.
+    pub expectations: Option<PathBuf>,
+    /// Where to write this run's failures as expectations.
+    pub update_expectations: Option<PathBuf>,
+    /// JUnit report path.
+    pub junit: Option<PathBuf>,
+    /// JSON report path.
+    pub json: Option<PathBuf>,
+    /// Markdown report path.
+    pub report: Option<PathBuf>,
     /// What goes to libtest-mimic.
     pub libtest: Vec<String>,
 }
 
 /// Splits the command line into the runner's options and libtest's.
 pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Options, String> {
-    let mut options = Options::default();
+    let mut options = Options {
+        timeout: Duration::from_secs(10),
+        ..Options::default()
+    };
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -62,6 +100,28 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Options, String> 
                 }
             }
             "--coverage" => options.coverage = true,
+            "--host" => options.host = Some(value("--host")?),
+            "--timeout" => {
+                let v = value("--timeout")?;
+                let secs: f64 = v
+                    .parse()
+                    .ok()
+                    .filter(|s: &f64| s.is_finite() && *s > 0.0 && *s <= 86_400.0)
+                    .ok_or_else(|| format!("--timeout {v}: give seconds, more than 0"))?;
+                options.timeout = Duration::from_secs_f64(secs);
+            }
+            "--serve" => options.serve = Some(true),
+            "--no-serve" => options.serve = Some(false),
+            "--work-dir" => options.work_dir = Some(PathBuf::from(value("--work-dir")?)),
+            "--expectations" => {
+                options.expectations = Some(PathBuf::from(value("--expectations")?))
+            }
+            "--update-expectations" => {
+                options.update_expectations = Some(PathBuf::from(value("--update-expectations")?))
+            }
+            "--junit" => options.junit = Some(PathBuf::from(value("--junit")?)),
+            "--json" => options.json = Some(PathBuf::from(value("--json")?)),
+            "--report" => options.report = Some(PathBuf::from(value("--report")?)),
             "--emit-guests" => options.emit_guests = Some(PathBuf::from(value("--emit-guests")?)),
             "-h" | "--help" => options.help = true,
             _ => options.libtest.push(arg),
@@ -98,6 +158,11 @@ mod tests {
         assert_eq!(o.versions.len(), 3);
         assert!(o.coverage);
         assert_eq!(o.emit_guests.as_deref(), Some(std::path::Path::new("out")));
+        let o = parse(args("--host h --timeout 2.5 --no-serve --junit j.xml")).expect("valid");
+        assert_eq!(o.host.as_deref(), Some("h"));
+        assert_eq!(o.timeout, std::time::Duration::from_millis(2500));
+        assert_eq!(o.serve, Some(false));
+        assert_eq!(o.junit.as_deref(), Some(std::path::Path::new("j.xml")));
     }
 
     #[test]
@@ -105,5 +170,8 @@ mod tests {
         assert!(parse(args("--abi 0.3.0")).is_err());
         assert!(parse(args("--abi")).is_err());
         assert!(parse(args("--emit-guests")).is_err());
+        assert!(parse(args("--timeout 0")).is_err());
+        assert!(parse(args("--timeout x")).is_err());
+        assert!(parse(args("--host")).is_err());
     }
 }

@@ -1,20 +1,11 @@
 //! Running a case on the embedded reference host, and writing cases to disk.
 
+use crate::judge::Outcome;
 use conformance_guests::catalog::Case;
 use reference_host::state::HostState;
 use reference_host::wasmtime::{Engine, Linker};
 use reference_host::{LoadError, Scenario, Transcript};
-use std::path::Path;
-
-/// What became of one run.
-pub enum Outcome {
-    /// The host loaded and ran the module; its plugin log, in order.
-    Ran(Vec<String>),
-    /// The host refused the module.
-    Refused(String),
-    /// The case's scenario was not one the host can run (a catalog bug).
-    BadScenario(String),
-}
+use std::path::{Path, PathBuf};
 
 /// Runs `case` on the reference host with a shared engine.
 pub fn run(engine: &Engine, case: &Case) -> Outcome {
@@ -54,23 +45,35 @@ fn log_lines(t: &Transcript) -> Vec<String> {
     logs.chain(errors).collect()
 }
 
-/// Writes each case's module and scenario under `dir`, named after its id.
+/// Where [`emit`] writes a case's module and scenario under `dir`.
+pub fn paths(dir: &Path, case: &Case) -> (PathBuf, PathBuf) {
+    let stem = case.id.replace('/', "__");
+    (
+        dir.join(format!("{stem}.wasm")),
+        dir.join(format!("{stem}.scenario.json")),
+    )
+}
+
+/// Writes each case's module, scenario and description under `dir`: `<id>.wasm`,
+/// `<id>.scenario.json` (what an adapter runs) and `<id>.case.json`, with `/` in ids as `__`.
 pub fn emit(dir: &Path, cases: &[Case]) -> Result<usize, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     for case in cases {
-        let stem = case.id.replace('/', "__");
-        let write = |ext: &str, bytes: &[u8]| {
-            let path = dir.join(format!("{stem}.{ext}"));
-            std::fs::create_dir_all(dir)
-                .and_then(|()| std::fs::write(&path, bytes))
-                .map_err(|e| format!("cannot write {}: {e}", path.display()))
+        let (module, scenario) = paths(dir, case);
+        let described = scenario.with_file_name(
+            module
+                .file_name()
+                .map(|n| n.to_string_lossy().replace(".wasm", ".case.json"))
+                .unwrap_or_default(),
+        );
+        let write = |path: &Path, bytes: &[u8]| {
+            std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
         };
-        write("wasm", &case.wasm)?;
-        let json = serde_json::to_vec_pretty(&serde_json::json!({
-            "case": case,
-            "scenario": case.scenario,
-        }))
-        .map_err(|e| e.to_string())?;
-        write("json", &json)?;
+        write(&module, &case.wasm)?;
+        let pretty = serde_json::to_vec_pretty(&case.scenario).map_err(|e| e.to_string())?;
+        write(&scenario, &pretty)?;
+        let pretty = serde_json::to_vec_pretty(case).map_err(|e| e.to_string())?;
+        write(&described, &pretty)?;
     }
     Ok(cases.len())
 }

@@ -1,14 +1,30 @@
 //! Turns what a host did with a case into a pass or a failure message: the checks that failed
 //! (expected vs got), whether the probe reached its end, and the probe's log.
 
-use crate::embedded::Outcome;
 use conformance_guests::catalog::{Case, Expect};
 use conformance_guests::verdict::{self, Verdict};
+
+/// What became of one run of a case's module.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The host loaded and ran the module; its plugin log (or every line an adapter printed).
+    Ran(Vec<String>),
+    /// The host refused the module; why.
+    Refused(String),
+    /// The case's scenario was not one the host can run (a catalog bug).
+    BadScenario(String),
+    /// The adapter misbehaved: crashed, timed out, or answered garbage.
+    Broken(String),
+    /// The adapter could not be run at all (a harness error).
+    Harness(String),
+}
 
 /// Ok if the host did what the case expects; else what went wrong.
 pub fn judge(case: &Case, outcome: Outcome) -> Result<(), String> {
     match (case.expect, outcome) {
         (_, Outcome::BadScenario(e)) => Err(format!("the case's scenario cannot run: {e}")),
+        (_, Outcome::Broken(e)) => Err(format!("{}: {e}", case.description)),
+        (_, Outcome::Harness(e)) => Err(format!("harness error: {e}")),
         (Expect::Refused, Outcome::Refused(_)) => Ok(()),
         (Expect::Refused, Outcome::Ran(log)) => Err(format!(
             "{}: the host loaded and ran a module it must refuse\n{}",

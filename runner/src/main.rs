@@ -1,11 +1,9 @@
 //! `conformance-runner`: the Proxy-Wasm conformance suite as a libtest-mimic binary.
 
 use conformance_guests::catalog::{self, Case};
-use conformance_runner::{args, coverage, embedded, judge};
-use libtest_mimic::{Arguments, Failed, Trial};
+use conformance_runner::{args, coverage, embedded, suite};
 use std::io::Write as _;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 fn main() -> ExitCode {
     let options = match args::parse(std::env::args().skip(1)) {
@@ -49,26 +47,5 @@ fn main() -> ExitCode {
             }
         };
     }
-    let engine = match reference_host::engine() {
-        Ok(engine) => Arc::new(engine),
-        Err(e) => {
-            eprintln!("error: cannot start the embedded host: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let trials = cases
-        .into_iter()
-        .map(|case| {
-            let engine = Arc::clone(&engine);
-            let kind = format!("{:?}", case.level).to_lowercase();
-            Trial::test(case.id.clone(), move || -> Result<(), Failed> {
-                judge::judge(&case, embedded::run(&engine, &case)).map_err(Failed::from)
-            })
-            .with_kind(kind)
-        })
-        .collect();
-    let arguments = Arguments::from_iter(
-        std::iter::once("conformance-runner".to_string()).chain(options.libtest),
-    );
-    libtest_mimic::run(&arguments, trials).exit_code()
+    ExitCode::from(suite::run(&options, cases))
 }

@@ -43,7 +43,14 @@ fn emitted_guests_are_modules_with_scenarios() {
     let wasm = dir.join("v0.1.0__proxy_log__status__ok.wasm");
     let bytes = std::fs::read(&wasm).unwrap_or_default();
     assert!(bytes.starts_with(b"\0asm"), "{}", wasm.display());
-    assert!(dir.join("v0.1.0__proxy_log__status__ok.json").is_file());
+    assert!(
+        dir.join("v0.1.0__proxy_log__status__ok.scenario.json")
+            .is_file()
+    );
+    assert!(
+        dir.join("v0.1.0__proxy_log__status__ok.case.json")
+            .is_file()
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

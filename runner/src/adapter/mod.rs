@@ -1,0 +1,207 @@
+//! The client side of adapter protocol v1 (`runner/ADAPTERS.md`): a third-party host driven
+//! through `<cmd> info`, `<cmd> run MODULE SCENARIO` and, when it offers it, `<cmd> serve`.
+
+pub mod process;
+mod serve;
+pub mod shell;
+
+use crate::judge::Outcome;
+use process::{Exit, Finished};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use std::time::Duration;
+
+/// The exit code (and serve `exit`) of a module the host refused to load.
+pub const REFUSED: i32 = 3;
+
+/// What `<cmd> info` says.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct Info {
+    /// Protocol version; must be 1.
+    pub protocol: u32,
+    /// The host's name.
+    pub name: String,
+    /// The host's version.
+    pub version: String,
+    /// ABI versions it runs.
+    pub abi_versions: Vec<String>,
+    /// What it can drive beyond plugin logs.
+    pub capabilities: Vec<String>,
+    /// Whether it speaks `serve`.
+    #[serde(default)]
+    pub serve: bool,
+}
+
+/// A host behind an adapter command.
+pub struct Adapter {
+    argv: Vec<String>,
+    /// What it said about itself.
+    pub info: Info,
+    timeout: Duration,
+    serve: Option<serve::Pool>,
+}
+
+impl Adapter {
+    /// Splits `cmd`, asks it for `info` and checks the answer; `serve` chooses serve mode
+    /// (`None`: when the host offers it). Any problem is a harness error.
+    pub fn start(cmd: &str, timeout: Duration, serve: Option<bool>) -> Result<Adapter, String> {
+        let argv = shell::split(cmd, |name| std::env::var(name).ok())
+            .map_err(|e| format!("--host {cmd:?}: {e}"))?;
+        let mut call = argv.clone();
+        call.push("info".into());
+        let done = process::run(&call, None, timeout)?;
+        let shown = shell_line(&call);
+        if done.exit != Exit::Code(0) {
+            return Err(format!(
+                "`{shown}` {}\nstderr:\n{}",
+                describe(&done.exit),
+                done.stderr_tail()
+            ));
+        }
+        let text = done.stdout.join("\n");
+        let info: Info = serde_json::from_str(text.trim()).map_err(|e| {
+            format!(
+                "`{shown}` did not print one protocol v1 JSON object: {e}\nstdout:\n{}",
+                process::tail(&done.stdout)
+            )
+        })?;
+        if info.protocol != 1 {
+            return Err(format!(
+                "`{shown}` speaks protocol {}, this runner 1",
+                info.protocol
+            ));
+        }
+        if info.name.trim().is_empty() {
+            return Err(format!("`{shown}`: `name` is empty"));
+        }
+        let serve = if serve.unwrap_or(info.serve) {
+            if !info.serve {
+                return Err(format!("--serve: `{shown}` does not offer serve"));
+            }
+            Some(serve::Pool::new(argv.clone(), timeout))
+        } else {
+            None
+        };
+        Ok(Adapter {
+            argv,
+            info,
+            timeout,
+            serve,
+        })
+    }
+
+    /// Whether jobs go through `serve`.
+    pub fn serving(&self) -> bool {
+        self.serve.is_some()
+    }
+
+    /// The capability among `needs` the host lacks, if any.
+    pub fn missing<'n>(&self, needs: &'n [String]) -> Option<&'n str> {
+        needs
+            .iter()
+            .find(|n| !self.info.capabilities.contains(n))
+            .map(String::as_str)
+    }
+
+    /// The command that runs one case by hand.
+    pub fn repro(&self, module: &Path, scenario: &Path) -> String {
+        let mut call = self.argv.clone();
+        call.push("run".into());
+        call.push(module.display().to_string());
+        call.push(scenario.display().to_string());
+        shell_line(&call)
+    }
+
+    /// Runs one case's files; what happened, for the judge.
+    pub fn run(&self, module: &Path, scenario: &Path) -> Outcome {
+        match &self.serve {
+            Some(pool) => pool.job(module, scenario),
+            None => {
+                let mut call = self.argv.clone();
+                call.push("run".into());
+                call.push(module.display().to_string());
+                call.push(scenario.display().to_string());
+                match process::run(&call, None, self.timeout) {
+                    Ok(done) => outcome(&done.exit, done_lines(&done), &done.stderr, done.dropped),
+                    Err(e) => Outcome::Harness(e),
+                }
+            }
+        }
+    }
+}
+
+/// stdout then stderr lines of a run.
+fn done_lines(done: &Finished) -> Vec<String> {
+    done.stdout.iter().chain(&done.stderr).cloned().collect()
+}
+
+/// What an adapter's exit and lines mean for a case.
+pub(crate) fn outcome(
+    exit: &Exit,
+    lines: Vec<String>,
+    stderr: &[String],
+    dropped: usize,
+) -> Outcome {
+    let lines: Vec<String> = lines.into_iter().map(|l| log_text(&l)).collect();
+    let note = if dropped > 0 {
+        format!(" ({dropped} oversized lines dropped)")
+    } else {
+        String::new()
+    };
+    match exit {
+        Exit::Code(0) => Outcome::Ran(lines),
+        Exit::Code(REFUSED) => Outcome::Refused(
+            lines
+                .iter()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .cloned()
+                .unwrap_or_else(|| "exit code 3".to_string()),
+        ),
+        other => Outcome::Broken(format!(
+            "the adapter {}{note}\nstderr tail:\n{}",
+            describe(other),
+            process::tail(stderr)
+        )),
+    }
+}
+
+/// A JSON event line's message, or the line itself.
+fn log_text(line: &str) -> String {
+    if line.starts_with('{')
+        && let Ok(serde_json::Value::Object(event)) = serde_json::from_str(line)
+        && let Some(serde_json::Value::String(message)) = event.get("message")
+    {
+        return message.clone();
+    }
+    line.to_string()
+}
+
+/// How a process ended, in words.
+pub(crate) fn describe(exit: &Exit) -> String {
+    match exit {
+        Exit::Code(code) => format!("exited with code {code}"),
+        Exit::Signal(signal) => format!("was killed by signal {signal}"),
+        Exit::TimedOut(after) => format!(
+            "did not finish within {:.1} s (--timeout); its process group was killed",
+            after.as_secs_f64()
+        ),
+    }
+}
+
+/// A command line a shell reads back as the same words.
+pub fn shell_line(argv: &[String]) -> String {
+    argv.iter()
+        .map(|w| {
+            let plain = !w.is_empty()
+                && w.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
+            if plain {
+                w.clone()
+            } else {
+                format!("'{}'", w.replace('\'', r"'\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}

@@ -1,0 +1,149 @@
+//! The Markdown matrix: per ABI version, host functions (and the hand-written case kinds) as
+//! rows and obligation kinds as columns, then every unexpected result with its message, the
+//! expected failures with their reasons, and the skips grouped by reason.
+
+use super::{Record, Run, Verdict};
+use conformance_guests::catalog::Kind;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+const KINDS: [Kind; 8] = [
+    Kind::Status,
+    Kind::Enum,
+    Kind::OutPointer,
+    Kind::InputPointer,
+    Kind::Allocation,
+    Kind::Detection,
+    Kind::Lifecycle,
+    Kind::Semantics,
+];
+
+/// The report as Markdown.
+pub fn markdown(run: &Run) -> String {
+    let mut md = String::new();
+    let host = &run.host;
+    let version = host.get("version").and_then(|v| v.as_str()).unwrap_or("?");
+    let _ = writeln!(
+        md,
+        "# Proxy-Wasm conformance: {} {version}\n",
+        run.host_name()
+    );
+    let t = run.totals();
+    let _ = writeln!(
+        md,
+        "{} cases in {:.1} s: {} passed, {} failed, {} expected failures, {} passed unexpectedly, {} skipped.\n",
+        t["cases"], run.seconds, t["passed"], t["failed"], t["xfailed"], t["xpassed"], t["skipped"]
+    );
+    md.push_str(
+        "Cells: passed/run, then ✗ unexpected results (failures and stale expectations), \
+         ~ expected failures, − skipped.\n",
+    );
+    let mut versions: Vec<&str> = run.records.iter().map(|r| r.version.as_str()).collect();
+    versions.dedup();
+    for v in versions {
+        let records: Vec<&Record> = run.records.iter().filter(|r| r.version == v).collect();
+        let kinds: Vec<Kind> = KINDS
+            .into_iter()
+            .filter(|k| records.iter().any(|r| r.kind == *k))
+            .collect();
+        let _ = writeln!(md, "\n## ABI {v}\n");
+        let header: Vec<&str> = kinds.iter().map(|k| k.name()).collect();
+        let _ = writeln!(md, "| function | {} |", header.join(" | "));
+        let _ = writeln!(md, "|---|{}", "---|".repeat(kinds.len()));
+        let mut rows: Vec<String> = Vec::new();
+        let mut cells: BTreeMap<(String, Kind), Vec<Verdict>> = BTreeMap::new();
+        for r in &records {
+            let row = match &r.function {
+                Some(f) => format!("`{f}`"),
+                None => format!("({})", r.kind.name()),
+            };
+            if !rows.contains(&row) {
+                rows.push(row.clone());
+            }
+            cells.entry((row, r.kind)).or_default().push(r.outcome);
+        }
+        for row in rows {
+            let shown: Vec<String> = kinds
+                .iter()
+                .map(|k| {
+                    cells
+                        .get(&(row.clone(), *k))
+                        .map_or(String::new(), |v| cell(v))
+                })
+                .collect();
+            let _ = writeln!(md, "| {row} | {} |", shown.join(" | "));
+        }
+    }
+    let list = |md: &mut String, title: &str, pick: &dyn Fn(&Record) -> bool| {
+        let picked: Vec<&Record> = run.records.iter().filter(|r| pick(r)).collect();
+        if picked.is_empty() {
+            return;
+        }
+        let _ = writeln!(md, "\n## {title} ({})\n", picked.len());
+        for r in picked {
+            let message = r.message.as_deref().unwrap_or_default();
+            let _ = writeln!(
+                md,
+                "- `{}` ({}, {}): {}",
+                r.id,
+                level(r),
+                r.outcome.name(),
+                inline(message.lines().next().unwrap_or_default())
+            );
+            for line in message.lines().skip(1).filter(|l| l.starts_with("FAIL ")) {
+                let _ = writeln!(md, "  - {}", inline(line));
+            }
+            if let Some(link) = &r.link {
+                let _ = writeln!(md, "  - see {link}");
+            }
+            if let Some(repro) = &r.repro {
+                let _ = writeln!(md, "  - reproduce: `{}`", repro.replace('`', "'"));
+            }
+        }
+    };
+    list(&mut md, "Unexpected results", &|r| r.outcome.unexpected());
+    list(&mut md, "Expected failures", &|r| {
+        r.outcome == Verdict::Xfail
+    });
+    let mut skips: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in run.records.iter().filter(|r| r.outcome == Verdict::Skip) {
+        *skips
+            .entry(r.message.as_deref().unwrap_or("skipped"))
+            .or_default() += 1;
+    }
+    if !skips.is_empty() {
+        let _ = writeln!(md, "\n## Skipped\n");
+        for (reason, n) in skips {
+            let _ = writeln!(md, "- {n} × {}", inline(reason));
+        }
+    }
+    md
+}
+
+fn cell(outcomes: &[Verdict]) -> String {
+    let n = |v: &[Verdict]| outcomes.iter().filter(|o| v.contains(o)).count();
+    let run = outcomes.len() - n(&[Verdict::Skip]);
+    let mut s = format!("{}/{run}", n(&[Verdict::Pass]));
+    for (mark, which) in [
+        ("✗", &[Verdict::Fail, Verdict::Xpass][..]),
+        ("~", &[Verdict::Xfail][..]),
+        ("−", &[Verdict::Skip][..]),
+    ] {
+        if n(which) > 0 {
+            let _ = write!(s, " {mark}{}", n(which));
+        }
+    }
+    s
+}
+
+fn level(r: &Record) -> &'static str {
+    match r.level {
+        conformance_guests::catalog::Level::Required => "required",
+        conformance_guests::catalog::Level::Reference => "reference",
+    }
+}
+
+/// One line of text safe inside a Markdown list item or table.
+fn inline(text: &str) -> String {
+    text.replace('|', "\\|").replace('<', "&lt;")
+}

@@ -1,0 +1,126 @@
+//! What a run produced, per case, and the reports written from it: JUnit XML (`--junit`), JSON
+//! (`--json`, schema `runner/schemas/report.schema.json`) and a Markdown matrix (`--report`).
+
+mod junit;
+mod markdown;
+
+pub use junit::junit;
+pub use markdown::markdown;
+
+use conformance_guests::catalog::{Kind, Level};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+/// How a case came out, against the expectations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// It passed.
+    Pass,
+    /// It failed, unexpectedly.
+    Fail,
+    /// It failed, as expected.
+    Xfail,
+    /// It passed though expected to fail: a stale expectation, counted as a failure.
+    Xpass,
+    /// It was not run.
+    Skip,
+}
+
+impl Verdict {
+    /// Whether this outcome makes the run fail.
+    pub fn unexpected(self) -> bool {
+        matches!(self, Verdict::Fail | Verdict::Xpass)
+    }
+
+    /// Its name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+            Verdict::Xfail => "xfail",
+            Verdict::Xpass => "xpass",
+            Verdict::Skip => "skip",
+        }
+    }
+}
+
+/// One case's result.
+#[derive(Clone, Debug, Serialize)]
+pub struct Record {
+    /// The case id.
+    pub id: String,
+    /// Its ABI version.
+    pub version: String,
+    /// The host function it covers, if any.
+    pub function: Option<String>,
+    /// What it covers.
+    pub kind: Kind,
+    /// Required or reference.
+    pub level: Level,
+    /// How it came out.
+    pub outcome: Verdict,
+    /// How long it took.
+    pub duration_ms: f64,
+    /// The failure message, or why it was skipped or expected to fail.
+    pub message: Option<String>,
+    /// The expectation's link, if any.
+    pub link: Option<String>,
+    /// The command that reproduces it (with `--host`).
+    pub repro: Option<String>,
+}
+
+/// A whole run.
+pub struct Run {
+    /// Who ran the cases: the adapter's `info`, or the embedded host's.
+    pub host: Value,
+    /// One record per case run or skipped, in catalog order.
+    pub records: Vec<Record>,
+    /// Wall time in seconds.
+    pub seconds: f64,
+}
+
+impl Run {
+    /// How many cases came out each way.
+    pub fn totals(&self) -> Value {
+        let count = |v: Verdict| self.records.iter().filter(|r| r.outcome == v).count();
+        json!({
+            "cases": self.records.len(),
+            "passed": count(Verdict::Pass),
+            "failed": count(Verdict::Fail),
+            "xfailed": count(Verdict::Xfail),
+            "xpassed": count(Verdict::Xpass),
+            "skipped": count(Verdict::Skip),
+        })
+    }
+
+    /// The host's name.
+    pub fn host_name(&self) -> String {
+        self.host
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("host")
+            .to_string()
+    }
+
+    /// The `--json` report.
+    pub fn json(&self) -> Value {
+        json!({
+            "tool": "conformance-runner",
+            "tool_version": env!("CARGO_PKG_VERSION"),
+            "protocol": 1,
+            "host": self.host,
+            "seconds": self.seconds,
+            "totals": self.totals(),
+            "cases": self.records,
+        })
+    }
+}
+
+/// Writes `text` to `path`, replacing it only once complete.
+pub fn write(path: &std::path::Path, text: &str) -> Result<(), String> {
+    let temp = path.with_extension("partial");
+    std::fs::write(&temp, text)
+        .and_then(|()| std::fs::rename(&temp, path))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}

@@ -1,0 +1,348 @@
+//! One run of the suite: cases to libtest-mimic trials on the embedded host or an adapter,
+//! expectations applied, a record per case, then reports and the exit code.
+
+use crate::adapter::Adapter;
+use crate::args::Options;
+use crate::embedded;
+use crate::expectations::{self, Expectations, Expected};
+use crate::judge::{self, Outcome};
+use crate::report::{self, Record, Run, Verdict};
+use conformance_guests::catalog::{Case, Level};
+use libtest_mimic::{Arguments, Failed, Trial};
+use reference_host::wasmtime::Engine;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// Exit code: every case came out as expected.
+pub const OK: u8 = 0;
+/// Exit code: unexpected results.
+pub const UNEXPECTED: u8 = 1;
+/// Exit code: a harness or adapter error.
+pub const HARNESS: u8 = 2;
+
+/// Where cases run.
+enum Host {
+    Embedded(Engine),
+    Adapter { adapter: Box<Adapter>, dir: PathBuf },
+}
+
+impl Host {
+    fn run(&self, case: &Case) -> Outcome {
+        match self {
+            Host::Embedded(engine) => embedded::run(engine, case),
+            Host::Adapter { adapter, dir } => {
+                let (module, scenario) = embedded::paths(dir, case);
+                adapter.run(&module, &scenario)
+            }
+        }
+    }
+
+    fn repro(&self, case: &Case) -> String {
+        match self {
+            Host::Embedded(_) => format!(
+                "cargo run --release -p conformance-runner -- --abi {} --exact {}",
+                case.version, case.id
+            ),
+            Host::Adapter { adapter, dir } => {
+                let (module, scenario) = embedded::paths(dir, case);
+                adapter.repro(&module, &scenario)
+            }
+        }
+    }
+
+    /// Why the host cannot run a case, if it cannot.
+    fn cannot(&self, case: &Case) -> Option<String> {
+        let Host::Adapter { adapter, .. } = self else {
+            return None;
+        };
+        if !adapter.info.abi_versions.contains(&case.version) {
+            return Some(format!("the host does not run ABI {}", case.version));
+        }
+        adapter
+            .missing(&case.needs)
+            .map(|need| format!("the adapter lacks capability `{need}`"))
+    }
+
+    fn info(&self) -> Value {
+        match self {
+            Host::Embedded(_) => {
+                let mut info = reference_host::adapter::info();
+                info["name"] = json!("reference-host (embedded)");
+                info
+            }
+            Host::Adapter { adapter, .. } => {
+                let mut info = serde_json::to_value(&adapter.info).unwrap_or(Value::Null);
+                info["serving"] = json!(adapter.serving());
+                info
+            }
+        }
+    }
+}
+
+/// Runs `cases` as `options` say; the process exit code.
+pub fn run(options: &Options, cases: Vec<Case>) -> u8 {
+    match prepare_and_run(options, cases) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            HARNESS
+        }
+    }
+}
+
+fn prepare_and_run(options: &Options, cases: Vec<Case>) -> Result<u8, String> {
+    let arguments = Arguments::from_iter(
+        std::iter::once("conformance-runner".to_string()).chain(options.libtest.clone()),
+    );
+    let expectations = match &options.expectations {
+        Some(path) => Expectations::load(path)?,
+        None => Expectations::default(),
+    };
+    for unused in expectations.unused(cases.iter().map(|c| c.id.as_str())) {
+        eprintln!(
+            "warning: expectation for {:?} matches no case of this run",
+            unused.case
+        );
+    }
+    let mut temp_dir = None;
+    let host = match &options.host {
+        None => Host::Embedded(
+            reference_host::engine().map_err(|e| format!("cannot start the embedded host: {e}"))?,
+        ),
+        Some(cmd) => {
+            let adapter = Adapter::start(cmd, options.timeout, options.serve)?;
+            let dir = match &options.work_dir {
+                Some(dir) => dir.clone(),
+                None => {
+                    let dir = std::env::temp_dir().join(format!("pwtck-{}", std::process::id()));
+                    temp_dir = Some(dir.clone());
+                    dir
+                }
+            };
+            if !arguments.list {
+                embedded::emit(&dir, &cases)?;
+                let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
+                return finish(
+                    options,
+                    &arguments,
+                    cases,
+                    &expectations,
+                    Host::Adapter {
+                        adapter: Box::new(adapter),
+                        dir,
+                    },
+                    temp_dir,
+                );
+            }
+            Host::Adapter {
+                adapter: Box::new(adapter),
+                dir,
+            }
+        }
+    };
+    finish(options, &arguments, cases, &expectations, host, temp_dir)
+}
+
+fn finish(
+    options: &Options,
+    arguments: &Arguments,
+    cases: Vec<Case>,
+    expectations: &Expectations,
+    host: Host,
+    temp_dir: Option<PathBuf>,
+) -> Result<u8, String> {
+    let host = Arc::new(host);
+    let records: Arc<Mutex<Vec<Option<Record>>>> = Arc::new(Mutex::new(vec![None; cases.len()]));
+    let harness_failed = Arc::new(AtomicBool::new(false));
+    let mut skips: Vec<(usize, String)> = Vec::new();
+    let started = Instant::now();
+    let mut trials = Vec::with_capacity(cases.len());
+    for (index, case) in cases.iter().enumerate() {
+        let expected = expectations.lookup(&case.id);
+        let skip = match expected {
+            Some((e, Expected::Skip)) => Some(format!("skipped by expectation: {}", e.reason)),
+            _ => host.cannot(case),
+        };
+        let mut kind = level(case.level).to_string();
+        if matches!(expected, Some((_, Expected::Fail))) {
+            kind.push_str(", xfail");
+        }
+        if let Some(reason) = &skip {
+            skips.push((index, reason.clone()));
+        }
+        let fail = match expected {
+            Some((e, Expected::Fail)) => Some((e.reason.clone(), e.link.clone())),
+            _ => None,
+        };
+        let (host, records, harness_failed) = (
+            Arc::clone(&host),
+            Arc::clone(&records),
+            Arc::clone(&harness_failed),
+        );
+        let case = case.clone();
+        trials.push(
+            Trial::test(case.id.clone(), move || -> Result<(), Failed> {
+                let start = Instant::now();
+                let outcome = host.run(&case);
+                if matches!(outcome, Outcome::Harness(_)) {
+                    harness_failed.store(true, Ordering::Relaxed);
+                }
+                let result = judge::judge(&case, outcome);
+                let repro = host.repro(&case);
+                let (verdict, message) = match (&fail, result) {
+                    (None, Ok(())) => (Verdict::Pass, None),
+                    (None, Err(m)) => (Verdict::Fail, Some(m)),
+                    (Some((reason, _)), Ok(())) => (
+                        Verdict::Xpass,
+                        Some(format!(
+                            "stale expectation: expected to fail ({reason}), but it passed"
+                        )),
+                    ),
+                    (Some((reason, _)), Err(m)) => (
+                        Verdict::Xfail,
+                        Some(format!("expected failure: {reason}\n{m}")),
+                    ),
+                };
+                let record = Record {
+                    id: case.id.clone(),
+                    version: case.version.clone(),
+                    function: case.function.clone(),
+                    kind: case.kind,
+                    level: case.level,
+                    outcome: verdict,
+                    duration_ms: start.elapsed().as_secs_f64() * 1000.0,
+                    message: message.clone(),
+                    link: fail.as_ref().and_then(|(_, l)| l.clone()),
+                    repro: verdict.unexpected().then(|| repro.clone()),
+                };
+                if let Ok(mut r) = records.lock()
+                    && let Some(slot) = r.get_mut(index)
+                {
+                    *slot = Some(record);
+                }
+                match verdict {
+                    Verdict::Fail | Verdict::Xpass => Err(Failed::from(format!(
+                        "{}\nreproduce: {repro}",
+                        message.unwrap_or_default()
+                    ))),
+                    _ => Ok(()),
+                }
+            })
+            .with_kind(kind)
+            .with_ignored_flag(skip.is_some()),
+        );
+    }
+    let conclusion = libtest_mimic::run(arguments, trials);
+    if arguments.list {
+        return Ok(OK);
+    }
+    let mut records: Vec<Option<Record>> = records.lock().map(|r| r.clone()).unwrap_or_default();
+    for (index, reason) in skips {
+        let (Some(slot), Some(case)) = (records.get_mut(index), cases.get(index)) else {
+            continue;
+        };
+        if slot.is_none() && selected(arguments, &case.id) {
+            *slot = Some(Record {
+                id: case.id.clone(),
+                version: case.version.clone(),
+                function: case.function.clone(),
+                kind: case.kind,
+                level: case.level,
+                outcome: Verdict::Skip,
+                duration_ms: 0.0,
+                message: Some(reason),
+                link: None,
+                repro: None,
+            });
+        }
+    }
+    let run = Run {
+        host: host.info(),
+        records: records.into_iter().flatten().collect(),
+        seconds: started.elapsed().as_secs_f64(),
+    };
+    let mut code = if run.records.iter().any(|r| r.outcome.unexpected()) || conclusion.has_failed()
+    {
+        UNEXPECTED
+    } else {
+        OK
+    };
+    write_reports(options, &run)?;
+    if let Some(path) = &options.update_expectations {
+        let failures: Vec<(String, Option<expectations::Entry>)> = run
+            .records
+            .iter()
+            .filter(|r| matches!(r.outcome, Verdict::Fail | Verdict::Xfail))
+            .map(|r| {
+                (
+                    r.id.clone(),
+                    expectations.lookup(&r.id).map(|(e, _)| e.clone()),
+                )
+            })
+            .collect();
+        expectations::write(path, &run.host_name(), &failures)?;
+        eprintln!(
+            "wrote {} expected failures to {}",
+            failures.len(),
+            path.display()
+        );
+        code = OK;
+    }
+    if let Host::Adapter { dir, .. } = host.as_ref() {
+        keep_or_clean(dir, temp_dir.as_deref(), code == OK);
+    }
+    if harness_failed.load(Ordering::Relaxed) {
+        eprintln!("error: the adapter could not be run for some cases (see their messages)");
+        code = HARNESS;
+    }
+    Ok(code)
+}
+
+/// Whether libtest's filter and `--skip` select `id`.
+fn selected(arguments: &Arguments, id: &str) -> bool {
+    let matches = |pattern: &str| {
+        if arguments.exact {
+            id == pattern
+        } else {
+            id.contains(pattern)
+        }
+    };
+    arguments.filter.as_deref().is_none_or(matches) && !arguments.skip.iter().any(|s| matches(s))
+}
+
+fn write_reports(options: &Options, run: &Run) -> Result<(), String> {
+    if let Some(path) = &options.junit {
+        report::write(path, &report::junit(run))?;
+    }
+    if let Some(path) = &options.json {
+        let text = serde_json::to_string_pretty(&run.json()).map_err(|e| e.to_string())?;
+        report::write(path, &text)?;
+    }
+    if let Some(path) = &options.report {
+        report::write(path, &report::markdown(run))?;
+    }
+    Ok(())
+}
+
+/// Removes a temporary work dir after a clean run; otherwise says where the files are.
+fn keep_or_clean(dir: &Path, temp: Option<&Path>, clean: bool) {
+    match temp {
+        Some(temp) if clean => {
+            let _ = std::fs::remove_dir_all(temp);
+        }
+        _ => eprintln!(
+            "probe modules and scenarios for the reproduce commands are in {}",
+            dir.display()
+        ),
+    }
+}
+
+fn level(level: Level) -> &'static str {
+    match level {
+        Level::Required => "required",
+        Level::Reference => "reference",
+    }
+}
