@@ -61,7 +61,7 @@ fn verdicts(case: &Case, log: &[String]) -> Result<(), String> {
         None => problems.push("the probe did not run to its end (no END line)".to_string()),
     }
     for line in &result.unexpected {
-        problems.push(format!("unexpected: {line}"));
+        problems.push(format!("unexpected: {}", cut(line)));
     }
     if problems.is_empty() {
         return Ok(());
@@ -74,14 +74,40 @@ fn verdicts(case: &Case, log: &[String]) -> Result<(), String> {
     ))
 }
 
+/// The most log lines a failure shows, and the most characters of each.
+const SHOWN_LINES: usize = 60;
+const SHOWN_CHARS: usize = 300;
+
 fn show_log(log: &[String]) -> String {
     if log.is_empty() {
         return "probe log: (empty)".to_string();
     }
     let mut out = String::from("probe log:");
-    for line in log {
+    for line in log.iter().take(SHOWN_LINES) {
         out.push_str("\n  ");
-        out.push_str(line);
+        out.push_str(&cut(line));
+    }
+    if log.len() > SHOWN_LINES {
+        out.push_str(&format!("\n  ... {} more lines", log.len() - SHOWN_LINES));
     }
     out
+}
+
+/// A line cut to [`SHOWN_CHARS`] characters, control characters shown escaped.
+fn cut(line: &str) -> String {
+    let mut shown: String = line
+        .chars()
+        .take(SHOWN_CHARS)
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect::<Vec<char>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect();
+    if line.chars().nth(SHOWN_CHARS).is_some() {
+        shown.push_str("...");
+    }
+    shown
 }
