@@ -192,7 +192,7 @@ fn expectations_turn_failures_into_xfail_and_stale_ones_into_failures() {
     assert!(out.contains("stale expectation"), "{out}");
     // A skip, and a file with a mistake.
     let skip = dir.join("skip.toml");
-    std::fs::write(&skip, format!("version = 1\n[[expect]]\ncase = \"v0.2.*/proxy_log/*\"\nskip = true\nreason = \"no logs\"\n"))
+    std::fs::write(&skip, "version = 1\n[[expect]]\ncase = \"v0.2.*/proxy_log/*\"\nskip = true\nreason = \"no logs\"\n")
         .unwrap_or_else(|e| panic!("{e}"));
     let (code, out, _, _) = one_case(&silent, &["--expectations", &skip.to_string_lossy()]);
     assert_eq!(code, 0, "{out}");
