@@ -67,7 +67,15 @@ pub fn events(t: &Transcript) -> Vec<String> {
     });
     let responses = t.http.iter().filter_map(|h| {
         let r = h.downstream_response.as_ref()?;
-        Some(json!({ "event": "http_response", "context": h.context, "response": r }))
+        let status = r
+            .headers
+            .iter()
+            .find(|(k, _)| k == ":status")
+            .and_then(|(_, v)| v.parse::<u16>().ok());
+        Some(json!({
+            "event": "http_response", "context": h.context, "status": status,
+            "headers": r.headers, "body": r.body, "trailers": r.trailers,
+        }))
     });
     logs.chain(errors)
         .chain(responses)

@@ -148,34 +148,43 @@ pub fn glob(pattern: &str, text: &str) -> bool {
     p[pi..].iter().all(|c| *c == '*')
 }
 
-/// Writes an expectations file listing `failures` (id, entry kept from an older file if any)
-/// for `host`, replacing `path` only once the whole file is written.
-pub fn write(path: &Path, host: &str, failures: &[(String, Option<Entry>)]) -> Result<(), String> {
-    let expect = failures
-        .iter()
-        .map(|(id, kept)| match kept {
-            Some(e) if e.expected.as_deref() == Some("fail") && e.case == *id => e.clone(),
-            Some(e) => Entry {
-                case: id.clone(),
-                expected: Some("fail".into()),
-                skip: None,
-                reason: e.reason.clone(),
-                link: e.link.clone(),
-            },
-            None => Entry {
-                case: id.clone(),
-                expected: Some("fail".into()),
-                skip: None,
-                reason: "recorded by --update-expectations; explain".into(),
-                link: None,
-            },
-        })
-        .collect();
+impl Expectations {
+    /// The `skip = true` entries, which a rewritten file keeps.
+    pub fn skips(&self) -> impl Iterator<Item = &Entry> {
+        self.entries.iter().filter(|e| e.skip == Some(true))
+    }
+}
+
+/// Writes an expectations file: the `skips` kept, then `failures` (id, entry kept from an
+/// older file if any) for `host`, replacing `path` only once the whole file is written.
+pub fn write(
+    path: &Path,
+    host: &str,
+    skips: Vec<Entry>,
+    failures: &[(String, Option<Entry>)],
+) -> Result<(), String> {
+    let failed = failures.iter().map(|(id, kept)| match kept {
+        Some(e) if e.expected.as_deref() == Some("fail") && e.case == *id => e.clone(),
+        Some(e) => Entry {
+            case: id.clone(),
+            expected: Some("fail".into()),
+            skip: None,
+            reason: e.reason.clone(),
+            link: e.link.clone(),
+        },
+        None => Entry {
+            case: id.clone(),
+            expected: Some("fail".into()),
+            skip: None,
+            reason: "recorded by --update-expectations; explain".into(),
+            link: None,
+        },
+    });
     let file = File {
         version: 1,
         host: Some(host.to_string()),
         measured: Some(true),
-        expect,
+        expect: skips.into_iter().chain(failed).collect(),
     };
     let text = toml::to_string(&file).map_err(|e| e.to_string())?;
     let text = format!(

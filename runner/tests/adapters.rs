@@ -70,8 +70,12 @@ fn one_case(host: &str, extra: &[&str]) -> (i32, String, String, Duration) {
 #[test]
 fn the_reference_host_passes_the_full_suite_through_the_protocol() {
     let host = reference_host();
+    let profile = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/expectations/reference-host.toml"
+    );
     for mode in ["--serve", "--no-serve"] {
-        let (code, out, err, _) = runner(&["--host", &host, mode, "-q"]);
+        let (code, out, err, _) = runner(&["--host", &host, mode, "-q", "--expectations", profile]);
         assert_eq!(code, 0, "{mode}\n{out}\n{err}");
         assert!(
             out.contains("1234 passed; 0 failed; 0 ignored"),
@@ -268,4 +272,27 @@ fn reports_are_written_and_well_formed() {
     assert!(md.contains("| function | status |"), "{md}");
     assert!(md.contains("| `proxy_log` |"), "{md}");
     assert!(md.contains("## Unexpected results"), "{md}");
+}
+
+#[test]
+fn every_shipped_profile_loads_and_names_real_cases() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("expectations");
+    let ids: Vec<String> = conformance_guests::catalog::VERSIONS
+        .iter()
+        .flat_map(|v| conformance_guests::catalog::catalog(v).unwrap_or_default())
+        .map(|c| c.id)
+        .collect();
+    let mut profiles = 0;
+    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{e}")) {
+        let path = entry.unwrap_or_else(|e| panic!("{e}")).path();
+        if path.extension().and_then(|e| e.to_str()) != Some("toml") {
+            continue;
+        }
+        profiles += 1;
+        let loaded = conformance_runner::expectations::Expectations::load(&path)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let unused = loaded.unused(ids.iter().map(String::as_str));
+        assert!(unused.is_empty(), "{}: {unused:?}", path.display());
+    }
+    assert!(profiles >= 2, "{profiles} profiles");
 }

@@ -872,7 +872,8 @@ fn detection_cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<()
             level: Level::Required,
             description: description.to_string(),
             covers: Vec::new(),
-            needs: Vec::new(),
+            // An adapter that cannot tell a refusal from a run cannot judge these.
+            needs: vec!["refusal".to_string()],
             expect: Expect::Refused,
             wasm: probe.finish()?,
             scenario: scenario(Site::Configure),
@@ -914,7 +915,7 @@ fn detection_cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<()
             level: Level::Reference,
             description: "a module importing a host function its marker's version lacks is \
                 refused (proxy-wasm-cpp-host registers imports per version and fails to link)",
-            needs: &[],
+            needs: &["refusal"],
             expect: Expect::Refused,
         };
         cases.push(
