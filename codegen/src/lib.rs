@@ -9,10 +9,13 @@ pub mod docs;
 pub mod guest;
 pub mod host;
 pub mod names;
+pub mod results;
 pub mod signature;
 
 use proxy_wasm_spec::Abi;
+use results::HostResults;
 use std::collections::BTreeMap;
+use std::path::Path;
 
 /// Generated files: path below `generated/` → contents.
 pub type Files = BTreeMap<String, String>;
@@ -20,16 +23,22 @@ pub type Files = BTreeMap<String, String>;
 /// The command that regenerates everything, named in every file's preamble.
 pub const COMMAND: &str = "cargo xtask codegen";
 
-/// The ABIs every backend works from, loaded from the built-in spec documents.
+/// Where the stored conformance results live, relative to the workspace root.
+pub const RESULTS_DIR: &str = "runner/results";
+
+/// What every backend works from: the ABIs from the built-in spec documents, and the stored
+/// conformance results of the hosts the docs show.
 pub struct Inputs {
     /// The released versions, oldest first.
     pub versions: Vec<Abi>,
     /// The Envoy-era description.
     pub envoy_2020: Abi,
+    /// One stored run per host, sorted by host page; empty unless loaded.
+    pub results: Vec<HostResults>,
 }
 
 impl Inputs {
-    /// Loads the built-in ABIs.
+    /// Loads the built-in ABIs, without results.
     pub fn builtin() -> Result<Self, proxy_wasm_spec::Errors> {
         Ok(Inputs {
             versions: ["0.1.0", "0.2.0", "0.2.1"]
@@ -37,7 +46,14 @@ impl Inputs {
                 .map(proxy_wasm_spec::builtin)
                 .collect::<Result<_, _>>()?,
             envoy_2020: proxy_wasm_spec::builtin("envoy-2020")?,
+            results: Vec::new(),
         })
+    }
+
+    /// Adds the results stored in `dir` (every `*.json` report in it), replacing any loaded.
+    pub fn with_results(mut self, dir: &Path) -> Result<Self, results::Errors> {
+        self.results = results::load_dir(dir)?;
+        Ok(self)
     }
 }
 

@@ -1,7 +1,7 @@
 //! Every name conversion of every backend: IR names are snake_case without `$`; here they become
 //! Rust, C and Markdown names. Templates and backends never convert case themselves.
 
-use heck::{ToShoutySnakeCase, ToSnakeCase, ToUpperCamelCase};
+use heck::{ToKebabCase, ToShoutySnakeCase, ToSnakeCase, ToUpperCamelCase};
 
 /// Rust keywords that cannot be identifiers as they are.
 const RUST_KEYWORDS: &[&str] = &[
@@ -109,6 +109,11 @@ pub fn doc_page(abi: &str) -> String {
     }
 }
 
+/// The stem of a host's support page: `Envoy Proxy 1.33` → `envoy-proxy-1-33`.
+pub fn host_slug(name: &str) -> String {
+    name.to_kebab_case()
+}
+
 /// A Markdown heading anchor as mdBook and GitHub compute it for `text`.
 pub fn doc_anchor(text: &str) -> String {
     text.chars()
@@ -144,5 +149,7 @@ mod tests {
         assert_eq!(doc_page("envoy-2020"), "envoy-2020.md");
         assert_eq!(doc_anchor("`proxy_log`"), "proxy_log");
         assert_eq!(doc_anchor("Status codes"), "status-codes");
+        assert_eq!(host_slug("reference-host"), "reference-host");
+        assert_eq!(host_slug("Envoy Proxy 1.33"), "envoy-proxy-1-33");
     }
 }

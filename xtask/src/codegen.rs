@@ -1,6 +1,9 @@
-//! `cargo xtask codegen [--check]`: writes `generated/`, or checks that it is up to date.
+//! `cargo xtask codegen [--check] [--results DIR]`: writes `generated/`, or checks that it is up
+//! to date. The host support pages come from the reports in DIR, by default `runner/results` when
+//! it exists, so `--check` compares against the pages of the checked-in results.
 
 use crate::usage_error;
+use proxy_wasm_codegen::RESULTS_DIR;
 use proxy_wasm_codegen::disk::{self, Drift};
 use std::path::Path;
 use std::process::ExitCode;
@@ -9,11 +12,24 @@ use std::process::ExitCode;
 const DIFF_LINES: usize = 60;
 
 pub fn run(args: &[&str]) -> ExitCode {
-    let check = match args {
-        [] => false,
-        ["--check"] => true,
-        _ => return usage_error("`codegen` takes only `--check`"),
-    };
+    let mut check = false;
+    let mut results: Option<&str> = None;
+    let mut rest = args;
+    loop {
+        match rest {
+            [] => break,
+            ["--check", tail @ ..] => {
+                check = true;
+                rest = tail;
+            }
+            ["--results", dir, tail @ ..] if results.is_none() => {
+                results = Some(dir);
+                rest = tail;
+            }
+            _ => return usage_error("`codegen` takes `--check` and `--results DIR`"),
+        }
+    }
+    let results = results.or_else(|| Path::new(RESULTS_DIR).is_dir().then_some(RESULTS_DIR));
     let inputs = match proxy_wasm_codegen::Inputs::builtin() {
         Ok(inputs) => inputs,
         Err(errors) => {
@@ -21,6 +37,23 @@ pub fn run(args: &[&str]) -> ExitCode {
             eprintln!("error: the spec documents do not validate; fix them first");
             return ExitCode::FAILURE;
         }
+    };
+    let inputs = match results {
+        None => inputs,
+        Some(dir) => match inputs.with_results(Path::new(dir)) {
+            Ok(inputs) => {
+                println!(
+                    "host support pages: {} report(s) in {dir}",
+                    inputs.results.len()
+                );
+                inputs
+            }
+            Err(errors) => {
+                eprint!("{errors}");
+                eprintln!("error: cannot use the conformance results in {dir}");
+                return ExitCode::FAILURE;
+            }
+        },
     };
     let files = match proxy_wasm_codegen::generate(&inputs) {
         Ok(files) => files,

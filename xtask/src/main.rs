@@ -13,7 +13,9 @@ tasks:
   spec check FILE...        validate spec documents; a summary line per file, or the errors
   spec dump --abi NAME      print the IR of a built-in ABI as JSON (0.1.0, 0.2.0, 0.2.1, envoy-2020)
   spec dump --file FILE     print the IR of the document set FILE enters
-  codegen [--check]         regenerate generated/ from the spec, or fail with a diff if it is stale
+  codegen [--check] [--results DIR]
+                            regenerate generated/ from the spec and the conformance reports in DIR
+                            (default runner/results, if it exists), or fail with a diff if stale
   test                      everything CI runs: formatting, lints, the whole test suite
   bench                     time the conformance suite against the bare-wasmtime floor
 ";

@@ -1,0 +1,352 @@
+//! Stored conformance results: the reports `conformance-runner --json FILE` writes (see
+//! `runner/src/report/mod.rs`), read for the host support pages. Only what the pages show is
+//! kept; timings are dropped, so the pages rendered from a report never change unless it does.
+
+use crate::names;
+use serde::Deserialize;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// The program that writes the reports.
+const TOOL: &str = "conformance-runner";
+
+/// The page stem no host may take: it is the hosts' index.
+const RESERVED_SLUG: &str = "index";
+
+/// One host's stored run.
+#[derive(Clone, Debug, Deserialize)]
+pub struct HostResults {
+    /// The name of the file it was read from, for page preambles.
+    #[serde(skip)]
+    pub source: String,
+    /// The program that wrote it.
+    pub tool: String,
+    /// That program's version.
+    pub tool_version: String,
+    /// What the host said about itself.
+    pub host: HostInfo,
+    /// One result per case, in catalog order.
+    pub cases: Vec<CaseResult>,
+}
+
+impl HostResults {
+    /// The stem of the host's page: its name in kebab case.
+    pub fn slug(&self) -> String {
+        names::host_slug(&self.host.name)
+    }
+}
+
+/// The host's `info`, as its adapter printed it.
+#[derive(Clone, Debug, Deserialize)]
+pub struct HostInfo {
+    /// Its name.
+    pub name: String,
+    /// Its version, free-form.
+    pub version: String,
+    /// The ABI versions it claims.
+    pub abi_versions: Vec<String>,
+    /// What its adapter can drive.
+    pub capabilities: Vec<String>,
+}
+
+/// How one case came out.
+#[derive(Clone, Debug, Deserialize)]
+pub struct CaseResult {
+    /// The case id, e.g. `v0.2.1/proxy_log/status/ok`.
+    pub id: String,
+    /// Its ABI version.
+    pub version: String,
+    /// The host function it covers, if any.
+    pub function: Option<String>,
+    /// What it covers.
+    pub kind: Kind,
+    /// Whether the spec text or a reference host sets the obligation.
+    pub level: Level,
+    /// Its outcome against the host's expectations.
+    pub outcome: Outcome,
+    /// The failure text, or why it was skipped or expected to fail.
+    pub message: Option<String>,
+    /// The expectation's link, if any.
+    pub link: Option<String>,
+}
+
+/// What a case covers, as the catalog names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// A status code of a host function.
+    Status,
+    /// A value of an enum parameter, or the first one outside it.
+    Enum,
+    /// An out-pointer the host must refuse.
+    OutPointer,
+    /// An input range the host must refuse.
+    InputPointer,
+    /// The guest-allocation convention.
+    Allocation,
+    /// ABI version detection.
+    Detection,
+    /// The order and arguments of callbacks.
+    Lifecycle,
+    /// Values observed through a round trip of host calls.
+    Semantics,
+}
+
+impl Kind {
+    /// Every kind, in the order reports show them.
+    pub const ALL: [Kind; 8] = [
+        Kind::Status,
+        Kind::Enum,
+        Kind::OutPointer,
+        Kind::InputPointer,
+        Kind::Allocation,
+        Kind::Detection,
+        Kind::Lifecycle,
+        Kind::Semantics,
+    ];
+
+    /// Its name in case ids and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Status => "status",
+            Kind::Enum => "enum",
+            Kind::OutPointer => "out_pointer",
+            Kind::InputPointer => "input_pointer",
+            Kind::Allocation => "allocation",
+            Kind::Detection => "detection",
+            Kind::Lifecycle => "lifecycle",
+            Kind::Semantics => "semantics",
+        }
+    }
+
+    /// What its cases check, for legends.
+    pub fn description(self) -> &'static str {
+        match self {
+            Kind::Status => "the status codes of a host function",
+            Kind::Enum => "the values of an enum parameter, and the first one outside it",
+            Kind::OutPointer => "out-pointers the host must refuse",
+            Kind::InputPointer => "input ranges the host must refuse",
+            Kind::Allocation => "the guest-allocation convention",
+            Kind::Detection => "ABI version detection",
+            Kind::Lifecycle => "the order and arguments of callbacks",
+            Kind::Semantics => "values observed through a round trip of host calls",
+        }
+    }
+}
+
+/// Who sets an obligation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    /// The spec text.
+    Required,
+    /// proxy-wasm-cpp-host or Envoy, where the spec is silent.
+    Reference,
+}
+
+impl Level {
+    /// Its name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Required => "required",
+            Level::Reference => "reference",
+        }
+    }
+}
+
+/// A case's outcome.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// It passed.
+    Pass,
+    /// It failed, unexpectedly.
+    Fail,
+    /// It failed, as expected.
+    Xfail,
+    /// It passed though expected to fail.
+    Xpass,
+    /// It was not run.
+    Skip,
+}
+
+impl Outcome {
+    /// Its name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::Fail => "fail",
+            Outcome::Xfail => "xfail",
+            Outcome::Xpass => "xpass",
+            Outcome::Skip => "skip",
+        }
+    }
+
+    /// Whether it makes a run fail: a failure, or a stale expectation.
+    pub fn unexpected(self) -> bool {
+        matches!(self, Outcome::Fail | Outcome::Xpass)
+    }
+}
+
+/// A results file that cannot be used.
+#[derive(Debug)]
+pub struct Error {
+    /// The file (or the directory, if it cannot be listed).
+    pub file: PathBuf,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.file.display(), self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Every results file that cannot be used, one per line.
+#[derive(Debug)]
+pub struct Errors(pub Vec<Error>);
+
+impl fmt::Display for Errors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for e in &self.0 {
+            writeln!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Errors {}
+
+/// Reads a report; `source` is the file's name. Fails when it is not a runner report or its host
+/// name gives no usable page name.
+pub fn parse(source: &str, text: &str) -> Result<HostResults, String> {
+    let mut results: HostResults = serde_json::from_str(text)
+        .map_err(|e| format!("not a conformance-runner --json report: {e}"))?;
+    if results.tool != TOOL {
+        return Err(format!(
+            "written by `{}`, not by {TOOL}",
+            results.tool.escape_debug()
+        ));
+    }
+    let slug = results.slug();
+    if slug.is_empty() || slug == RESERVED_SLUG {
+        return Err(format!(
+            "host name `{}` gives no usable page name",
+            results.host.name.escape_debug()
+        ));
+    }
+    results.source = source.to_string();
+    Ok(results)
+}
+
+/// Reads every `*.json` file directly in `dir`, sorted by host page. Reports every file that
+/// fails, and hosts whose pages would overwrite each other.
+pub fn load_dir(dir: &Path) -> Result<Vec<HostResults>, Errors> {
+    let listing_error = |e: std::io::Error| {
+        Errors(vec![Error {
+            file: dir.to_path_buf(),
+            message: format!("cannot list the results directory: {e}"),
+        }])
+    };
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(listing_error)? {
+        let path = entry.map_err(listing_error)?.path();
+        if path.extension().is_some_and(|e| e == "json") && path.is_file() {
+            files.push(path);
+        }
+    }
+    files.sort();
+    let mut loaded: Vec<(PathBuf, HostResults)> = Vec::new();
+    let mut errors = Vec::new();
+    for file in files {
+        let source = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let parsed = std::fs::read_to_string(&file)
+            .map_err(|e| format!("cannot read: {e}"))
+            .and_then(|text| parse(&source, &text));
+        match parsed {
+            Ok(results) => match loaded.iter().find(|(_, r)| r.slug() == results.slug()) {
+                Some((other, _)) => errors.push(Error {
+                    message: format!(
+                        "host `{}` would have the same page as the host of {}",
+                        results.host.name.escape_debug(),
+                        other.display()
+                    ),
+                    file,
+                }),
+                None => loaded.push((file, results)),
+            },
+            Err(message) => errors.push(Error { file, message }),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Errors(errors));
+    }
+    let mut results: Vec<HostResults> = loaded.into_iter().map(|(_, r)| r).collect();
+    results.sort_by_key(HostResults::slug);
+    Ok(results)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEAD: &str = r#""tool": "conformance-runner", "tool_version": "0.1.0", "seconds": 1.5"#;
+
+    fn report(name: &str, case: &str) -> String {
+        format!(
+            r#"{{ {HEAD}, "host": {{ "name": "{name}", "version": "1", "abi_versions": ["0.2.1"],
+            "capabilities": [], "serve": true }}, "cases": [{case}] }}"#
+        )
+    }
+
+    #[test]
+    fn reads_a_report_and_ignores_what_it_does_not_need() {
+        let case = r#"{ "id": "v0.2.1/proxy_log/status/ok", "version": "0.2.1",
+            "function": "proxy_log", "kind": "out_pointer", "level": "reference",
+            "outcome": "xpass", "duration_ms": 3.5, "message": null, "link": null, "repro": null }"#;
+        let r = parse("x.json", &report("Some Host", case)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.source, "x.json");
+        assert_eq!(r.slug(), "some-host");
+        assert_eq!(r.cases[0].kind, Kind::OutPointer);
+        assert!(r.cases[0].outcome.unexpected());
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_report() {
+        let err = |text: &str| parse("x.json", text).err().unwrap_or_default();
+        assert!(err("{").contains("line 1 column 1"), "{}", err("{"));
+        let bad_outcome = report(
+            "h",
+            r#"{ "id": "a", "version": "0.2.1", "function": null, "kind": "status",
+               "level": "required", "outcome": "maybe", "message": null, "link": null }"#,
+        );
+        assert!(err(&bad_outcome).contains("unknown variant `maybe`"));
+        assert!(err(&report("h", "").replace("conformance-runner", "other")).contains("`other`"));
+        assert!(err(&report("index", "")).contains("no usable page name"));
+        assert!(err(&report("--", "")).contains("no usable page name"));
+    }
+
+    #[test]
+    fn hosts_sharing_a_page_are_refused() -> std::io::Result<()> {
+        let dir = std::env::temp_dir().join(format!("codegen-results-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join("a.json"), report("Same Host", ""))?;
+        std::fs::write(dir.join("b.json"), report("same-host", ""))?;
+        std::fs::write(dir.join("notes.txt"), "not read")?;
+        let errors = load_dir(&dir).err().map(|e| e.0).unwrap_or_default();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].file, dir.join("b.json"));
+        assert!(errors[0].message.contains("a.json"), "{}", errors[0]);
+        std::fs::remove_file(dir.join("b.json"))?;
+        let loaded = load_dir(&dir).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(loaded.len(), 1);
+        std::fs::remove_dir_all(&dir)
+    }
+}
