@@ -3,7 +3,7 @@
 //! `malloc` only in its absence, and needs no allocation for an empty result.
 
 use super::{Case, Expect, Fixed, Kind, Level, recipes, scenario, status_of};
-use crate::{AllocMode, AllocatorExport, Arg, BuildError, Width};
+use crate::{AllocMode, AllocatorExport, Arg, Body, BuildError, Slot, Status, Width};
 use proxy_wasm_spec::Abi;
 use recipes::Site;
 
@@ -43,25 +43,8 @@ pub(super) fn cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(
                 p.allocator(exports, AllocMode::Bump);
                 let calls = AllocatorExport::ALL.map(|e| (e, p.allocator_calls(e)));
                 p.callback("proxy_on_configure", |b| {
-                    let key = b.data(b"pwtck-alloc");
-                    let value = b.data(VALUE);
-                    b.call(
-                        "proxy_set_shared_data",
-                        &[Arg::Bytes(key), Arg::Bytes(value), Arg::I32(0)],
-                    );
                     let heap = b.slot(Width::U32);
-                    b.store(heap, Arg::Heap);
-                    let (ptr, len, cas) =
-                        (b.slot(Width::U32), b.slot(Width::U32), b.slot(Width::U32));
-                    let status = b.call(
-                        "proxy_get_shared_data",
-                        &[
-                            Arg::Bytes(key),
-                            Arg::Slot(ptr),
-                            Arg::Slot(len),
-                            Arg::Slot(cas),
-                        ],
-                    );
+                    let (status, ptr, len) = store_then_read(b, b"pwtck-alloc", VALUE, heap);
                     b.expect_status(&format!("{id}/status"), status, 0)
                         .expect_bytes(&format!("{id}/value"), ptr, len, VALUE);
                     let allocated = b.equal(Arg::Load(ptr), Arg::Load(heap));
@@ -93,22 +76,8 @@ pub(super) fn cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(
         empty.case(abi, version, scenario(Site::Configure), |p, id| {
             let calls = p.allocator_calls(AllocatorExport::ProxyOnMemoryAllocate);
             p.callback("proxy_on_configure", |b| {
-                let key = b.data(b"pwtck-empty");
-                let value = b.data(b"");
-                b.call(
-                    "proxy_set_shared_data",
-                    &[Arg::Bytes(key), Arg::Bytes(value), Arg::I32(0)],
-                );
-                let (ptr, len, cas) = (b.slot(Width::U32), b.slot(Width::U32), b.slot(Width::U32));
-                let status = b.call(
-                    "proxy_get_shared_data",
-                    &[
-                        Arg::Bytes(key),
-                        Arg::Slot(ptr),
-                        Arg::Slot(len),
-                        Arg::Slot(cas),
-                    ],
-                );
+                let heap = b.slot(Width::U32);
+                let (status, _, len) = store_then_read(b, b"pwtck-empty", b"", heap);
                 b.expect_status(&format!("{id}/status"), status, ok)
                     .expect_slot_u32(&format!("{id}/size"), len, 0)
                     .expect_value(&format!("{id}/allocator_calls"), Arg::Load(calls), 0)
@@ -117,4 +86,27 @@ pub(super) fn cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(
         })?,
     );
     Ok(())
+}
+
+/// Stores `value` as shared data under `key`, records the allocator's bump pointer in `heap`,
+/// then reads the value back: the read's status and its pointer and length slots.
+fn store_then_read(b: &mut Body, key: &[u8], value: &[u8], heap: Slot) -> (Status, Slot, Slot) {
+    let key = b.data(key);
+    let value = b.data(value);
+    b.call(
+        "proxy_set_shared_data",
+        &[Arg::Bytes(key), Arg::Bytes(value), Arg::I32(0)],
+    );
+    b.store(heap, Arg::Heap);
+    let (ptr, len, cas) = (b.slot(Width::U32), b.slot(Width::U32), b.slot(Width::U32));
+    let status = b.call(
+        "proxy_get_shared_data",
+        &[
+            Arg::Bytes(key),
+            Arg::Slot(ptr),
+            Arg::Slot(len),
+            Arg::Slot(cas),
+        ],
+    );
+    (status, ptr, len)
 }
