@@ -376,6 +376,9 @@ pub struct Function {
     pub level: Level,
     /// Where a reference-level function comes from.
     pub reference: Option<String>,
+    /// The sentence of this version's spec text that says what it does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec: Option<Citation>,
     /// The version it appeared in, if gated.
     pub since: Option<String>,
     /// The version it was removed in, if gated.
@@ -505,8 +508,23 @@ pub struct StatusCase {
     pub level: Level,
     /// Which implementation returns it, for reference-level cases.
     pub reference: Option<String>,
+    /// The sentence of this version's spec text that states it, for spec-level cases.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec: Option<Citation>,
     /// The version it applies from, if gated.
     pub since: Option<String>,
+}
+
+/// A line of a published spec text (proxy-wasm/spec `abi-versions/vX.Y.Z/README.md`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Citation {
+    /// The ABI version whose text it is.
+    pub version: String,
+    /// The heading the line stands under, e.g. `proxy_get_header_map_value` or
+    /// `wasi_snapshot_preview1.fd_write`.
+    pub section: String,
+    /// The line, counted from 1.
+    pub line: u32,
 }
 
 /// A replacement for a removed function.

@@ -264,10 +264,18 @@ shape!(GUEST, "guest", "`(@guest)`", [], None, []);
 shape!(
     STATUS,
     "status",
-    "`(@status $code \"condition\" (@reference \"...\")? (@since \"X.Y.Z\")? (@until \"X.Y.Z\")?)`",
+    "`(@status $code \"condition\" (@reference \"...\")? (@cite \"X.Y.Z\" LINE)* (@since \"X.Y.Z\")? (@until \"X.Y.Z\")?)`",
     [Id, Str],
     None,
-    ["reference", "since", "until"]
+    ["reference", "cite", "since", "until"]
+);
+shape!(
+    CITE,
+    "cite",
+    "`(@cite \"X.Y.Z\" LINE)`: the line of that version's published spec text",
+    [Str, Int],
+    None,
+    []
 );
 shape!(
     CONTEXT,

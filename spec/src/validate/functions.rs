@@ -99,6 +99,7 @@ const FUNCTION_ANNOTATIONS: &[&str] = &[
     "deviation",
     "erratum",
     "reference",
+    "cite",
     "marker",
     "no_status",
 ];
@@ -214,6 +215,11 @@ impl Validator {
             return None;
         }
         let name = f.name.value.clone();
+        // The heading the spec text files it under: WASI functions are qualified.
+        let section = match side {
+            Side::Host if module != "env" => format!("{module}.{name}"),
+            _ => name.clone(),
+        };
         let docs = self.docs(&f.docs, &format!("function `{name}`"), f.name.span);
         let params = self.params(&f.params, &name, names, false);
         let results = self.params(&f.results, &name, names, true);
@@ -233,11 +239,12 @@ impl Validator {
         if let (Some(st), false) = (status_type, no_status) {
             self.require_status(f, &name, st, names);
         }
-        let statuses = self.statuses(f, &name, status_type, names);
+        let statuses = self.statuses(f, &name, &section, status_type, names);
         let mut params = params;
         self.invalid_values(f, &name, side, status_type, &statuses, &mut params, names);
         let contexts = self.contexts(&f.annotations);
         let reference = self.reference(&f.annotations);
+        let spec = self.cite(&f.annotations, &section, reference.is_some());
         let marker = match find(&f.annotations, "marker") {
             Some(a) => {
                 self.read(a, &annotations::MARKER);
@@ -321,6 +328,7 @@ impl Validator {
                 Level::Spec
             },
             reference,
+            spec,
             since: gates.since,
             until: gates.until,
             replaced_by,
@@ -691,6 +699,7 @@ impl Validator {
         &mut self,
         f: &ast::Function,
         name: &str,
+        section: &str,
         status_type: Option<&str>,
         names: &Names,
     ) -> Vec<StatusCase> {
@@ -714,6 +723,7 @@ impl Validator {
             let nested: Vec<ast::Annotation> = r.nested.iter().map(|n| (*n).clone()).collect();
             let gates = self.gates(&nested);
             let reference = self.reference(&nested);
+            let spec = self.cite(&nested, section, reference.is_some());
             let members = names.enum_members(st).unwrap_or_default();
             let Some(member) = members.iter().find(|m| m.name == code.name) else {
                 let hint = suggest(&code.name, members.iter().map(|m| m.name.as_str()), "$");
@@ -728,6 +738,17 @@ impl Validator {
             };
             if !gates.keep {
                 continue;
+            }
+            // A spec-level fact of a numbered version names the sentence of that version's text
+            // that states it.
+            if let (Some(version), None, None) = (self.version, &reference, &spec) {
+                self.error(Diagnostic::new(
+                    format!(
+                        "`@status ${}` of `{name}` is spec-level, so it needs the line of the {version} spec text under `{section}` that states it: add `(@cite \"{version}\" LINE)`, or `(@reference \"host file function\")` if no sentence states it",
+                        code.name
+                    ),
+                    a.name_span,
+                ));
             }
             if condition.value.trim().is_empty() {
                 self.error(Diagnostic::new(
@@ -745,6 +766,7 @@ impl Validator {
                     Level::Spec
                 },
                 reference,
+                spec,
                 since: gates.since,
             });
         }

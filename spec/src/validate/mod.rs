@@ -324,6 +324,68 @@ impl Validator {
         r.str(0).map(|s| s.value.clone())
     }
 
+    /// Reads the `(@cite "X.Y.Z" LINE)` of this ABI's version among `annotations`, if any;
+    /// citations of other versions are dropped, and a reference-level fact cites none.
+    pub(crate) fn cite(
+        &mut self,
+        annotations: &[Annotation],
+        section: &str,
+        reference: bool,
+    ) -> Option<ir::Citation> {
+        let mut found: Option<(ir::Citation, Span)> = None;
+        for a in annotations.iter().filter(|a| a.name == "cite") {
+            let Some(r) = self.read(a, &annotations::CITE) else {
+                continue;
+            };
+            let (Some(v), Some((line, line_span))) = (r.str(0), r.int(1)) else {
+                continue;
+            };
+            if reference {
+                self.error(Diagnostic::new(
+                    "`@cite` names the spec sentence of a spec-level fact; a fact with `@reference` has none",
+                    a.name_span,
+                ));
+                continue;
+            }
+            let Ok(version) = v.value.parse::<Version>() else {
+                self.error(Diagnostic::new(
+                    format!("`@cite` takes a version like \"0.2.0\", not {:?}", v.value),
+                    v.span,
+                ));
+                continue;
+            };
+            let Some(line) = u32::try_from(line).ok().filter(|l| *l > 0) else {
+                self.error(Diagnostic::new(
+                    "`@cite` takes a line number, counted from 1",
+                    line_span,
+                ));
+                continue;
+            };
+            if self.version != Some(version) {
+                continue;
+            }
+            if let Some((_, first)) = &found {
+                self.error(
+                    Diagnostic::new(
+                        format!("a second `@cite` for version {version}"),
+                        a.name_span,
+                    )
+                    .with_note("first cited here", Some(*first)),
+                );
+                continue;
+            }
+            found = Some((
+                ir::Citation {
+                    version: version.to_string(),
+                    section: section.to_string(),
+                    line,
+                },
+                a.name_span,
+            ));
+        }
+        found.map(|(c, _)| c)
+    }
+
     fn check_availability(&mut self, types: &[types::Checked], callbacks: &[ir::Function]) {
         for t in types {
             for (callback, span) in &t.availability_refs {
