@@ -598,7 +598,7 @@ proxy_errno_t args_get(uint8_t** return_argv, uint8_t* return_argv_size);
  * events at once, so a plugin that sleeps does not block the proxy (toolchains import it for
  * `sleep`; Go's runtime needs it to succeed).
  *
- * Not in the spec text; follows proxy-wasm-cpp-host wasi_unstable_poll_oneoff.
+ * Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_poll_oneoff.
  */
 __attribute__((import_module("wasi_snapshot_preview1"), import_name("poll_oneoff")))
 proxy_errno_t poll_oneoff(uint32_t subscriptions, uint32_t events, proxy_size_t nsubscriptions, proxy_size_t* return_nevents);
@@ -607,7 +607,7 @@ proxy_errno_t poll_oneoff(uint32_t subscriptions, uint32_t events, proxy_size_t 
  * Gives up the processor. Wasm without threads has no one to yield to, so the host returns
  * success at once.
  *
- * Not in the spec text; follows proxy-wasm-cpp-host wasi_unstable_sched_yield.
+ * Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_sched_yield.
  */
 __attribute__((import_module("wasi_snapshot_preview1"), import_name("sched_yield")))
 proxy_errno_t sched_yield(void);
@@ -674,7 +674,7 @@ uint32_t proxy_on_configure(proxy_context_id_t plugin_context_id, proxy_size_t p
  * Lets the plugin vet a configuration before the host commits to it; Envoy calls it while
  * validating its own configuration.
  *
- * Not in the spec text; follows proxy-wasm-cpp-host FOR_ALL_MODULE_FUNCTIONS.
+ * Not in the spec text; follows proxy-wasm-cpp-host src/wasm.cc WasmBase::getFunctions.
  */
 __attribute__((export_name("proxy_validate_configuration")))
 uint32_t proxy_validate_configuration(proxy_context_id_t root_context_id, proxy_size_t configuration_size);
@@ -739,7 +739,7 @@ proxy_action_t proxy_on_request_trailers(proxy_context_id_t stream_context_id, u
 /*
  * Request metadata (an Envoy HTTP/2 feature) arrived from downstream.
  *
- * Not in the spec text; follows proxy-wasm-cpp-host FOR_ALL_MODULE_FUNCTIONS.
+ * Not in the spec text; follows proxy-wasm-cpp-host src/wasm.cc WasmBase::getFunctions.
  */
 __attribute__((export_name("proxy_on_request_metadata")))
 proxy_action_t proxy_on_request_metadata(proxy_context_id_t stream_context_id, uint32_t num_elements);
@@ -767,7 +767,7 @@ proxy_action_t proxy_on_response_trailers(proxy_context_id_t stream_context_id, 
 /*
  * Response metadata (an Envoy HTTP/2 feature) arrived from upstream.
  *
- * Not in the spec text; follows proxy-wasm-cpp-host FOR_ALL_MODULE_FUNCTIONS.
+ * Not in the spec text; follows proxy-wasm-cpp-host src/wasm.cc WasmBase::getFunctions.
  */
 __attribute__((export_name("proxy_on_response_metadata")))
 proxy_action_t proxy_on_response_metadata(proxy_context_id_t stream_context_id, uint32_t num_elements);

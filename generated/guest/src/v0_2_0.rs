@@ -946,7 +946,7 @@ unsafe extern "C" {
     /// events at once, so a plugin that sleeps does not block the proxy (toolchains import it for
     /// `sleep`; Go's runtime needs it to succeed).
     ///
-    /// Not in the spec text; follows proxy-wasm-cpp-host wasi_unstable_poll_oneoff.
+    /// Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_poll_oneoff.
     pub fn poll_oneoff(
         subscriptions: u32,
         events: u32,
@@ -957,7 +957,7 @@ unsafe extern "C" {
     /// Gives up the processor. Wasm without threads has no one to yield to, so the host returns
     /// success at once.
     ///
-    /// Not in the spec text; follows proxy-wasm-cpp-host wasi_unstable_sched_yield.
+    /// Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_sched_yield.
     pub fn sched_yield() -> u16;
 
     /// Ends the program. Plugins are not expected to call it; proxy-wasm-cpp-host only logs an
@@ -983,7 +983,7 @@ pub mod callbacks {
     /// Entry point of a module without a main function, run after _initialize when main is not
     /// exported.
     ///
-    /// Not in the spec text; follows proxy-wasm-cpp-host FOR_ALL_MODULE_FUNCTIONS.
+    /// Not in the spec text; follows proxy-wasm-cpp-host src/wasm.cc WasmBase::getFunctions.
     ///
     /// Exported as `__main_void`.
     pub type MainVoid = unsafe extern "C" fn() -> u32;
@@ -1048,7 +1048,7 @@ pub mod callbacks {
     /// Lets the plugin vet a configuration before the host commits to it; Envoy calls it while
     /// validating its own configuration.
     ///
-    /// Not in the spec text; follows proxy-wasm-cpp-host FOR_ALL_MODULE_FUNCTIONS.
+    /// Not in the spec text; follows proxy-wasm-cpp-host src/wasm.cc WasmBase::getFunctions.
     ///
     /// Exported as `proxy_validate_configuration`.
     pub type ProxyValidateConfiguration =
@@ -1111,7 +1111,7 @@ pub mod callbacks {
 
     /// Request metadata (an Envoy HTTP/2 feature) arrived from downstream.
     ///
-    /// Not in the spec text; follows proxy-wasm-cpp-host FOR_ALL_MODULE_FUNCTIONS.
+    /// Not in the spec text; follows proxy-wasm-cpp-host src/wasm.cc WasmBase::getFunctions.
     ///
     /// Exported as `proxy_on_request_metadata`.
     pub type ProxyOnRequestMetadata =
@@ -1139,7 +1139,7 @@ pub mod callbacks {
 
     /// Response metadata (an Envoy HTTP/2 feature) arrived from upstream.
     ///
-    /// Not in the spec text; follows proxy-wasm-cpp-host FOR_ALL_MODULE_FUNCTIONS.
+    /// Not in the spec text; follows proxy-wasm-cpp-host src/wasm.cc WasmBase::getFunctions.
     ///
     /// Exported as `proxy_on_response_metadata`.
     pub type ProxyOnResponseMetadata =
