@@ -283,6 +283,13 @@ struct HttpReply {
   bool has_trailers = false;
 };
 
+struct GrpcReply {
+  StrPairs initial_metadata, trailing_metadata;
+  std::vector<std::string> messages;
+  uint32_t status = 0;
+  std::string status_message;
+};
+
 struct Scenario {
   std::string vm_configuration, plugin_configuration;
   std::map<std::string, std::string> properties; // dotted path -> value
@@ -290,7 +297,7 @@ struct Scenario {
   std::unordered_map<std::string, std::string> envs;
   std::map<std::string, std::deque<HttpReply>> upstreams;
   std::map<std::string, std::string> foreign_functions;
-  std::set<std::string> grpc_upstreams;
+  std::map<std::string, std::deque<GrpcReply>> grpc_upstreams;
   const J *events = nullptr;
 };
 
@@ -457,9 +464,12 @@ public:
       if (stream && stream->phase == Stream::RespBody)
         return buffer_.setMutable(&stream->body);
       return buffer_.setData("");
+    case WasmBufferType::GrpcReceiveBuffer:
+      if (root()->grpc_message)
+        return buffer_.setData(*root()->grpc_message);
+      return buffer_.setData("");
     case WasmBufferType::NetworkDownstreamData:
     case WasmBufferType::NetworkUpstreamData:
-    case WasmBufferType::GrpcReceiveBuffer:
       return buffer_.setData("");
     case WasmBufferType::HttpCallResponseBody:
       if (root()->http_call_response)
@@ -474,6 +484,12 @@ public:
   // (also the root's call-response maps). Stream maps stay readable for the whole stream here
   // (Envoy drops a map once its callback returned Continue).
   StrPairs *map(WasmHeaderMapType type, bool for_write) {
+    if (type == WasmHeaderMapType::GrpcReceiveInitialMetadata ||
+        type == WasmHeaderMapType::GrpcReceiveTrailingMetadata) {
+      auto *m = type == WasmHeaderMapType::GrpcReceiveInitialMetadata ? root()->grpc_initial
+                                                                        : root()->grpc_trailing;
+      return for_write ? nullptr : const_cast<StrPairs *>(m);
+    }
     if (!stream) {
       if (for_write)
         return nullptr;
@@ -514,7 +530,7 @@ public:
         return const_cast<StrPairs *>(&*r->trailers);
       return nullptr;
     }
-    default: return nullptr; // gRPC metadata: no gRPC call is ever open here
+    default: return nullptr;
     }
     return *m ? &**m : nullptr;
   }
@@ -706,26 +722,171 @@ public:
     return WasmResult::Ok;
   }
 
-  // ---- gRPC: no gRPC upstream is driven (capability not claimed); answer as Envoy does when
-  // the target is no cluster (grpcCall/grpcStream: ParseFailure) and ids are unknown.
+  // ---- gRPC: Envoy Context::grpcCall / grpcStream / grpcSend / grpcClose / grpcCancel and the
+  // GrpcCallClientHandler / GrpcStreamClientHandler callbacks, answered from the scenario's
+  // grpc_upstreams. A unary call that succeeds gets only proxy_on_grpc_receive (Envoy's
+  // onSuccessRaw); one that fails only proxy_on_grpc_close (onFailure). A stream gets its initial
+  // metadata when opened, the next scripted message for each message it sends, and the rest
+  // (messages, trailing metadata, close) once the plugin half-closes it.
+  struct OpenGrpc {
+    bool stream = false;
+    GrpcReply reply;
+    bool local_closed = false, remote_closed = false;
+  };
+  std::map<uint32_t, OpenGrpc> grpc;           // root: open calls and streams by token
+  const StrPairs *grpc_initial = nullptr;      // root: during the metadata callbacks
+  const StrPairs *grpc_trailing = nullptr;
+  const std::string *grpc_message = nullptr;   // root: during proxy_on_grpc_receive
+
+  void grpcReceive(uint32_t token, std::string message) {
+    grpc_message = &message; // Envoy Context::onGrpcReceiveWrapper
+    onGrpcReceive(token, message.size());
+    grpc_message = nullptr;
+  }
+  void grpcClosed(uint32_t token) { // Envoy Context::onGrpcCloseWrapper
+    auto it = grpc.find(token);
+    if (it == grpc.end())
+      return;
+    status_code = it->second.reply.status;
+    status_message = it->second.reply.status_message;
+    it->second.remote_closed = true;
+    if (!it->second.stream || it->second.local_closed)
+      grpc.erase(it);
+    onGrpcClose(token, status_code);
+    status_message = "";
+  }
+  // What the upstream still owes once the stream is half-closed.
+  void grpcFinish(uint32_t token) {
+    auto *self = this;
+    pending_calls.push_back([self, token] {
+      auto it = self->grpc.find(token);
+      if (it == self->grpc.end() || it->second.remote_closed)
+        return;
+      auto messages = std::move(it->second.reply.messages);
+      it->second.reply.messages.clear();
+      for (auto &m : messages) {
+        if (!self->grpc.count(token))
+          return; // cancelled meanwhile
+        self->grpcReceive(token, m);
+      }
+      it = self->grpc.find(token);
+      if (it == self->grpc.end())
+        return;
+      if (!it->second.reply.trailing_metadata.empty()) {
+        StrPairs t = it->second.reply.trailing_metadata;
+        self->grpc_trailing = &t;
+        self->onGrpcReceiveTrailingMetadata(token, t.size());
+        self->grpc_trailing = nullptr;
+      }
+      self->grpcClosed(token);
+    });
+  }
+  WasmResult grpcOpen(std::string_view service, bool stream, std::optional<std::string> request,
+                      GrpcToken *token_ptr) {
+    auto it = scenario.grpc_upstreams.find(std::string(service));
+    if (it == scenario.grpc_upstreams.end()) // Envoy: not a GrpcService proto, not a cluster
+      return WasmResult::ParseFailure;
+    GrpcReply reply;
+    if (it->second.empty()) { // the script ran out: UNAVAILABLE
+      reply.status = 14;
+      reply.status_message = "no scripted reply left";
+    } else {
+      reply = it->second.front();
+      it->second.pop_front();
+    }
+    uint32_t token = stream ? wasm()->nextGrpcStreamId() : wasm()->nextGrpcCallId();
+    grpc[token] = OpenGrpc{stream, reply};
+    auto *self = this;
+    if (!stream) {
+      pending_calls.push_back([self, token] {
+        auto it = self->grpc.find(token);
+        if (it == self->grpc.end())
+          return; // cancelled or closed by the plugin
+        if (it->second.reply.status != 0) {
+          self->grpcClosed(token);
+          return;
+        }
+        std::string all;
+        for (auto &m : it->second.reply.messages)
+          all += m;
+        self->grpc.erase(it);
+        self->grpcReceive(token, all);
+      });
+    } else if (!reply.initial_metadata.empty()) {
+      pending_calls.push_back([self, token] {
+        auto it = self->grpc.find(token);
+        if (it == self->grpc.end())
+          return;
+        StrPairs m = it->second.reply.initial_metadata;
+        self->grpc_initial = &m;
+        self->onGrpcReceiveInitialMetadata(token, m.size());
+        self->grpc_initial = nullptr;
+      });
+    }
+    *token_ptr = token;
+    return WasmResult::Ok;
+  }
   WasmResult grpcCall(std::string_view service, std::string_view, std::string_view, const Pairs &,
-                      std::string_view, std::chrono::milliseconds, GrpcToken *) override {
-    return scenario.grpc_upstreams.count(std::string(service)) ? WasmResult::Unimplemented
-                                                               : WasmResult::ParseFailure;
+                      std::string_view request, std::chrono::milliseconds,
+                      GrpcToken *token_ptr) override {
+    return grpcOpen(service, false, std::string(request), token_ptr);
   }
   WasmResult grpcStream(std::string_view service, std::string_view, std::string_view,
-                        const Pairs &, GrpcToken *) override {
-    return scenario.grpc_upstreams.count(std::string(service)) ? WasmResult::Unimplemented
-                                                               : WasmResult::ParseFailure;
+                        const Pairs &, GrpcToken *token_ptr) override {
+    return grpcOpen(service, true, std::nullopt, token_ptr);
   }
-  WasmResult grpcSend(uint32_t token, std::string_view, bool) override { // Envoy Context::grpcSend
-    return wasm()->isGrpcStreamId(token) ? WasmResult::NotFound : WasmResult::BadArgument;
+  WasmResult grpcSend(uint32_t token, std::string_view, bool end_stream) override {
+    if (!wasm()->isGrpcStreamId(token))
+      return WasmResult::BadArgument;
+    auto it = grpc.find(token);
+    if (it == grpc.end())
+      return WasmResult::NotFound;
+    auto &msgs = it->second.reply.messages;
+    if (!it->second.remote_closed && !msgs.empty()) {
+      std::string answer = msgs.front();
+      msgs.erase(msgs.begin());
+      auto *self = this;
+      pending_calls.push_back([self, token, answer] {
+        if (self->grpc.count(token) && !self->grpc[token].remote_closed)
+          self->grpcReceive(token, answer);
+      });
+    }
+    if (end_stream)
+      grpcFinish(token);
+    return WasmResult::Ok;
   }
-  WasmResult grpcClose(uint32_t token) override { // Envoy Context::grpcClose
-    return wasm()->isGrpcCallId(token) || wasm()->isGrpcStreamId(token) ? WasmResult::NotFound
-                                                                        : WasmResult::BadArgument;
+  WasmResult grpcClose(uint32_t token) override {
+    if (wasm()->isGrpcCallId(token)) {
+      auto it = grpc.find(token);
+      if (it == grpc.end())
+        return WasmResult::NotFound;
+      grpc.erase(it); // cancelled: no callback
+      return WasmResult::Ok;
+    }
+    if (wasm()->isGrpcStreamId(token)) {
+      auto it = grpc.find(token);
+      if (it == grpc.end())
+        return WasmResult::NotFound;
+      if (it->second.remote_closed) {
+        grpc.erase(it);
+      } else {
+        it->second.local_closed = true;
+        grpcFinish(token); // half-close: the upstream sends the rest and closes
+      }
+      return WasmResult::Ok;
+    }
+    return WasmResult::BadArgument;
   }
-  WasmResult grpcCancel(uint32_t token) override { return grpcClose(token); }
+  WasmResult grpcCancel(uint32_t token) override {
+    if (wasm()->isGrpcCallId(token) || wasm()->isGrpcStreamId(token)) {
+      auto it = grpc.find(token);
+      if (it == grpc.end())
+        return WasmResult::NotFound;
+      grpc.erase(it); // cancel / resetStream: no further callbacks
+      return WasmResult::Ok;
+    }
+    return WasmResult::BadArgument;
+  }
 
   // ---- Metrics: Envoy Context::defineMetric / incrementMetric / recordMetric / getMetric, with
   // ids carrying the type in their low bits and one stat per name.
@@ -967,8 +1128,21 @@ void loadScenario(const J &s) {
         scenario.upstreams[e.first].push_back(reply);
       }
   if (auto *g = s.get("grpc_upstreams"))
-    for (auto &e : g->o)
-      scenario.grpc_upstreams.insert(e.first);
+    for (auto &e : g->o) {
+      auto &replies = scenario.grpc_upstreams[e.first];
+      for (auto &r : e.second.a) {
+        GrpcReply reply;
+        reply.initial_metadata = pairsOf(r.get("initial_metadata"));
+        reply.trailing_metadata = pairsOf(r.get("trailing_metadata"));
+        if (auto *m = r.get("messages"))
+          for (auto &x : m->a)
+            reply.messages.push_back(x.s);
+        if (auto *st = r.get("status"))
+          reply.status = static_cast<uint32_t>(strtol(st->s.c_str(), nullptr, 10));
+        reply.status_message = r.str("status_message");
+        replies.push_back(reply);
+      }
+    }
   if (auto *f = s.get("foreign_functions"))
     for (auto &e : f->o)
       scenario.foreign_functions[e.first] = e.second.s;
@@ -1162,7 +1336,7 @@ int info() {
        jstr(ADAPTER_HOST_VERSION) +
        ",\"abi_versions\":[\"0.1.0\",\"0.2.0\",\"0.2.1\"],\"capabilities\":[\"http\",\"ticks\","
        "\"http_calls\",\"shared_data\",\"shared_queues\",\"metrics\",\"properties\","
-       "\"foreign_functions\",\"refusal\"],\"serve\":false}");
+       "\"foreign_functions\",\"grpc\",\"refusal\"],\"serve\":false}");
   return 0;
 }
 
