@@ -5,7 +5,8 @@
 //! `FAIL`, formatting what it found in the guest, so a probe reports the same way on every host.
 
 use crate::allocator::HEAP;
-use crate::builder::{Data, Func, ProbeBuilder, Slot, Width, val_type};
+use crate::basis::Basis;
+use crate::builder::{Data, Func, ProbeBuilder, SENTINEL, Slot, Width, val_type};
 use crate::code::{Callee, Code, Helper, mem, u32_const};
 use crate::runtime::{LINE, LINE_END, MAX_GOT};
 use crate::verdict::{Value, Verdict, fail_prefix};
@@ -235,6 +236,24 @@ impl<'p, 'a> Body<'p, 'a> {
         otherwise(self);
         self.code.ins([I::End]);
         self
+    }
+
+    /// Gives the next check its basis: the spec sentence, host code or robustness concern its
+    /// expectation rests on. [`ProbeBuilder::finish_checked`] requires one for every check.
+    pub fn because(&mut self, basis: Basis) -> &mut Self {
+        self.probe.set_basis(basis);
+        self
+    }
+
+    /// [`because`](Self::because) with a basis the catalog looked up, or a build problem.
+    pub(crate) fn because_found(&mut self, basis: Result<Basis, String>) -> &mut Self {
+        match basis {
+            Ok(basis) => self.because(basis),
+            Err(problem) => {
+                self.problem(problem);
+                self
+            }
+        }
     }
 
     /// Checks that an i32 or i64 value equals `expected` (taken as the bits of the value's
@@ -505,7 +524,20 @@ fn push(code: &mut Code, arg: &Arg) {
         Arg::Param(i) => code.ins([I::LocalGet(i)]),
         Arg::Status(s) => code.ins(s.local.map(|(local, _)| I::LocalGet(local))),
         Arg::Heap => code.ins([I::GlobalGet(HEAP)]),
-        Arg::Deref(s) => code.ins([u32_const(s.addr), I::I32Load(mem(2)), I::I32Load(mem(2))]),
+        // Bounds-checked, so an address the host never wrote reads as the sentinel instead of
+        // trapping the probe.
+        Arg::Deref(s) => code
+            .ins([u32_const(s.addr), I::I32Load(mem(2)), I::I32Const(4)])
+            .helper(Helper::InBounds)
+            .ins([
+                I::If(BlockType::Result(I32)),
+                u32_const(s.addr),
+                I::I32Load(mem(2)),
+                I::I32Load(mem(2)),
+                I::Else,
+                u32_const(u32::from_ne_bytes([SENTINEL; 4])),
+                I::End,
+            ]),
     };
 }
 

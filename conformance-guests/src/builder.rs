@@ -6,6 +6,7 @@
 //! the allocator's heap starts after them. Memory is at least two pages and grows on demand.
 
 use crate::allocator::{self, AllocMode, AllocatorExport};
+use crate::basis::{Basis, Check};
 use crate::body::Body;
 use crate::code::{Callee, Code, Helper};
 use crate::runtime::{LINE_END, Runtime};
@@ -137,7 +138,9 @@ pub struct ProbeBuilder<'a> {
     next_addr: u32,
     callbacks: Vec<(String, Func)>,
     stubs: bool,
-    checks: HashSet<String>,
+    omitted: Vec<String>,
+    checks: Vec<(String, Option<Basis>)>,
+    basis: Option<Basis>,
     ended: bool,
     runtime: Runtime,
     problems: Vec<String>,
@@ -162,7 +165,9 @@ impl<'a> ProbeBuilder<'a> {
             next_addr: LINE_END + 16,
             callbacks: Vec::new(),
             stubs: true,
-            checks: HashSet::new(),
+            omitted: Vec::new(),
+            checks: Vec::new(),
+            basis: None,
             ended: false,
             runtime: Runtime {
                 proxy_log: 0,
@@ -207,6 +212,13 @@ impl<'a> ProbeBuilder<'a> {
     /// Off, the module exports only what the probe defines.
     pub fn stubs(&mut self, on: bool) -> &mut Self {
         self.stubs = on;
+        self
+    }
+
+    /// Leaves these callbacks out of the stubs: the module does not export them unless the
+    /// probe defines them, to check that a host copes without them.
+    pub fn omit(&mut self, names: &[&str]) -> &mut Self {
+        self.omitted.extend(names.iter().map(|n| n.to_string()));
         self
     }
 
@@ -300,20 +312,48 @@ impl<'a> ProbeBuilder<'a> {
         })
     }
 
+    /// [`finish`](Self::finish), also requiring every check to have a basis (see
+    /// [`Body::because`]): the module and its checks in program order.
+    pub fn finish_checked(mut self) -> Result<(Vec<u8>, Vec<Check>), BuildError> {
+        let mut checks = Vec::new();
+        let mut missing = Vec::new();
+        for (id, basis) in std::mem::take(&mut self.checks) {
+            match basis {
+                Some(basis) => checks.push(Check { id, basis }),
+                None => missing.push(id),
+            }
+        }
+        for id in missing {
+            self.problem(format!(
+                "check `{id}` has no basis: give it one with `because`"
+            ));
+        }
+        let wasm = self.finish()?;
+        Ok((wasm, checks))
+    }
+
+    /// Sets the basis of the next check registered.
+    pub(crate) fn set_basis(&mut self, basis: Basis) {
+        self.basis = Some(basis);
+    }
+
     /// Records a mistake for [`finish`](Self::finish).
     pub(crate) fn problem(&mut self, problem: impl Into<String>) {
         self.problems.push(problem.into());
     }
 
-    /// Registers a check id; false (with a problem recorded) if it is malformed or taken.
+    /// Registers a check id with the pending basis, if any; false (with a problem recorded)
+    /// if it is malformed or taken.
     pub(crate) fn register_check(&mut self, check: &str) -> bool {
+        let basis = self.basis.take();
         if !valid_id(check) {
             self.problem(format!("`{check}` is not a valid check id"));
             false
-        } else if !self.checks.insert(check.to_string()) {
+        } else if self.checks.iter().any(|(id, _)| id == check) {
             self.problem(format!("check `{check}` is defined twice"));
             false
         } else {
+            self.checks.push((check.to_string(), basis));
             true
         }
     }
@@ -358,7 +398,9 @@ impl<'a> ProbeBuilder<'a> {
                 && f.contexts.iter().all(root_or_stream)
         };
         for f in abi.callbacks.iter().filter(lifecycle) {
-            if !self.callbacks.iter().any(|(name, _)| *name == f.name) {
+            if !self.callbacks.iter().any(|(name, _)| *name == f.name)
+                && !self.omitted.contains(&f.name)
+            {
                 self.callback(&f.name, |_| {});
             }
         }

@@ -59,6 +59,18 @@ pub fn run_changed(
         });
     }
     let module = Module::new(engine, wasm).map_err(|e| LoadError::Compile(format!("{e:#}")))?;
+    // Without an allocator no result could ever reach the plugin; proxy-wasm-cpp-host refuses
+    // such a module too (src/wasm.cc WasmBase::getFunctions, "missing malloc function").
+    if !module
+        .exports()
+        .any(|e| matches!(e.name(), "proxy_on_memory_allocate" | "malloc"))
+    {
+        return Err(LoadError::Callback(
+            "the module exports neither proxy_on_memory_allocate nor malloc, so the host could \
+             never hand it a result"
+                .to_string(),
+        ));
+    }
     let mut linker = Linker::new(engine);
     match version {
         AbiVersion::V0_1_0 => v0_1_0::add_to_linker(&mut linker),

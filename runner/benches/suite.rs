@@ -5,6 +5,7 @@
 //!
 //! `cargo bench -p conformance-runner` (or `cargo xtask bench`); `BENCH_ROUNDS=N` repeats.
 
+use conformance_guests::Level;
 use conformance_guests::catalog::{self, Case};
 use conformance_runner::{embedded, judge};
 use reference_host::wasmtime::{Engine, Linker, Module, Store};
@@ -48,7 +49,9 @@ fn bench() -> Result<(), String> {
         }
         compile = compile.min(time);
         let (time, failed) = parallel(&cases, threads, |c| {
-            judge::judge(c, embedded::run(&engine, c)).is_err()
+            judge::judge(c, embedded::run(&engine, c), Level::Reference)
+                .failure
+                .is_some()
         });
         if failed > 0 {
             return Err(format!("{failed} cases failed on the reference host"));

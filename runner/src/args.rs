@@ -1,5 +1,6 @@
 //! The runner's own flags; everything else goes to libtest-mimic.
 
+use conformance_guests::Level;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -9,6 +10,9 @@ usage: conformance-runner [OPTIONS] [LIBTEST FLAGS] [FILTER]
 
 options:
   --abi VERSION        0.1.0, 0.2.0, 0.2.1 or all (default: all); may be repeated
+  --level LEVEL        judge checks at this level and the more binding ones: required (what
+                       the spec text requires; cases without a required check are not run),
+                       reference (default: also reference-host behaviour) or advisory (all)
   --host \"CMD\"         run the cases on a third-party host through its adapter command
                        (runner/ADAPTERS.md); default: the embedded reference host
   --timeout SECS       per case with --host, and for `info` (default 10)
@@ -38,6 +42,8 @@ libtest flags: --list, --exact, --skip FILTER, --ignored, --format pretty|terse|
 pub struct Options {
     /// The ABI versions to run.
     pub versions: Vec<String>,
+    /// The least binding level judged.
+    pub level: Level,
     /// Print coverage instead of running.
     pub coverage: bool,
     /// Write the probes here instead of running.
@@ -100,6 +106,12 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Options, String> 
                 }
             }
             "--coverage" => options.coverage = true,
+            "--level" => {
+                let v = value("--level")?;
+                options.level = Level::parse(&v).ok_or_else(|| {
+                    format!("unknown level `{v}` (required, reference or advisory)")
+                })?;
+            }
             "--host" => options.host = Some(value("--host")?),
             "--timeout" => {
                 let v = value("--timeout")?;
@@ -163,6 +175,9 @@ mod tests {
         assert_eq!(o.timeout, std::time::Duration::from_millis(2500));
         assert_eq!(o.serve, Some(false));
         assert_eq!(o.junit.as_deref(), Some(std::path::Path::new("j.xml")));
+        assert_eq!(o.level, conformance_guests::Level::Reference);
+        let o = parse(args("--level required")).expect("valid");
+        assert_eq!(o.level, conformance_guests::Level::Required);
     }
 
     #[test]
@@ -173,5 +188,6 @@ mod tests {
         assert!(parse(args("--timeout 0")).is_err());
         assert!(parse(args("--timeout x")).is_err());
         assert!(parse(args("--host")).is_err());
+        assert!(parse(args("--level spec")).is_err());
     }
 }

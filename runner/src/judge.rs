@@ -1,8 +1,11 @@
-//! Turns what a host did with a case into a pass or a failure message: the checks that failed
-//! (expected vs got), whether the probe reached its end, and the probe's log.
+//! Turns what a host did with a case into a judgement: every check of the case passed, failed
+//! or not reached, counted by level, and a failure message when a check at the judged level or
+//! a more binding one did not pass (or the probe's log is malformed).
 
 use conformance_guests::catalog::{Case, Expect};
 use conformance_guests::verdict::{self, Verdict};
+use conformance_guests::{Basis, Level};
+use serde::Serialize;
 
 /// What became of one run of a case's module.
 #[derive(Debug)]
@@ -19,59 +22,207 @@ pub enum Outcome {
     Harness(String),
 }
 
-/// Ok if the host did what the case expects; else what went wrong.
-pub fn judge(case: &Case, outcome: Outcome) -> Result<(), String> {
-    match (case.expect, outcome) {
-        (_, Outcome::BadScenario(e)) => Err(format!("the case's scenario cannot run: {e}")),
-        (_, Outcome::Broken(e)) => Err(format!("{}: {e}", case.description)),
-        (_, Outcome::Harness(e)) => Err(format!("harness error: {e}")),
-        (Expect::Refused, Outcome::Refused(_)) => Ok(()),
-        (Expect::Refused, Outcome::Ran(log)) => Err(format!(
-            "{}: the host loaded and ran a module it must refuse\n{}",
-            case.description,
-            show_log(&log)
-        )),
-        (Expect::Pass, Outcome::Refused(e)) => Err(format!(
-            "{}: the host refused the probe module: {e}",
-            case.description
-        )),
-        (Expect::Pass, Outcome::Ran(log)) => verdicts(case, &log),
+/// Checks passed and failed at one level.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Count {
+    /// Checks that passed.
+    pub passed: usize,
+    /// Checks that failed or were not reached.
+    pub failed: usize,
+}
+
+/// A case's checks counted by level.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// Checks a spec sentence requires.
+    pub required: Count,
+    /// Checks of reference-host behaviour.
+    pub reference: Count,
+    /// Robustness checks.
+    pub advisory: Count,
+}
+
+impl Counts {
+    /// The count of `level`.
+    pub fn at(&mut self, level: Level) -> &mut Count {
+        match level {
+            Level::Required => &mut self.required,
+            Level::Reference => &mut self.reference,
+            Level::Advisory => &mut self.advisory,
+        }
+    }
+
+    /// The count of `level`, by value.
+    pub fn get(&self, level: Level) -> Count {
+        match level {
+            Level::Required => self.required,
+            Level::Reference => self.reference,
+            Level::Advisory => self.advisory,
+        }
     }
 }
 
-fn verdicts(case: &Case, log: &[String]) -> Result<(), String> {
-    let result = verdict::collect(log.iter().map(String::as_str));
+/// One check that did not pass.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FailedCheck {
+    /// The check id.
+    pub id: String,
+    /// Its basis: level, then the citation or source.
+    #[serde(flatten)]
+    pub basis: Basis,
+    /// What the probe expected, when it reported.
+    pub expected: Option<String>,
+    /// What it found, or why there is no verdict (not reached, refused, ...).
+    pub got: String,
+}
+
+/// The judgement of one run of a case at one level.
+#[derive(Clone, Debug)]
+pub struct Judgement {
+    /// Every check counted by level, whatever level is judged.
+    pub counts: Counts,
+    /// Every check that did not pass, at any level.
+    pub failed: Vec<FailedCheck>,
+    /// `None` if the case passes at the judged level; else the failure message.
+    pub failure: Option<String>,
+}
+
+/// Judges `case` at `level`: only checks at that level or a more binding one can fail it.
+pub fn judge(case: &Case, outcome: Outcome, level: Level) -> Judgement {
+    let mut counts = Counts::default();
+    let mut failed = Vec::new();
     let mut problems = Vec::new();
-    for v in &result.checks {
-        if let Verdict::Fail {
-            check,
-            expected,
-            got,
-        } = v
-        {
-            problems.push(format!("FAIL {check}: expected {expected}, got {got}"));
+    let mut note = |check: &conformance_guests::Check,
+                    verdict: Result<(), (Option<String>, String)>| {
+        match verdict {
+            Ok(()) => counts.at(check.basis.level()).passed += 1,
+            Err((expected, got)) => {
+                counts.at(check.basis.level()).failed += 1;
+                failed.push(FailedCheck {
+                    id: check.id.clone(),
+                    basis: check.basis.clone(),
+                    expected,
+                    got,
+                });
+            }
         }
+    };
+    let mut log: &[String] = &[];
+    match (&outcome, case.expect) {
+        (Outcome::Ran(lines), Expect::Pass) => {
+            log = lines;
+            let result = verdict::collect(lines.iter().map(String::as_str));
+            for check in &case.checks {
+                match result.verdict(&check.id) {
+                    Some(Verdict::Pass { .. }) => note(check, Ok(())),
+                    Some(Verdict::Fail { expected, got, .. }) => {
+                        note(check, Err((Some(expected.to_string()), got.to_string())))
+                    }
+                    _ => {
+                        let why = if result.end.is_some() {
+                            "not reached (the probe ended without it)"
+                        } else {
+                            "not reached (the probe did not run to its end: a trap, a callback \
+                             never called, or a host that stopped)"
+                        };
+                        note(check, Err((None, why.to_string())))
+                    }
+                }
+            }
+            for v in &result.checks {
+                if let Some(id) = v.check()
+                    && !case.checks.iter().any(|c| c.id == id)
+                {
+                    problems.push(format!("unexpected: a verdict for unknown check {id}"));
+                }
+            }
+            if let Some(probe) = &result.end
+                && *probe != case.id
+            {
+                problems.push(format!("END names another probe: {probe}"));
+            }
+            for line in &result.unexpected {
+                problems.push(format!("unexpected: {}", cut(line)));
+            }
+        }
+        (Outcome::Refused(reason), Expect::Refused) => {
+            let _ = reason;
+            for check in &case.checks {
+                note(check, Ok(()));
+            }
+        }
+        (Outcome::Ran(lines), Expect::Refused) => {
+            log = lines;
+            for check in &case.checks {
+                note(
+                    check,
+                    Err((
+                        Some("refused".into()),
+                        "the host loaded and ran the module".into(),
+                    )),
+                );
+            }
+        }
+        (Outcome::Refused(reason), Expect::Pass) => {
+            for check in &case.checks {
+                note(
+                    check,
+                    Err((None, format!("the host refused the probe module: {reason}"))),
+                );
+            }
+        }
+        (Outcome::BadScenario(e), _) => {
+            problems.push(format!("the case's scenario cannot run: {e}"));
+        }
+        (Outcome::Broken(e), _) => {
+            for check in &case.checks {
+                note(check, Err((None, format!("the adapter broke: {e}"))));
+            }
+        }
+        (Outcome::Harness(e), _) => problems.push(format!("harness error: {e}")),
     }
-    if result.checks.is_empty() {
-        problems.push("no check reported".to_string());
+    let judged: Vec<&FailedCheck> = failed.iter().filter(|f| f.basis.level() <= level).collect();
+    let failure = (!judged.is_empty() || !problems.is_empty()).then(|| {
+        let mut out = case.description.clone();
+        for f in &judged {
+            match &f.expected {
+                Some(expected) => out.push_str(&format!(
+                    "\nFAIL [{}] {}: expected {expected}, got {}",
+                    f.basis.level().name(),
+                    f.id,
+                    f.got
+                )),
+                None => out.push_str(&format!(
+                    "\nFAIL [{}] {}: {}",
+                    f.basis.level().name(),
+                    f.id,
+                    f.got
+                )),
+            }
+            out.push_str(&format!("\n     {}", f.basis.describe()));
+        }
+        let below = failed.len() - judged.len();
+        if below > 0 {
+            out.push_str(&format!(
+                "\n({below} check(s) below the judged level `{}` also failed)",
+                level.name()
+            ));
+        }
+        for p in &problems {
+            out.push('\n');
+            out.push_str(p);
+        }
+        if !log.is_empty() || matches!(outcome, Outcome::Ran(_)) {
+            out.push('\n');
+            out.push_str(&show_log(log));
+        }
+        out
+    });
+    Judgement {
+        counts,
+        failed,
+        failure,
     }
-    match &result.end {
-        Some(probe) if *probe == case.id => {}
-        Some(other) => problems.push(format!("END names another probe: {other}")),
-        None => problems.push("the probe did not run to its end (no END line)".to_string()),
-    }
-    for line in &result.unexpected {
-        problems.push(format!("unexpected: {}", cut(line)));
-    }
-    if problems.is_empty() {
-        return Ok(());
-    }
-    Err(format!(
-        "{}\n{}\n{}",
-        case.description,
-        problems.join("\n"),
-        show_log(log)
-    ))
 }
 
 /// The most log lines a failure shows, and the most characters of each.

@@ -7,7 +7,7 @@ use crate::embedded;
 use crate::expectations::{self, Expectations, Expected};
 use crate::judge::{self, Outcome};
 use crate::report::{self, Record, Run, Verdict};
-use conformance_guests::catalog::{Case, Level};
+use conformance_guests::catalog::Case;
 use libtest_mimic::{Arguments, Failed, Trial};
 use reference_host::wasmtime::Engine;
 use serde_json::{Value, json};
@@ -82,8 +82,10 @@ impl Host {
     }
 }
 
-/// Runs `cases` as `options` say; the process exit code.
-pub fn run(options: &Options, cases: Vec<Case>) -> u8 {
+/// Runs `cases` as `options` say; the process exit code. Cases without a check at the judged
+/// level or a more binding one are left out.
+pub fn run(options: &Options, mut cases: Vec<Case>) -> u8 {
+    cases.retain(|c| c.checks_at(options.level).next().is_some());
     match prepare_and_run(options, cases) {
         Ok(code) => code,
         Err(e) => {
@@ -101,8 +103,9 @@ fn prepare_and_run(options: &Options, cases: Vec<Case>) -> Result<u8, String> {
         Some(path) => Expectations::load(path)?,
         None => Expectations::default(),
     };
-    // Entries for versions this run leaves out are not stale.
-    let every_version = options.versions.len() == conformance_guests::catalog::VERSIONS.len();
+    // Entries for versions or levels this run leaves out are not stale.
+    let every_version = options.versions.len() == conformance_guests::catalog::VERSIONS.len()
+        && options.level >= conformance_guests::Level::Reference;
     let unused = if every_version {
         expectations.unused(cases.iter().map(|c| c.id.as_str()))
     } else {
@@ -173,7 +176,7 @@ fn finish(
             Some((e, Expected::Skip)) => Some(format!("skipped by expectation: {}", e.reason)),
             _ => host.cannot(case),
         };
-        let mut kind = level(case.level).to_string();
+        let mut kind = case.level.name().to_string();
         if matches!(expected, Some((_, Expected::Fail))) {
             kind.push_str(", xfail");
         }
@@ -190,6 +193,7 @@ fn finish(
             Arc::clone(&harness_failed),
         );
         let case = case.clone();
+        let judged = options.level;
         trials.push(
             Trial::test(case.id.clone(), move || -> Result<(), Failed> {
                 let start = Instant::now();
@@ -197,18 +201,18 @@ fn finish(
                 if matches!(outcome, Outcome::Harness(_)) {
                     harness_failed.store(true, Ordering::Relaxed);
                 }
-                let result = judge::judge(&case, outcome);
+                let judgement = judge::judge(&case, outcome, judged);
                 let repro = host.repro(&case);
-                let (verdict, message) = match (&fail, result) {
-                    (None, Ok(())) => (Verdict::Pass, None),
-                    (None, Err(m)) => (Verdict::Fail, Some(m)),
-                    (Some((reason, _)), Ok(())) => (
+                let (verdict, message) = match (&fail, judgement.failure) {
+                    (None, None) => (Verdict::Pass, None),
+                    (None, Some(m)) => (Verdict::Fail, Some(m)),
+                    (Some((reason, _)), None) => (
                         Verdict::Xpass,
                         Some(format!(
                             "stale expectation: expected to fail ({reason}), but it passed"
                         )),
                     ),
-                    (Some((reason, _)), Err(m)) => (
+                    (Some((reason, _)), Some(m)) => (
                         Verdict::Xfail,
                         Some(format!("expected failure: {reason}\n{m}")),
                     ),
@@ -220,6 +224,8 @@ fn finish(
                     kind: case.kind,
                     level: case.level,
                     outcome: verdict,
+                    checks: judgement.counts,
+                    failed_checks: judgement.failed,
                     duration_ms: start.elapsed().as_secs_f64() * 1000.0,
                     message: message.clone(),
                     link: fail.as_ref().and_then(|(_, l)| l.clone()),
@@ -259,6 +265,8 @@ fn finish(
                 kind: case.kind,
                 level: case.level,
                 outcome: Verdict::Skip,
+                checks: Default::default(),
+                failed_checks: Vec::new(),
                 duration_ms: 0.0,
                 message: Some(reason),
                 link: None,
@@ -267,6 +275,7 @@ fn finish(
         }
     }
     let run = Run {
+        level: options.level,
         host: host.info(),
         records: records.into_iter().flatten().collect(),
         seconds: started.elapsed().as_secs_f64(),
@@ -345,12 +354,5 @@ fn keep_or_clean(dir: &Path, temp: Option<&Path>, clean: bool) {
             "probe modules and scenarios for the reproduce commands are in {}",
             dir.display()
         ),
-    }
-}
-
-fn level(level: Level) -> &'static str {
-    match level {
-        Level::Required => "required",
-        Level::Reference => "reference",
     }
 }

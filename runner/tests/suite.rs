@@ -2,6 +2,7 @@
 //! behaviour broken fails exactly the cases about it, and the catalog itself is well formed.
 #![allow(clippy::panic)] // test helpers fail loudly
 
+use conformance_guests::Level;
 use conformance_guests::catalog::{self, Case, Kind};
 use conformance_runner::{embedded, judge};
 use reference_host::state::HostState;
@@ -29,8 +30,8 @@ fn the_reference_host_passes_every_case() {
                     chunk
                         .iter()
                         .filter_map(|case| {
-                            judge::judge(case, embedded::run(engine, case))
-                                .err()
+                            judge::judge(case, embedded::run(engine, case), Level::Advisory)
+                                .failure
                                 .map(|e| format!("{}: {e}", case.id))
                         })
                         .collect::<Vec<_>>()
@@ -70,7 +71,10 @@ fn a_host_that_checks_nothing_fails_exactly_those_cases() {
                 )
                 .map(|_| ())
         });
-        if judge::judge(case, outcome).is_err() {
+        if judge::judge(case, outcome, Level::Reference)
+            .failure
+            .is_some()
+        {
             failed.insert(case.id.clone());
         }
     }
@@ -98,7 +102,15 @@ fn fixed_failures(
     all_cases()
         .iter()
         .filter(|c| c.function.is_none() && c.kind != Kind::Detection)
-        .filter(|c| judge::judge(c, embedded::run_changed(&engine, c, &change)).is_err())
+        .filter(|c| {
+            judge::judge(
+                c,
+                embedded::run_changed(&engine, c, &change),
+                Level::Reference,
+            )
+            .failure
+            .is_some()
+        })
         .map(|c| c.id.clone())
         .collect()
 }
@@ -179,8 +191,12 @@ fn a_failure_names_the_check_and_shows_the_log() {
             )
             .map(|_| ())
     });
-    let message = judge::judge(&case, outcome).err().unwrap_or_default();
+    let message = judge::judge(&case, outcome, Level::Reference)
+        .failure
+        .unwrap_or_default();
     assert!(message.contains("expected 6, got 0"), "{message}");
+    assert!(message.contains("FAIL [required]"), "{message}");
+    assert!(message.contains("required by spec v0.2.1"), "{message}");
     assert!(message.contains("probe log:"), "{message}");
 }
 
@@ -202,7 +218,11 @@ fn ids_are_unique_and_every_probe_validates() {
             assert!(
                 matches!(
                     case.kind,
-                    Kind::Detection | Kind::Allocation | Kind::Lifecycle | Kind::Semantics
+                    Kind::Detection
+                        | Kind::Allocation
+                        | Kind::Lifecycle
+                        | Kind::Semantics
+                        | Kind::Structure
                 ),
                 "{} names no host function",
                 case.id
@@ -229,4 +249,56 @@ fn every_obligation_is_probed_or_excepted() {
             .collect();
         assert!(missing.is_empty(), "ABI {version}: {missing:?}");
     }
+}
+
+#[test]
+fn a_host_whose_functions_all_answer_a_failure_passes_no_case_of_them() {
+    // A stub that answers INTERNAL_FAILURE (10) to every call of the case's function, as
+    // unimplemented hosts do: no status, value, pointer or allocator case of it may pass.
+    let engine = reference_host::engine().unwrap_or_else(|e| panic!("{e}"));
+    let mut passed = Vec::new();
+    let mut ran = 0;
+    for version in catalog::VERSIONS {
+        let abi = proxy_wasm_spec::builtin(version).unwrap_or_else(|e| panic!("{e}"));
+        let cases = catalog::catalog(version).unwrap_or_else(|e| panic!("{e}"));
+        for case in &cases {
+            let Some(f) = case.function.as_deref().and_then(|f| abi.function(f)) else {
+                continue;
+            };
+            // The verdict channel itself cannot be stubbed.
+            if f.name == "proxy_log" {
+                continue;
+            }
+            let module = abi
+                .modules
+                .iter()
+                .find(|m| m.import_module == f.module || m.name == f.module)
+                .map_or(f.module.clone(), |m| m.import_module.clone());
+            let ty = |t: &proxy_wasm_spec::ir::WasmType| match t {
+                proxy_wasm_spec::ir::WasmType::I64 => wasmtime::ValType::I64,
+                _ => wasmtime::ValType::I32,
+            };
+            let params: Vec<wasmtime::ValType> = f.wasm_params().iter().map(ty).collect();
+            let results: Vec<wasmtime::ValType> = f.wasm_results().iter().map(ty).collect();
+            ran += 1;
+            let outcome = embedded::run_changed(&engine, case, |linker| {
+                let func_type =
+                    wasmtime::FuncType::new(linker.engine(), params.clone(), results.clone());
+                linker
+                    .func_new(&module, &f.name, func_type, |_, _, out| {
+                        if let Some(first) = out.first_mut() {
+                            *first = wasmtime::Val::I32(10);
+                        }
+                        Ok(())
+                    })
+                    .map(|_| ())
+            });
+            let judgement = judge::judge(case, outcome, Level::Reference);
+            if judgement.failure.is_none() {
+                passed.push(case.id.clone());
+            }
+        }
+    }
+    assert!(ran > 900, "only {ran} cases of host functions");
+    assert!(passed.is_empty(), "passed on a stub: {passed:#?}");
 }

@@ -1,13 +1,18 @@
-//! Lifecycle cases (ABI-FACTS §6): the order in which a host calls a plugin's callbacks and
+//! Lifecycle cases (the spec's "Context lifecycle" and HTTP stream sections): the order in which a host calls a plugin's callbacks and
 //! the arguments it passes. Each callback checks a step counter and moves it on, so a missing,
 //! repeated or out-of-order callback fails the check of the one after it; context ids are
 //! compared at run time, since the spec does not fix their values.
 
-use super::{Case, Expect, Fixed, Kind, Level, Slot, recipes, scenario, zeroed};
-use crate::{Arg, Body, BuildError, ProbeBuilder, Width};
+use super::cite::{self, Sentence};
+use super::{Case, Expect, Fixed, Kind, Slot, recipes, scenario, zeroed};
+use crate::{Arg, Basis, Body, BuildError, ProbeBuilder, Width};
 use proxy_wasm_spec::Abi;
 use recipes::Site;
 use serde_json::json;
+
+/// Where Envoy orders a stream's callbacks: headers, then body, in the order the stream gives.
+const ENVOY_STREAM_ORDER: &str = "Envoy source/extensions/common/wasm/context.cc \
+     Context::decodeHeaders, decodeData, encodeHeaders, encodeData";
 
 /// The VM configuration the lifecycle scenarios pass, so its size is known.
 const VM_CONFIGURATION: &str = "probe-vm-config";
@@ -20,23 +25,24 @@ pub(super) fn cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(
     Ok(())
 }
 
-fn lifecycle<'s>(what: &'s str, level: Level, description: &'s str) -> Fixed<'s> {
+fn lifecycle<'s>(what: &'s str, description: &'s str) -> Fixed<'s> {
     Fixed {
         what,
         kind: Kind::Lifecycle,
-        level,
         description,
         needs: &[],
         expect: Expect::Pass,
+        refusal: None,
     }
 }
 
 fn root(abi: &Abi, version: &str) -> Result<Case, BuildError> {
     let mut s = scenario(Site::Configure);
     s["vm_configuration"] = json!(VM_CONFIGURATION);
+    let cited = |s: &Sentence| s.basis(version);
+    let start = || Basis::reference(cite::CPP_HOST_START);
     let fixed = lifecycle(
         "lifecycle/root",
-        Level::Required,
         "the root context is created with parent 0, then started with the VM configuration's \
          size, then configured with the plugin configuration's size",
     );
@@ -47,7 +53,8 @@ fn root(abi: &Abi, version: &str) -> Result<Case, BuildError> {
             b.branch(
                 is_root,
                 |b| {
-                    b.expect_value(&format!("{id}/context_create/first"), Arg::Load(step), 0)
+                    b.because(start())
+                        .expect_value(&format!("{id}/context_create/first"), Arg::Load(step), 0)
                         .store(root, Arg::Param(0))
                         .store(step, Arg::I32(1));
                 },
@@ -55,26 +62,30 @@ fn root(abi: &Abi, version: &str) -> Result<Case, BuildError> {
             );
         });
         p.callback("proxy_on_vm_start", |b| {
-            b.expect_value(
-                &format!("{id}/vm_start/after_context_create"),
-                Arg::Load(step),
-                1,
-            )
-            .expect_value(
-                &format!("{id}/vm_start/vm_configuration_size"),
-                Arg::Param(1),
-                VM_CONFIGURATION.len() as i64,
-            )
-            .store(step, Arg::I32(2));
+            b.because(start())
+                .expect_value(
+                    &format!("{id}/vm_start/after_context_create"),
+                    Arg::Load(step),
+                    1,
+                )
+                .because(cited(&cite::VM_CONFIGURATION_SIZE))
+                .expect_value(
+                    &format!("{id}/vm_start/vm_configuration_size"),
+                    Arg::Param(1),
+                    VM_CONFIGURATION.len() as i64,
+                )
+                .store(step, Arg::I32(2));
         });
         p.callback("proxy_on_configure", |b| {
-            b.expect_value(
+            b.because(start()).expect_value(
                 &format!("{id}/configure/after_vm_start"),
                 Arg::Load(step),
                 2,
             );
             let same = b.equal(Arg::Param(0), Arg::Load(root));
-            b.expect_status(&format!("{id}/configure/root_context_id"), same, 1)
+            b.because(cited(&cite::CONTEXT_ID_FIRST))
+                .expect_status(&format!("{id}/configure/root_context_id"), same, 1)
+                .because(cited(&cite::PLUGIN_CONFIGURATION_SIZE))
                 .expect_value(
                     &format!("{id}/configure/plugin_configuration_size"),
                     Arg::Param(1),
@@ -100,15 +111,17 @@ fn root_created(p: &mut ProbeBuilder<'_>, root: Slot, step: Slot, stream: impl F
 }
 
 /// Checks that the callback's context is the stream's.
-fn on_stream(b: &mut Body, check: &str, stream: Slot) {
+fn on_stream(b: &mut Body, version: &str, check: &str, stream: Slot) {
     let same = b.equal(Arg::Param(0), Arg::Load(stream));
-    b.expect_status(check, same, 1);
+    b.because(cite::CONTEXT_ID_FIRST.basis(version))
+        .expect_status(check, same, 1);
 }
 
 fn http_stream(abi: &Abi, version: &str) -> Result<Case, BuildError> {
+    let cited = |s: &Sentence| s.basis(version);
+    let order = || Basis::reference(ENVOY_STREAM_ORDER);
     let mut fixed = lifecycle(
         "lifecycle/http_stream",
-        Level::Required,
         "an HTTP stream gets a new context whose parent is the root, then request headers \
          (with the map's pair count; 0.1.0 without end_of_stream), body (size, end_of_stream), \
          response headers and body, then done and log before delete, all with its id",
@@ -127,11 +140,20 @@ fn http_stream(abi: &Abi, version: &str) -> Result<Case, BuildError> {
             b.store(step, Arg::I32(3));
         });
         root_created(p, root, step, |b| {
-            b.expect_value(&check("context_create/after_configure"), Arg::Load(step), 3);
+            b.because(order()).expect_value(
+                &check("context_create/after_configure"),
+                Arg::Load(step),
+                3,
+            );
             let parent = b.equal(Arg::Param(1), Arg::Load(root));
-            b.expect_status(&check("context_create/parent_is_root"), parent, 1);
+            b.because(cited(&cite::CONTEXT_PARENT)).expect_status(
+                &check("context_create/parent_is_root"),
+                parent,
+                1,
+            );
             let reused = b.equal(Arg::Param(0), Arg::Load(root));
-            b.expect_status(&check("context_create/own_id"), reused, 0)
+            b.because(cited(&cite::CONTEXT_CREATE))
+                .expect_status(&check("context_create/own_id"), reused, 0)
                 .store(stream, Arg::Param(0))
                 .store(step, Arg::I32(4));
         });
@@ -139,37 +161,61 @@ fn http_stream(abi: &Abi, version: &str) -> Result<Case, BuildError> {
             let first = 4 + 2 * n as i32;
             p.callback(&format!("proxy_on_{direction}_headers"), |b| {
                 let headers = |what: &str| check(&format!("{direction}_headers/{what}"));
-                b.expect_value(&headers("order"), Arg::Load(step), first.into());
-                on_stream(b, &headers("context_id"), stream);
+                b.because(order())
+                    .expect_value(&headers("order"), Arg::Load(step), first.into());
+                on_stream(b, version, &headers("context_id"), stream);
                 let (ptr, len) = (b.slot(Width::U32), b.slot(Width::U32));
                 b.call(
                     "proxy_get_header_map_pairs",
                     &[Arg::I32(map), Arg::Slot(ptr), Arg::Slot(len)],
                 );
                 let count = b.equal(Arg::Param(1), Arg::Deref(ptr));
-                b.expect_status(&headers("num_headers"), count, 1);
+                let num_headers = if n == 0 {
+                    &cite::REQUEST_NUM_HEADERS
+                } else {
+                    &cite::RESPONSE_NUM_HEADERS
+                };
+                b.because(cited(num_headers))
+                    .expect_status(&headers("num_headers"), count, 1);
                 if eos {
-                    b.expect_value(&headers("end_of_stream"), Arg::Param(2), 0);
+                    b.because(Basis::reference(cite::ENVOY_END_OF_STREAM))
+                        .expect_value(&headers("end_of_stream"), Arg::Param(2), 0);
                 }
                 b.store(step, Arg::I32(first + 1));
             });
             let size = if n == 0 { body_len } else { 2 };
             p.callback(&format!("proxy_on_{direction}_body"), |b| {
                 let body = |what: &str| check(&format!("{direction}_body/{what}"));
-                b.expect_value(&body("order"), Arg::Load(step), (first + 1).into());
-                on_stream(b, &body("context_id"), stream);
-                b.expect_value(&body("body_size"), Arg::Param(1), size)
+                b.because(order()).expect_value(
+                    &body("order"),
+                    Arg::Load(step),
+                    (first + 1).into(),
+                );
+                on_stream(b, version, &body("context_id"), stream);
+                let body_size = if n == 0 {
+                    cited(&cite::REQUEST_BODY_SIZE)
+                } else {
+                    // The response body's sentence says only that each chunk is delivered.
+                    Basis::reference(ENVOY_STREAM_ORDER)
+                };
+                b.because(body_size)
+                    .expect_value(&body("body_size"), Arg::Param(1), size)
+                    .because(Basis::reference(cite::ENVOY_END_OF_STREAM))
                     .expect_value(&body("end_of_stream"), Arg::Param(2), 1)
                     .store(step, Arg::I32(first + 2));
             });
         }
-        for (callback, flag) in [("done", done), ("log", logged)] {
+        for (callback, flag, sentence) in [
+            ("done", done, &cite::ON_DONE),
+            ("log", logged, &cite::LOG_BEFORE_RELEASE),
+        ] {
             p.callback(&format!("proxy_on_{callback}"), |b| {
                 let is_stream = b.equal(Arg::Param(0), Arg::Load(stream));
                 b.branch(
                     is_stream,
                     |b| {
-                        b.expect_value(&check(&format!("{callback}/order")), Arg::Load(step), 8)
+                        b.because(cited(sentence))
+                            .expect_value(&check(&format!("{callback}/order")), Arg::Load(step), 8)
                             .store(flag, Arg::I32(1));
                     },
                     |_| {},
@@ -181,7 +227,9 @@ fn http_stream(abi: &Abi, version: &str) -> Result<Case, BuildError> {
             b.branch(
                 is_stream,
                 |b| {
-                    b.expect_value(&check("delete/after_done"), Arg::Load(done), 1)
+                    b.because(cited(&cite::DELETE_AFTER_DONE))
+                        .expect_value(&check("delete/after_done"), Arg::Load(done), 1)
+                        .because(cited(&cite::LOG_BEFORE_RELEASE))
                         .expect_value(&check("delete/after_log"), Arg::Load(logged), 1)
                         .end();
                 },
@@ -192,9 +240,9 @@ fn http_stream(abi: &Abi, version: &str) -> Result<Case, BuildError> {
 }
 
 fn http_end_order(abi: &Abi, version: &str) -> Result<Case, BuildError> {
+    let cited = |s: &Sentence| s.basis(version);
     let mut fixed = lifecycle(
         "lifecycle/http_end_order",
-        Level::Required,
         "a finished HTTP stream gets proxy_on_done, then proxy_on_log, then proxy_on_delete \
          (the spec's order; Envoy logs before done since envoyproxy/envoy#12850)",
     );
@@ -210,22 +258,32 @@ fn http_end_order(abi: &Abi, version: &str) -> Result<Case, BuildError> {
             b.branch(
                 is_stream,
                 |b| {
-                    b.expect_value(&format!("{id}/done/before_log"), Arg::Load(logged), 0)
+                    b.because(cited(&cite::LOG_AFTER_DONE))
+                        .expect_value(&format!("{id}/done/before_log"), Arg::Load(logged), 0)
                         .store(done, Arg::I32(1));
                 },
                 |_| {},
             );
         });
         p.callback("proxy_on_log", |b| {
-            b.expect_value(&format!("{id}/log/after_done"), Arg::Load(done), 1)
-                .store(logged, Arg::I32(1));
+            let is_stream = b.equal(Arg::Param(0), Arg::Load(stream));
+            b.branch(
+                is_stream,
+                |b| {
+                    b.because(cited(&cite::LOG_AFTER_DONE))
+                        .expect_value(&format!("{id}/log/after_done"), Arg::Load(done), 1)
+                        .store(logged, Arg::I32(1));
+                },
+                |_| {},
+            );
         });
         p.callback("proxy_on_delete", |b| {
             let is_stream = b.equal(Arg::Param(0), Arg::Load(stream));
             b.branch(
                 is_stream,
                 |b| {
-                    b.expect_value(&format!("{id}/delete/after_log"), Arg::Load(logged), 1)
+                    b.because(cited(&cite::LOG_BEFORE_RELEASE))
+                        .expect_value(&format!("{id}/delete/after_log"), Arg::Load(logged), 1)
                         .end();
                 },
                 |_| {},
@@ -237,9 +295,9 @@ fn http_end_order(abi: &Abi, version: &str) -> Result<Case, BuildError> {
 fn tick(abi: &Abi, version: &str) -> Result<Case, BuildError> {
     let mut s = scenario(Site::Configure);
     s["events"] = json!([{ "tick": 15 }]);
+    let cited = |s: &Sentence| s.basis(version);
     let mut fixed = lifecycle(
         "lifecycle/tick",
-        Level::Required,
         "a tick period set in proxy_on_configure makes the host call proxy_on_tick with the \
          root context's id",
     );
@@ -249,16 +307,28 @@ fn tick(abi: &Abi, version: &str) -> Result<Case, BuildError> {
         p.callback("proxy_on_configure", |b| {
             b.store(root, Arg::Param(0));
             let set = b.call("proxy_set_tick_period_milliseconds", &[Arg::I32(10)]);
-            b.expect_status(&format!("{id}/set_tick_period/status"), set, 0);
+            b.because_found(cite::status_of(
+                abi,
+                "proxy_set_tick_period_milliseconds",
+                "ok",
+            ))
+            .expect_status(&format!("{id}/set_tick_period/status"), set, 0);
         });
         p.callback("proxy_on_tick", |b| {
-            b.expect_value(&format!("{id}/tick/first"), Arg::Load(ticks), 0)
+            b.because(cited(&cite::TICK))
+                .expect_value(&format!("{id}/tick/first"), Arg::Load(ticks), 0)
                 .store(ticks, Arg::I32(1));
             let same = b.equal(Arg::Param(0), Arg::Load(root));
-            b.expect_status(&format!("{id}/tick/root_context_id"), same, 1);
+            b.because(Basis::reference(cite::CPP_HOST_TICK))
+                .expect_status(&format!("{id}/tick/root_context_id"), same, 1);
             let stop = b.call("proxy_set_tick_period_milliseconds", &[Arg::I32(0)]);
-            b.expect_status(&format!("{id}/set_tick_period/stop"), stop, 0)
-                .end();
+            b.because_found(cite::status_of(
+                abi,
+                "proxy_set_tick_period_milliseconds",
+                "ok",
+            ))
+            .expect_status(&format!("{id}/set_tick_period/stop"), stop, 0)
+            .end();
         });
     })
 }

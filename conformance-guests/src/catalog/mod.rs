@@ -5,32 +5,27 @@
 //! every allocated result; plus fixed cases for ABI detection and the allocation convention.
 //!
 //! Each [`Case`] is one probe module with the scenario that drives it, a stable id named after
-//! the spec item, and a level: `required` (the spec text says so) or `reference`
-//! (proxy-wasm-cpp-host/Envoy behaviour where the spec is silent). [`obligations`] lists what
+//! the spec item, and its checks, each with a [`Basis`]: `required` with the spec sentence it
+//! cites, `reference` with the host code it follows, or `advisory`. [`obligations`] lists what
 //! the IR defines, so coverage can be measured against it.
 
 mod allocation;
+mod cite;
 mod lifecycle;
 pub mod recipes;
 mod semantics;
+mod structure;
 
-use crate::{AllocMode, AllocatorExport, Arg, Body, BuildError, ProbeBuilder, Slot, Width};
+pub use crate::basis::Level;
+use crate::{
+    AllocMode, AllocatorExport, Arg, Basis, Body, BuildError, Check, ProbeBuilder, Slot, Width,
+};
 use proxy_wasm_spec::Abi;
 use proxy_wasm_spec::ir::{self, Builtin, Function, Param, Role, TypeDefKind, TypeRef};
 use recipes::{Out, Recipe, Site, V};
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-
-/// How sure a case's expectation is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Level {
-    /// The spec text says so.
-    Required,
-    /// proxy-wasm-cpp-host/Envoy behaviour where the spec is silent.
-    Reference,
-}
 
 /// What a case covers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -52,6 +47,8 @@ pub enum Kind {
     Lifecycle,
     /// Values observed through a round trip of host calls.
     Semantics,
+    /// Which exports a module has: optional callbacks, start functions.
+    Structure,
 }
 
 impl Kind {
@@ -66,6 +63,7 @@ impl Kind {
             Kind::Detection => "detection",
             Kind::Lifecycle => "lifecycle",
             Kind::Semantics => "semantics",
+            Kind::Structure => "structure",
         }
     }
 }
@@ -91,8 +89,11 @@ pub struct Case {
     pub function: Option<String>,
     /// What it covers.
     pub kind: Kind,
-    /// Required by the spec, or reference behaviour.
+    /// The most binding level among its checks.
     pub level: Level,
+    /// Every check it makes, in program order; a case the host must refuse has one check,
+    /// `<id>/refused`, whose basis is the refusal's.
+    pub checks: Vec<Check>,
     /// One line saying what is checked.
     pub description: String,
     /// The obligations (see [`Obligation::key`]) it discharges.
@@ -106,6 +107,27 @@ pub struct Case {
     pub wasm: Vec<u8>,
     /// The scenario (the reference host's format) that drives it.
     pub scenario: Value,
+}
+
+impl Case {
+    /// Its checks at `level` or more binding.
+    pub fn checks_at(&self, level: Level) -> impl Iterator<Item = &Check> {
+        self.checks.iter().filter(move |c| c.basis.level() <= level)
+    }
+
+    /// The check a refusal case stands for.
+    pub fn refusal_check(id: &str) -> String {
+        format!("{id}/refused")
+    }
+}
+
+/// The most binding level among `checks` (advisory when there are none).
+fn strongest(checks: &[Check]) -> Level {
+    checks
+        .iter()
+        .map(|c| c.basis.level())
+        .min()
+        .unwrap_or(Level::Advisory)
 }
 
 /// Something the IR obliges a host to do, and whether a case checks it.
@@ -140,6 +162,7 @@ pub fn catalog(version: &str) -> Result<Vec<Case>, BuildError> {
     allocation::cases(&abi, version, &mut cases)?;
     lifecycle::cases(&abi, version, &mut cases)?;
     semantics::cases(&abi, version, &mut cases)?;
+    structure::cases(&abi, version, &mut cases)?;
     Ok(cases)
 }
 
@@ -162,10 +185,19 @@ pub fn obligations(version: &str) -> Vec<Obligation> {
             let exception = recipes::exception(&f.name, &s.code, &s.condition);
             push(Kind::Status, status_key(f, i), exception);
         }
+        let ok_recipe =
+            success(f).and_then(|ok| applicable(&abi, f, recipes::recipes(&f.name, &ok.code, 0)));
         for p in &f.params {
             if let Some((values, invalid)) = enum_values(&abi, f, p) {
                 for (name, _) in values {
-                    push(Kind::Enum, format!("{}/value/{name}", p.name), None);
+                    let fixed = ok_recipe.as_ref().is_none_or(|r| {
+                        member_expectation(&abi, f, p, &name, r).is_ok_and(|e| e.is_some())
+                    });
+                    let exception = (!fixed).then_some(
+                        "the map or buffer is not available where the recipe runs, and the IR \
+                         names no status for that",
+                    );
+                    push(Kind::Enum, format!("{}/value/{name}", p.name), exception);
                 }
                 if invalid.is_some() {
                     push(Kind::Enum, format!("{}/invalid", p.name), None);
@@ -188,7 +220,8 @@ pub fn obligations(version: &str) -> Vec<Obligation> {
         if has_alloc(f) {
             let exception = (f.name == "proxy_get_status")
                 .then(|| recipes::exception(&f.name, "invalid_memory_access", "allocator"))
-                .flatten();
+                .flatten()
+                .or_else(|| recipes::allocator_exception(&f.name));
             push(Kind::Allocation, "allocator/returns_zero".into(), exception);
         }
     }
@@ -276,9 +309,18 @@ enum Change<'a> {
     Allocator,
 }
 
+/// The bases of a generic case's checks.
+struct Bases {
+    /// Of the status check.
+    status: Basis,
+    /// Of the outputs checked on success; `None`: they are not checked.
+    effect: Option<Basis>,
+}
+
 /// What the case expects of the call.
 enum Want {
-    /// This status; with outputs checked on success, out-slots untouched on failure.
+    /// This status; with outputs checked on success, out-slots untouched on failure (an
+    /// advisory check).
     Status(i64),
     /// One of these statuses.
     Any(Vec<i64>),
@@ -294,11 +336,11 @@ fn function_cases(
         return Ok(());
     };
     let prefix = format!("v{version}/{}", f.name);
-    let ok_recipe = applicable(abi, f, recipes::recipes(&f.name, &ok.code, 0));
-    let level = |l: ir::Level| match l {
-        ir::Level::Spec => Level::Required,
-        _ => Level::Reference,
+    let fail = |problem: String| BuildError {
+        probe: prefix.clone(),
+        problems: vec![problem],
     };
+    let ok_recipe = applicable(abi, f, recipes::recipes(&f.name, &ok.code, 0));
     // Status codes with their own recipes.
     for (i, s) in f.statuses.iter().enumerate() {
         let key = status_key(f, i);
@@ -309,10 +351,17 @@ fn function_cases(
         let Some(recipe) = applicable(abi, f, recipes::recipes(&f.name, &s.code, nth)) else {
             continue;
         };
-        let case_level = if recipe.reference.is_some() {
-            Level::Reference
-        } else {
-            level(s.level)
+        let bases = match recipe.reference {
+            Some(source) => Bases {
+                status: Basis::reference(source),
+                effect: Some(Basis::reference(source)),
+            },
+            None => Bases {
+                status: cite::status(s, &f.name).map_err(fail)?,
+                effect: Some(
+                    cite::effect(f, "on success it writes the requested result").map_err(fail)?,
+                ),
+            },
         };
         let description = format!("{}: {} when {}", f.name, s.code, s.condition);
         cases.push(build(
@@ -321,43 +370,29 @@ fn function_cases(
             f,
             &format!("{prefix}/{key}"),
             Kind::Status,
-            case_level,
             description,
             vec![key],
             &recipe,
             Change::None,
             Want::Status(s.value),
+            bases,
         )?);
     }
     let Some(ok_recipe) = ok_recipe else {
         return Ok(());
     };
-    // Enum parameters: every member accepted, the first number outside refused.
+    // Enum parameters: every member does what it means where the recipe runs, the first
+    // number outside is refused.
     for p in &f.params {
         let Some((members, invalid)) = enum_values(abi, f, p) else {
             continue;
         };
-        let refusal = invalid.as_ref().map(|(_, code)| code.clone());
-        // A member may still meet the refusal code for another documented reason (e.g. a map
-        // the callback does not have); then any documented status is accepted.
-        let shared = refusal.as_ref().is_some_and(|code| {
-            f.statuses
-                .iter()
-                .filter(|s| &s.code == code)
-                .any(|s| s.level != ir::Level::Spec)
-        });
-        let documented: Vec<i64> = dedup(f.statuses.iter().map(|s| s.value));
         for (name, value) in &members {
-            let allowed: Vec<i64> = documented
-                .iter()
-                .copied()
-                .filter(|v| {
-                    shared
-                        || refusal
-                            .as_ref()
-                            .is_none_or(|c| code_value(f, c) != Some(*v))
-                })
-                .collect();
+            let Some((want, basis)) =
+                member_expectation(abi, f, p, name, &ok_recipe).map_err(fail)?
+            else {
+                continue;
+            };
             let key = format!("{}/value/{name}", p.name);
             cases.push(build(
                 abi,
@@ -365,12 +400,20 @@ fn function_cases(
                 f,
                 &format!("{prefix}/{key}"),
                 Kind::Enum,
-                Level::Required,
-                format!("{}: `{}` = {name} ({value}) is accepted", f.name, p.name),
+                format!(
+                    "{}: `{}` = {name} ({value}) does what it names in {}",
+                    f.name,
+                    p.name,
+                    site_callback(ok_recipe.site)
+                ),
                 vec![key],
                 &ok_recipe,
                 Change::Value(&p.name, *value),
-                Want::Any(allowed),
+                want,
+                Bases {
+                    status: basis,
+                    effect: None,
+                },
             )?);
         }
         if let Some((number, code)) = invalid {
@@ -379,20 +422,25 @@ fn function_cases(
             };
             let key = format!("{}/invalid", p.name);
             let mut covers = vec![key.clone()];
-            if let Some(i) = f
+            let named = f
                 .statuses
                 .iter()
-                .position(|s| s.code == code && s.condition.contains(&p.name))
-            {
+                .position(|s| s.code == code && s.condition.contains(&p.name));
+            if let Some(i) = named {
                 covers.push(status_key(f, i));
             }
+            let refusal = named
+                .and_then(|i| f.statuses.get(i))
+                .or_else(|| f.statuses.iter().find(|s| s.code == code));
+            let Some(refusal) = refusal else {
+                continue;
+            };
             cases.push(build(
                 abi,
                 version,
                 f,
                 &format!("{prefix}/{key}"),
                 Kind::Enum,
-                Level::Required,
                 format!(
                     "{}: `{}` = {number}, outside the enum, fails with {code}",
                     f.name, p.name
@@ -401,12 +449,17 @@ fn function_cases(
                 &ok_recipe,
                 Change::Value(&p.name, number),
                 Want::Status(expected),
+                Bases {
+                    status: cite::status(refusal, &f.name).map_err(fail)?,
+                    effect: None,
+                },
             )?);
         }
     }
-    // Pointers: every out-pointer and input range that leaves memory fails, writing nothing.
+    // Pointers: every out-pointer and input range that leaves memory fails.
     if let Some(fault) = fault_status(f) {
         let code = f.statuses[fault].value;
+        let status = cite::status(&f.statuses[fault], &f.name).map_err(fail)?;
         for p in &f.params {
             let kind = if p.direction == ir::Direction::Out {
                 Kind::OutPointer
@@ -421,12 +474,15 @@ fn function_cases(
                     f,
                     &format!("{prefix}/{key}"),
                     kind,
-                    Level::Required,
                     format!("{}: `{}` {}", f.name, p.name, bad.replace('_', " ")),
                     vec![key, status_key(f, fault)],
                     &ok_recipe,
                     Change::Pointer(&p.name, bad),
                     Want::Status(code),
+                    Bases {
+                        status: status.clone(),
+                        effect: None,
+                    },
                 )?);
             }
         }
@@ -436,40 +492,116 @@ fn function_cases(
     let allocates = ok_recipe.outputs.iter().any(|(_, out)| {
         matches!(out, Out::Allocated) || matches!(out, Out::Bytes(b) if !b.is_empty())
     });
+    let by_allocator = f
+        .statuses
+        .iter()
+        .position(|s| s.code == "invalid_memory_access" && s.condition.contains("allocator"));
     if has_alloc(f)
         && allocates
-        && let Some(ima) = f
-            .statuses
-            .iter()
-            .position(|s| s.code == "invalid_memory_access")
+        && recipes::allocator_exception(&f.name).is_none()
+        && let Some(i) = by_allocator
     {
         let key = "allocator/returns_zero".to_string();
-        let mut covers = vec![key.clone()];
-        if let Some(i) = f
-            .statuses
-            .iter()
-            .position(|s| s.condition.contains("allocator"))
-        {
-            covers.push(status_key(f, i));
-        }
+        let s = &f.statuses[i];
         cases.push(build(
             abi,
             version,
             f,
             &format!("{prefix}/{key}"),
             Kind::Allocation,
-            Level::Reference,
             format!(
-                "{}: an allocator that returns 0 fails the call, writing nothing",
-                f.name
+                "{}: an allocator that returns 0 fails the call with {}",
+                f.name, s.code
             ),
-            covers,
+            vec![key, status_key(f, i)],
             &ok_recipe,
             Change::Allocator,
-            Want::Status(f.statuses[ima].value),
+            Want::Status(s.value),
+            Bases {
+                status: cite::status(s, &f.name).map_err(fail)?,
+                effect: None,
+            },
         )?);
     }
     Ok(())
+}
+
+/// What a call with enum member `member` of `p` must return where `recipe` runs, and why;
+/// `None` when nothing fixes it there.
+///
+/// A member naming a map or buffer the recipe's callback has (with the access the function
+/// needs) must succeed; one it lacks must get the status the IR gives for an unavailable map
+/// or buffer. A member of an enum without availability must succeed or fail only with a
+/// spec-level status other than the refusal of unknown numbers and memory faults (e.g.
+/// `proxy_continue_stream`'s UNIMPLEMENTED). `INTERNAL_FAILURE` never passes.
+fn member_expectation(
+    abi: &Abi,
+    f: &Function,
+    p: &Param,
+    member: &str,
+    recipe: &Recipe,
+) -> Result<Option<(Want, Basis)>, String> {
+    let Some(ok) = success(f) else {
+        return Ok(None);
+    };
+    let available = member_def(abi, p, member).map_or(Vec::new(), |m| m.available_in.clone());
+    let site = site_callback(recipe.site);
+    let writes = ["_set_", "_add_", "_replace_", "_remove_"]
+        .iter()
+        .any(|w| f.name.contains(w));
+    let usable = available
+        .iter()
+        .any(|a| a.callback == site && (!writes || a.access == ir::Access::ReadWrite));
+    let accepted = |requires: &str| -> Result<Basis, String> {
+        Ok(match cite::status(ok, &f.name)? {
+            Basis::Required { spec, .. } => Basis::required(
+                spec,
+                format!("`{}` with `{}` = {member} {requires}", f.name, p.name),
+            ),
+            other => other,
+        })
+    };
+    if available.is_empty() {
+        let refusal = match &p.invalid {
+            Some(ir::Invalid::Status { code, .. }) => Some(code.as_str()),
+            _ => None,
+        };
+        let allowed = dedup(
+            f.statuses
+                .iter()
+                .filter(|s| s.level == ir::Level::Spec)
+                .filter(|s| Some(s.code.as_str()) != refusal)
+                .filter(|s| !matches!(s.code.as_str(), "invalid_memory_access" | "fault"))
+                .filter(|s| s.code != "internal_failure")
+                .map(|s| s.value),
+        );
+        let basis = accepted("is accepted: it succeeds, or fails only as the spec allows")?;
+        return Ok(Some((Want::Any(allowed), basis)));
+    }
+    if usable {
+        let basis = accepted(&format!(
+            "succeeds in {site}, where that map or buffer exists"
+        ))?;
+        return Ok(Some((Want::Status(ok.value), basis)));
+    }
+    let unavailable = f
+        .statuses
+        .iter()
+        .find(|s| s.level == ir::Level::Reference && s.condition.contains("not available"));
+    match unavailable {
+        Some(s) => Ok(Some((Want::Status(s.value), cite::status(s, &f.name)?))),
+        None => Ok(None),
+    }
+}
+
+fn member_def<'a>(abi: &'a Abi, p: &Param, name: &str) -> Option<&'a ir::EnumValue> {
+    let TypeRef::Named { name: ty } = abi.resolve(&p.ty) else {
+        return None;
+    };
+    match abi.type_def(ty).map(|t| &t.def) {
+        Some(TypeDefKind::Enum { values, .. }) => values.iter().find(|v| v.name == name),
+        _ => None,
+    }
 }
 
 fn dedup(values: impl Iterator<Item = i64>) -> Vec<i64> {
@@ -577,12 +709,12 @@ fn build(
     f: &Function,
     id: &str,
     kind: Kind,
-    level: Level,
     description: String,
     covers: Vec<String>,
     recipe: &Recipe,
     change: Change<'_>,
     want: Want,
+    bases: Bases,
 ) -> Result<Case, BuildError> {
     let mut probe = ProbeBuilder::new(abi, id);
     if let Change::Allocator = change {
@@ -608,15 +740,19 @@ fn build(
         let (args, slots) = arguments(abi, b, f, &recipe.call.args, &outs, change);
         let status = b.call(&f.name, &args);
         let check = |what: &str| format!("{id}/{what}");
+        b.because(bases.status.clone());
         match &want {
             Want::Status(code) => {
                 b.expect_status(&check("status"), status, *code);
                 let succeeded = success(f).is_some_and(|s| s.value == *code);
                 if succeeded {
-                    outputs(abi, b, f, recipe, &slots, &check);
+                    if let Some(effect) = &bases.effect {
+                        outputs(abi, b, f, recipe, &slots, &check, effect);
+                    }
                 } else {
                     for (name, slot) in &slots {
-                        b.expect_slot_untouched(&check(&format!("{name}/untouched")), *slot);
+                        b.because(Basis::advisory(cite::UNTOUCHED))
+                            .expect_slot_untouched(&check(&format!("{name}/untouched")), *slot);
                     }
                 }
             }
@@ -636,17 +772,19 @@ fn build(
             problems,
         });
     }
+    let (wasm, checks) = probe.finish_checked()?;
     Ok(Case {
         id: id.to_string(),
         version: version.to_string(),
         function: Some(f.name.clone()),
         kind,
-        level,
+        level: strongest(&checks),
+        checks,
         description,
         covers,
         needs,
         expect: Expect::Pass,
-        wasm: probe.finish()?,
+        wasm,
         scenario: scenario(recipe.site),
     })
 }
@@ -659,6 +797,7 @@ fn outputs(
     recipe: &Recipe,
     slots: &[(String, Slot)],
     check: &dyn Fn(&str) -> String,
+    basis: &Basis,
 ) {
     let slot = |name: &str| slots.iter().find(|(n, _)| n == name).map(|(_, s)| *s);
     for (name, out) in &recipe.outputs {
@@ -670,11 +809,17 @@ fn outputs(
                 let (Some(ptr), Some(len)) = (slot(name), p.pair.as_deref().and_then(slot)) else {
                     continue;
                 };
-                b.expect_bytes(&check(&format!("{name}/value")), ptr, len, bytes);
+                b.because(basis.clone()).expect_bytes(
+                    &check(&format!("{name}/value")),
+                    ptr,
+                    len,
+                    bytes,
+                );
             }
             Out::Allocated => {}
             Out::Number(n) => {
                 let Some(s) = slot(name) else { continue };
+                b.because(basis.clone());
                 match width(abi, p) {
                     Width::U32 => b.expect_slot_u32(
                         &check(&format!("{name}/value")),
@@ -797,10 +942,12 @@ struct Fixed<'s> {
     /// The id after the version, e.g. `lifecycle/root`.
     what: &'s str,
     kind: Kind,
-    level: Level,
     description: &'s str,
     needs: &'s [&'s str],
+    /// Run it, or (with the refusal's basis) refuse it.
     expect: Expect,
+    /// Why the host must refuse it, for [`Expect::Refused`].
+    refusal: Option<Basis>,
 }
 
 impl Fixed<'_> {
@@ -815,16 +962,31 @@ impl Fixed<'_> {
         let id = format!("v{version}/{}", self.what);
         let mut probe = ProbeBuilder::new(abi, &id);
         build(&mut probe, &id);
+        let (wasm, mut checks) = probe.finish_checked()?;
+        match (self.expect, &self.refusal) {
+            (Expect::Refused, Some(basis)) => checks.push(Check {
+                id: Case::refusal_check(&id),
+                basis: basis.clone(),
+            }),
+            (Expect::Refused, None) => {
+                return Err(BuildError {
+                    probe: id,
+                    problems: vec!["a case the host must refuse needs the refusal's basis".into()],
+                });
+            }
+            (Expect::Pass, _) => {}
+        }
         Ok(Case {
             version: version.to_string(),
             function: None,
             kind: self.kind,
-            level: self.level,
+            level: strongest(&checks),
+            checks,
             description: self.description.to_string(),
             covers: Vec::new(),
             needs: self.needs.iter().map(|n| n.to_string()).collect(),
             expect: self.expect,
-            wasm: probe.finish()?,
+            wasm,
             scenario,
             id,
         })
@@ -844,88 +1006,94 @@ fn status_of(abi: &Abi, function: &str, code: &str) -> Option<i64> {
     abi.function(function).and_then(|f| code_value(f, code))
 }
 
-/// ABI detection: a module without a marker, or with an unknown one, must be refused.
+/// Where proxy-wasm-cpp-host refuses a module without a known marker.
+const CPP_HOST_UNKNOWN_ABI: &str =
+    "proxy-wasm-cpp-host src/wasm.cc WasmBase::load (an unknown ABI version fails the load)";
+/// Where proxy-wasm-cpp-host links host functions per ABI version.
+const CPP_HOST_PER_VERSION: &str = "proxy-wasm-cpp-host src/wasm.cc WasmBase::registerCallbacks      (each ABI version's host functions), so an import of another version does not link";
+
+/// ABI detection: a module without a marker, or with an unknown one, is refused; every host
+/// function of the version links; a function only other versions have does not.
 fn detection_cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(), BuildError> {
+    let refused = |what, description| Fixed {
+        what,
+        kind: Kind::Detection,
+        description,
+        // An adapter that cannot tell a refusal from a run cannot judge these.
+        needs: &["refusal"],
+        expect: Expect::Refused,
+        refusal: Some(Basis::reference(CPP_HOST_UNKNOWN_ABI)),
+    };
     for (what, markers, description) in [
         (
-            "no_marker",
+            "detection/no_marker",
             vec![],
             "a module exporting no proxy_abi_version_* marker is refused",
         ),
         (
-            "unknown_marker",
+            "detection/unknown_marker",
             vec!["proxy_abi_version_9_9_9"],
             "a module whose only marker names an unknown version is refused",
         ),
     ] {
-        let id = format!("v{version}/detection/{what}");
-        let mut probe = ProbeBuilder::new(abi, &id);
-        probe.markers(&markers);
-        probe.callback("proxy_on_configure", |b| {
-            b.end();
-        });
-        cases.push(Case {
-            id,
-            version: version.to_string(),
-            function: None,
-            kind: Kind::Detection,
-            level: Level::Required,
-            description: description.to_string(),
-            covers: Vec::new(),
-            // An adapter that cannot tell a refusal from a run cannot judge these.
-            needs: vec!["refusal".to_string()],
-            expect: Expect::Refused,
-            wasm: probe.finish()?,
-            scenario: scenario(Site::Configure),
-        });
+        let fixed = refused(what, description);
+        cases.push(fixed.case(abi, version, scenario(Site::Configure), |p, _| {
+            p.markers(&markers);
+            p.callback("proxy_on_configure", |b| {
+                b.end();
+            });
+        })?);
     }
     let all = Fixed {
         what: "detection/all_imports",
         kind: Kind::Detection,
-        level: Level::Required,
-        description: "a module importing every host function of its version loads and runs",
+        description: "a module importing every host function the spec text of its version                       lists loads and runs",
         needs: &[],
         expect: Expect::Pass,
+        refusal: None,
     };
-    cases.push(all.case(abi, version, scenario(Site::Configure), |p, _| {
-        for f in &abi.functions {
+    cases.push(all.case(abi, version, scenario(Site::Configure), |p, id| {
+        for f in abi.functions.iter().filter(|f| f.level == ir::Level::Spec) {
             p.import_function(f);
         }
         p.callback("proxy_on_configure", |b| {
-            b.expect_value(
-                &format!("v{version}/detection/all_imports/ran"),
-                Arg::I32(1),
-                1,
-            )
-            .end();
+            b.because(cite::HOST_FUNCTIONS_REQUIRED.basis(version))
+                .expect_value(&format!("{id}/ran"), Arg::I32(1), 1)
+                .end();
         });
     })?);
-    // A host function only other versions define: the version's marker must not link it.
-    let others = VERSIONS
-        .iter()
-        .filter(|v| **v != version)
-        .filter_map(|v| proxy_wasm_spec::builtin(v).ok());
-    let foreign = others
-        .flat_map(|other| other.functions.clone())
-        .find(|f| abi.function(&f.name).is_none());
-    if let Some(f) = foreign {
-        let refuse = Fixed {
-            what: "detection/other_version_import",
+    // Every host function only other versions define: the version's marker must not link it.
+    let mut foreign: Vec<Function> = Vec::new();
+    for other in VERSIONS.iter().filter(|v| **v != version) {
+        let Ok(other) = proxy_wasm_spec::builtin(other) else {
+            continue;
+        };
+        for f in other.functions {
+            if abi.function(&f.name).is_none() && !foreign.iter().any(|g| g.name == f.name) {
+                foreign.push(f);
+            }
+        }
+    }
+    for f in &foreign {
+        let what = format!("detection/other_version_import/{}", f.name);
+        let description = format!(
+            "a module importing {}, which ABI {version} lacks, is refused",
+            f.name
+        );
+        let fixed = Fixed {
+            what: &what,
             kind: Kind::Detection,
-            level: Level::Reference,
-            description: "a module importing a host function its marker's version lacks is \
-                refused (proxy-wasm-cpp-host registers imports per version and fails to link)",
+            description: &description,
             needs: &["refusal"],
             expect: Expect::Refused,
+            refusal: Some(Basis::reference(CPP_HOST_PER_VERSION)),
         };
-        cases.push(
-            refuse.case(abi, version, scenario(Site::Configure), |p, _| {
-                p.import_function(&f);
-                p.callback("proxy_on_configure", |b| {
-                    b.end();
-                });
-            })?,
-        );
+        cases.push(fixed.case(abi, version, scenario(Site::Configure), |p, _| {
+            p.import_function(f);
+            p.callback("proxy_on_configure", |b| {
+                b.end();
+            });
+        })?);
     }
     Ok(())
 }

@@ -2,21 +2,24 @@
 //! a second host call — header maps in the pairs format, buffer slices, shared data with its
 //! CAS, queues, metric arithmetic, properties, and a queue's ready callback.
 
-use super::{Case, Expect, Fixed, Kind, Level, recipes, scenario, status_of, zeroed};
-use crate::{Arg, Body, BuildError, Width};
+use super::{Case, Expect, Fixed, Kind, cite, recipes, scenario, status_of, zeroed};
+use crate::{Arg, Basis, Body, BuildError, Width};
 use proxy_wasm_spec::Abi;
 use recipes::Site;
 use serde_json::json;
 
 pub(super) fn cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(), BuildError> {
-    let semantics = |what, level, description, needs| Fixed {
+    let semantics = |what, description, needs| Fixed {
         what,
         kind: Kind::Semantics,
-        level,
         description,
         needs,
         expect: Expect::Pass,
+        refusal: None,
     };
+    // The status a function's spec text gives for `code`, and what the function does.
+    let status = |function: &str, code: &str| cite::status_of(abi, function, code);
+    let effect = |function: &str, requires: &str| cite::effect_of(abi, function, requires);
     let headers = scenario(Site::RequestHeaders);
     let configure = scenario(Site::Configure);
     let not_found = status_of(abi, "proxy_get_header_map_value", "not_found");
@@ -24,7 +27,6 @@ pub(super) fn cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(
     let pairs = recipes::pairs(&[("x-one", "1"), ("x-two", "two")]);
     let fixed = semantics(
         "semantics/header_map/pairs_round_trip",
-        Level::Required,
         "pairs set with proxy_set_header_map_pairs replace the map and come back byte for byte",
         &["http"],
     );
@@ -35,26 +37,36 @@ pub(super) fn cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(
                 "proxy_set_header_map_pairs",
                 &[Arg::I32(0), Arg::Bytes(data)],
             );
-            b.expect_status(&format!("{id}/set/status"), set, 0);
+            b.because_found(status("proxy_set_header_map_pairs", "ok"))
+                .expect_status(&format!("{id}/set/status"), set, 0);
             let (ptr, len) = (b.slot(Width::U32), b.slot(Width::U32));
             let get = b.call(
                 "proxy_get_header_map_pairs",
                 &[Arg::I32(0), Arg::Slot(ptr), Arg::Slot(len)],
             );
-            b.expect_status(&format!("{id}/get/status"), get, 0)
+            b.because_found(status("proxy_get_header_map_pairs", "ok"))
+                .expect_status(&format!("{id}/get/status"), get, 0)
+                .because_found(effect(
+                    "proxy_get_header_map_pairs",
+                    "returns the map's pairs: those the plugin set",
+                ))
                 .expect_bytes(&format!("{id}/get/value"), ptr, len, &pairs)
                 .end();
         });
     })?);
 
-    // 0.1.0 hosts answer a missing header with an empty value (Envoy, ABI-FACTS §1c).
-    let (level, removed) = match (version, not_found) {
-        ("0.1.0", _) | (_, None) => (Level::Reference, None),
-        (_, Some(code)) => (Level::Required, Some(code)),
-    };
+    // 0.1.0 has no NOT_FOUND: its hosts answer a missing header with an empty value.
+    let removed = not_found.filter(|_| version != "0.1.0");
+    let absent = abi
+        .function("proxy_get_header_map_value")
+        .and_then(|f| {
+            f.statuses
+                .iter()
+                .find(|s| s.code == "ok" && s.condition.contains("absent"))
+        })
+        .map(|s| cite::status(s, "proxy_get_header_map_value"));
     let fixed = semantics(
         "semantics/header_map/value_edits",
-        level,
         "a header added, replaced or removed reads back as such (removed: NOT_FOUND; ABI \
          0.1.0 as Envoy: an empty value)",
         &["http"],
@@ -69,23 +81,45 @@ pub(super) fn cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(
                 "proxy_add_header_map_value",
                 &[Arg::I32(0), Arg::Bytes(added), Arg::Bytes(v1)],
             );
-            b.expect_status(&check("add/status"), add, 0);
-            read_header(b, &check("add/read"), added, Some(b"v1"), 0);
+            b.because_found(status("proxy_add_header_map_value", "ok"))
+                .expect_status(&check("add/status"), add, 0);
+            read_header(b, abi, &check("add/read"), added, Some(b"v1"), 0);
             let two = b.data(b"two");
             let replace = b.call(
                 "proxy_replace_header_map_value",
                 &[Arg::I32(0), Arg::Bytes(tracked), Arg::Bytes(two)],
             );
-            b.expect_status(&check("replace/status"), replace, 0);
-            read_header(b, &check("replace/read"), tracked, Some(b"two"), 0);
+            b.because_found(status("proxy_replace_header_map_value", "ok"))
+                .expect_status(&check("replace/status"), replace, 0);
+            read_header(b, abi, &check("replace/read"), tracked, Some(b"two"), 0);
             let remove = b.call(
                 "proxy_remove_header_map_value",
                 &[Arg::I32(0), Arg::Bytes(tracked)],
             );
-            b.expect_status(&check("remove/status"), remove, 0);
-            match removed {
-                Some(code) => read_header(b, &check("remove/read"), tracked, None, code),
-                None => read_header(b, &check("remove/read"), tracked, Some(b""), 0),
+            b.because_found(status("proxy_remove_header_map_value", "ok"))
+                .expect_status(&check("remove/status"), remove, 0);
+            let (ptr, len) = (b.slot(Width::U32), b.slot(Width::U32));
+            let get = b.call(
+                "proxy_get_header_map_value",
+                &[
+                    Arg::I32(0),
+                    Arg::Bytes(tracked),
+                    Arg::Slot(ptr),
+                    Arg::Slot(len),
+                ],
+            );
+            match (removed, &absent) {
+                (Some(code), _) => {
+                    b.because_found(status("proxy_get_header_map_value", "not_found"))
+                        .expect_status(&check("remove/read/status"), get, code);
+                }
+                (None, Some(basis)) => {
+                    b.because_found(basis.clone())
+                        .expect_status(&check("remove/read/status"), get, 0)
+                        .because_found(basis.clone())
+                        .expect_bytes(&check("remove/read/value"), ptr, len, b"");
+                }
+                (None, None) => {}
             }
             b.end();
         });
@@ -93,7 +127,6 @@ pub(super) fn cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(
 
     let fixed = semantics(
         "semantics/buffer/slice",
-        Level::Required,
         "proxy_get_buffer_bytes returns the bytes from start, at most max_size, clamped to \
          the buffer's end",
         &["http"],
@@ -117,7 +150,12 @@ pub(super) fn cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(
                         Arg::Slot(len),
                     ],
                 );
-                b.expect_status(&format!("{id}/{what}/status"), get, 0)
+                b.because_found(status("proxy_get_buffer_bytes", "ok"))
+                    .expect_status(&format!("{id}/{what}/status"), get, 0)
+                    .because_found(effect(
+                        "proxy_get_buffer_bytes",
+                        "returns up to max_size bytes of the buffer from start",
+                    ))
                     .expect_bytes(&format!("{id}/{what}/value"), ptr, len, expected);
             }
             b.end();
@@ -128,7 +166,6 @@ pub(super) fn cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(
     if let Some(mismatch) = mismatch {
         let fixed = semantics(
             "semantics/shared_data/cas",
-            Level::Required,
             "a set with the CAS a get returned succeeds once; the stale CAS then fails with \
              CAS_MISMATCH and the value and CAS read back are the new ones",
             &["shared_data"],
@@ -142,23 +179,28 @@ pub(super) fn cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(
                     "proxy_set_shared_data",
                     &[Arg::Bytes(key), Arg::Bytes(v1), Arg::I32(0)],
                 );
-                b.expect_status(&check("first_set/status"), set, 0);
-                let first = read_shared(b, &check("first_get"), key, b"v1");
+                b.because_found(status("proxy_set_shared_data", "ok"))
+                    .expect_status(&check("first_set/status"), set, 0);
+                let first = read_shared(b, abi, &check("first_get"), key, b"v1");
                 let v2 = b.data(b"v2");
                 let set = b.call(
                     "proxy_set_shared_data",
                     &[Arg::Bytes(key), Arg::Bytes(v2), Arg::Load(first)],
                 );
-                b.expect_status(&check("cas_set/status"), set, 0);
+                b.because_found(status("proxy_set_shared_data", "ok"))
+                    .expect_status(&check("cas_set/status"), set, 0);
                 let v3 = b.data(b"v3");
                 let stale = b.call(
                     "proxy_set_shared_data",
                     &[Arg::Bytes(key), Arg::Bytes(v3), Arg::Load(first)],
                 );
-                b.expect_status(&check("stale_set/status"), stale, mismatch);
-                let second = read_shared(b, &check("second_get"), key, b"v2");
+                b.because_found(status("proxy_set_shared_data", "cas_mismatch"))
+                    .expect_status(&check("stale_set/status"), stale, mismatch);
+                let second = read_shared(b, abi, &check("second_get"), key, b"v2");
                 let same = b.equal(Arg::Load(first), Arg::Load(second));
-                b.expect_status(&check("cas_changed"), same, 0).end();
+                b.because(Basis::reference(CPP_HOST_CAS))
+                    .expect_status(&check("cas_changed"), same, 0)
+                    .end();
             });
         })?);
     }
@@ -166,7 +208,6 @@ pub(super) fn cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(
     if let Some(empty) = status_of(abi, "proxy_dequeue_shared_queue", "empty") {
         let fixed = semantics(
             "semantics/queue/fifo",
-            Level::Required,
             "items enqueued on a registered queue dequeue in order, then the queue is EMPTY",
             &["shared_queues"],
         );
@@ -179,14 +220,16 @@ pub(super) fn cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(
                     "proxy_register_shared_queue",
                     &[Arg::Bytes(name), Arg::Slot(queue)],
                 );
-                b.expect_status(&check("register/status"), register, 0);
+                b.because_found(status("proxy_register_shared_queue", "ok"))
+                    .expect_status(&check("register/status"), register, 0);
                 for item in ["first", "second"] {
                     let value = b.data(item.as_bytes());
                     let put = b.call(
                         "proxy_enqueue_shared_queue",
                         &[Arg::Load(queue), Arg::Bytes(value)],
                     );
-                    b.expect_status(&check(&format!("enqueue_{item}/status")), put, 0);
+                    b.because_found(status("proxy_enqueue_shared_queue", "ok"))
+                        .expect_status(&check(&format!("enqueue_{item}/status")), put, 0);
                 }
                 for item in ["first", "second"] {
                     let (ptr, len) = (b.slot(Width::U32), b.slot(Width::U32));
@@ -194,7 +237,12 @@ pub(super) fn cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(
                         "proxy_dequeue_shared_queue",
                         &[Arg::Load(queue), Arg::Slot(ptr), Arg::Slot(len)],
                     );
-                    b.expect_status(&check(&format!("dequeue_{item}/status")), take, 0)
+                    b.because_found(status("proxy_dequeue_shared_queue", "ok"))
+                        .expect_status(&check(&format!("dequeue_{item}/status")), take, 0)
+                        .because_found(effect(
+                            "proxy_dequeue_shared_queue",
+                            "returns the oldest item of the queue",
+                        ))
                         .expect_bytes(
                             &check(&format!("dequeue_{item}/value")),
                             ptr,
@@ -207,7 +255,8 @@ pub(super) fn cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(
                     "proxy_dequeue_shared_queue",
                     &[Arg::Load(queue), Arg::Slot(ptr), Arg::Slot(len)],
                 );
-                b.expect_status(&check("dequeue_empty/status"), take, empty)
+                b.because_found(status("proxy_dequeue_shared_queue", "empty"))
+                    .expect_status(&check("dequeue_empty/status"), take, empty)
                     .end();
             });
         })?);
@@ -217,7 +266,6 @@ pub(super) fn cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(
     ready["events"] = json!([{ "enqueue": { "queue": "pwtck-ready", "data": "item" } }]);
     let fixed = semantics(
         "semantics/queue/ready",
-        Level::Required,
         "an item another producer enqueues makes the host call proxy_on_queue_ready on the \
          registering root context with the queue's id, and the item dequeues",
         &["shared_queues"],
@@ -232,31 +280,42 @@ pub(super) fn cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(
                 "proxy_register_shared_queue",
                 &[Arg::Bytes(name), Arg::Slot(queue)],
             );
-            b.expect_status(&format!("{id}/register/status"), register, 0);
+            b.because_found(status("proxy_register_shared_queue", "ok"))
+                .expect_status(&format!("{id}/register/status"), register, 0);
         });
         p.callback("proxy_on_queue_ready", |b| {
             let check = |what: &str| format!("{id}/{what}");
             let same = b.equal(Arg::Param(0), Arg::Load(root));
-            b.expect_status(&check("ready/root_context_id"), same, 1);
+            b.because(Basis::reference(CPP_HOST_QUEUE_READY))
+                .expect_status(&check("ready/root_context_id"), same, 1);
             let same = b.equal(Arg::Param(1), Arg::Load(queue));
-            b.expect_status(&check("ready/queue_id"), same, 1);
+            b.because(cite::QUEUE_READY.basis(version)).expect_status(
+                &check("ready/queue_id"),
+                same,
+                1,
+            );
             let (ptr, len) = (b.slot(Width::U32), b.slot(Width::U32));
             let take = b.call(
                 "proxy_dequeue_shared_queue",
                 &[Arg::Param(1), Arg::Slot(ptr), Arg::Slot(len)],
             );
-            b.expect_status(&check("dequeue/status"), take, 0)
+            b.because_found(status("proxy_dequeue_shared_queue", "ok"))
+                .expect_status(&check("dequeue/status"), take, 0)
+                .because_found(effect(
+                    "proxy_dequeue_shared_queue",
+                    "returns the item enqueued",
+                ))
                 .expect_bytes(&check("dequeue/value"), ptr, len, b"item")
                 .end();
         });
     })?);
 
     // Metric types: counter 0, gauge 1 in every version.
-    for (what, metric_type, level, description, steps, expected) in [
+    for (what, metric_type, reference, description, steps, expected) in [
         (
             "semantics/metrics/counter",
             0,
-            Level::Required,
+            None,
             "a counter incremented by 5 and by 3 reads 8",
             &[("increment", 5)][..],
             8,
@@ -264,7 +323,7 @@ pub(super) fn cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(
         (
             "semantics/metrics/gauge",
             1,
-            Level::Reference,
+            Some(ENVOY_GAUGE),
             "a gauge recorded at 7 and incremented by -2 reads 5 (Envoy: record sets a gauge, \
              increment adds)",
             &[("record", 7), ("increment", -2)][..],
@@ -276,7 +335,11 @@ pub(super) fn cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(
         } else {
             steps.to_vec()
         };
-        let fixed = semantics(what, level, description, &["metrics"]);
+        let fixed = semantics(what, description, &["metrics"]);
+        let basis = |found: Result<Basis, String>| match reference {
+            Some(source) => Ok(Basis::reference(source)),
+            None => found,
+        };
         cases.push(fixed.case(abi, version, configure.clone(), |p, id| {
             p.callback("proxy_on_configure", |b| {
                 let check = |what: &str| format!("{id}/{what}");
@@ -286,17 +349,22 @@ pub(super) fn cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(
                     "proxy_define_metric",
                     &[Arg::I32(metric_type), Arg::Bytes(name), Arg::Slot(metric)],
                 );
-                b.expect_status(&check("define/status"), define, 0);
+                b.because_found(status("proxy_define_metric", "ok"))
+                    .expect_status(&check("define/status"), define, 0);
                 for (n, (op, value)) in steps.iter().enumerate() {
-                    let call = b.call(
-                        &format!("proxy_{op}_metric"),
-                        &[Arg::Load(metric), Arg::I64(*value)],
-                    );
-                    b.expect_status(&check(&format!("{op}_{n}/status")), call, 0);
+                    let function = format!("proxy_{op}_metric");
+                    let call = b.call(&function, &[Arg::Load(metric), Arg::I64(*value)]);
+                    b.because_found(basis(status(&function, "ok")))
+                        .expect_status(&check(&format!("{op}_{n}/status")), call, 0);
                 }
                 let value = b.slot(Width::U64);
                 let get = b.call("proxy_get_metric", &[Arg::Load(metric), Arg::Slot(value)]);
-                b.expect_status(&check("get/status"), get, 0)
+                b.because_found(status("proxy_get_metric", "ok"))
+                    .expect_status(&check("get/status"), get, 0)
+                    .because_found(basis(effect(
+                        "proxy_increment_metric",
+                        "increments the metric's value by the offset",
+                    )))
                     .expect_slot_u64(&check("get/value"), value, expected)
                     .end();
             });
@@ -305,7 +373,6 @@ pub(super) fn cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(
 
     let fixed = semantics(
         "semantics/properties/request",
-        Level::Reference,
         "request.path and request.method read as the request's :path and :method (Envoy's \
          attributes, ABI-FACTS §4c)",
         &["http", "properties"],
@@ -323,7 +390,9 @@ pub(super) fn cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(
                     "proxy_get_property",
                     &[Arg::Bytes(name), Arg::Slot(ptr), Arg::Slot(len)],
                 );
-                b.expect_status(&format!("{id}/{what}/status"), get, 0)
+                b.because(Basis::reference(ENVOY_REQUEST_ATTRIBUTES))
+                    .expect_status(&format!("{id}/{what}/status"), get, 0)
+                    .because(Basis::reference(ENVOY_REQUEST_ATTRIBUTES))
                     .expect_bytes(&format!("{id}/{what}/value"), ptr, len, expected);
             }
             b.end();
@@ -332,7 +401,6 @@ pub(super) fn cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(
 
     let fixed = semantics(
         "semantics/properties/set_then_get",
-        Level::Reference,
         "a property the plugin sets reads back with the same bytes (Envoy filter state)",
         &["properties"],
     );
@@ -341,13 +409,16 @@ pub(super) fn cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(
             let path = b.data(b"pwtck\0custom");
             let value = b.data(b"custom-value");
             let set = b.call("proxy_set_property", &[Arg::Bytes(path), Arg::Bytes(value)]);
-            b.expect_status(&format!("{id}/set/status"), set, 0);
+            b.because(Basis::reference(ENVOY_FILTER_STATE))
+                .expect_status(&format!("{id}/set/status"), set, 0);
             let (ptr, len) = (b.slot(Width::U32), b.slot(Width::U32));
             let get = b.call(
                 "proxy_get_property",
                 &[Arg::Bytes(path), Arg::Slot(ptr), Arg::Slot(len)],
             );
-            b.expect_status(&format!("{id}/get/status"), get, 0)
+            b.because(Basis::reference(ENVOY_FILTER_STATE))
+                .expect_status(&format!("{id}/get/status"), get, 0)
+                .because(Basis::reference(ENVOY_FILTER_STATE))
                 .expect_bytes(&format!("{id}/get/value"), ptr, len, b"custom-value")
                 .end();
         });
@@ -355,21 +426,55 @@ pub(super) fn cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(
     Ok(())
 }
 
+/// Where Envoy keeps a gauge: record sets it, increment adds.
+const ENVOY_GAUGE: &str = "Envoy source/extensions/common/wasm/context.cc Context::recordMetric \
+     and Context::incrementMetric (Gauge::set, Gauge::add)";
+/// Where Envoy answers `request.*` attributes.
+const ENVOY_REQUEST_ATTRIBUTES: &str = "Envoy source/extensions/filters/common/expr/context.cc RequestWrapper::operator[] \
+     (request.path, request.method)";
+/// Where Envoy keeps properties the plugin sets.
+const ENVOY_FILTER_STATE: &str = "Envoy source/extensions/common/wasm/context.cc \
+     Context::setProperty (stored as filter state, read back by Context::getProperty)";
+/// Where proxy-wasm-cpp-host moves a key's CAS on every set.
+const CPP_HOST_CAS: &str = "proxy-wasm-cpp-host src/shared_data.cc SharedData::set";
+/// Where proxy-wasm-cpp-host delivers a queue's items to the registering root context.
+const CPP_HOST_QUEUE_READY: &str = "proxy-wasm-cpp-host src/shared_queue.cc SharedQueue::enqueue (the registering VM's \
+     root context id)";
+
 /// Reads request header `key`: `expected` bytes with status 0, or no value with `status`.
-fn read_header(b: &mut Body, check: &str, key: crate::Data, expected: Option<&[u8]>, status: i64) {
+fn read_header(
+    b: &mut Body,
+    abi: &proxy_wasm_spec::Abi,
+    check: &str,
+    key: crate::Data,
+    expected: Option<&[u8]>,
+    status: i64,
+) {
     let (ptr, len) = (b.slot(Width::U32), b.slot(Width::U32));
     let get = b.call(
         "proxy_get_header_map_value",
         &[Arg::I32(0), Arg::Bytes(key), Arg::Slot(ptr), Arg::Slot(len)],
     );
-    b.expect_status(&format!("{check}/status"), get, status);
+    b.because_found(cite::status_of(abi, "proxy_get_header_map_value", "ok"))
+        .expect_status(&format!("{check}/status"), get, status);
     if let Some(expected) = expected {
-        b.expect_bytes(&format!("{check}/value"), ptr, len, expected);
+        b.because_found(cite::effect_of(
+            abi,
+            "proxy_get_header_map_value",
+            "returns the value of the key in the map",
+        ))
+        .expect_bytes(&format!("{check}/value"), ptr, len, expected);
     }
 }
 
 /// Reads shared data under `key`, checks it holds `expected`; the slot with its CAS.
-fn read_shared(b: &mut Body, check: &str, key: crate::Data, expected: &[u8]) -> crate::Slot {
+fn read_shared(
+    b: &mut Body,
+    abi: &proxy_wasm_spec::Abi,
+    check: &str,
+    key: crate::Data,
+    expected: &[u8],
+) -> crate::Slot {
     let (ptr, len, cas) = (b.slot(Width::U32), b.slot(Width::U32), b.slot(Width::U32));
     let get = b.call(
         "proxy_get_shared_data",
@@ -380,7 +485,13 @@ fn read_shared(b: &mut Body, check: &str, key: crate::Data, expected: &[u8]) -> 
             Arg::Slot(cas),
         ],
     );
-    b.expect_status(&format!("{check}/status"), get, 0)
+    b.because_found(cite::status_of(abi, "proxy_get_shared_data", "ok"))
+        .expect_status(&format!("{check}/status"), get, 0)
+        .because_found(cite::effect_of(
+            abi,
+            "proxy_get_shared_data",
+            "returns the value stored under the key and its CAS",
+        ))
         .expect_bytes(&format!("{check}/value"), ptr, len, expected);
     cas
 }

@@ -7,7 +7,7 @@ use conformance_guests::catalog::Kind;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-const KINDS: [Kind; 8] = [
+const KINDS: [Kind; 9] = [
     Kind::Status,
     Kind::Enum,
     Kind::OutPointer,
@@ -16,6 +16,7 @@ const KINDS: [Kind; 8] = [
     Kind::Detection,
     Kind::Lifecycle,
     Kind::Semantics,
+    Kind::Structure,
 ];
 
 /// The report as Markdown.
@@ -34,6 +35,20 @@ pub fn markdown(run: &Run) -> String {
         "{} cases in {:.1} s: {} passed, {} failed, {} expected failures, {} passed unexpectedly, {} skipped.\n",
         t["cases"], run.seconds, t["passed"], t["failed"], t["xfailed"], t["xpassed"], t["skipped"]
     );
+    for (level, figure) in run.levels() {
+        let title = match level {
+            conformance_guests::Level::Required => "Spec conformance (required checks)",
+            conformance_guests::Level::Reference => "Reference compatibility (reference checks)",
+            conformance_guests::Level::Advisory => "Advisory checks",
+        };
+        let judged = if level <= run.level {
+            ""
+        } else {
+            ", not judged"
+        };
+        let _ = writeln!(md, "- {title}: {}{judged}", figure.describe());
+    }
+    md.push('\n');
     md.push_str(
         "Cells: passed/run, then ✗ unexpected results (failures and stale expectations), \
          ~ expected failures, − skipped.\n",
@@ -86,12 +101,23 @@ pub fn markdown(run: &Run) -> String {
                 md,
                 "- `{}` ({}, {}): {}",
                 r.id,
-                level(r),
+                r.level.name(),
                 r.outcome.name(),
                 inline(message.lines().next().unwrap_or_default())
             );
-            for line in message.lines().skip(1).filter(|l| l.starts_with("FAIL ")) {
-                let _ = writeln!(md, "  - {}", inline(line));
+            for f in &r.failed_checks {
+                let expected = f
+                    .expected
+                    .as_deref()
+                    .map_or(String::new(), |e| format!("expected {e}, "));
+                let _ = writeln!(
+                    md,
+                    "  - [{}] `{}`: {expected}got {} — {}",
+                    f.basis.level().name(),
+                    f.id,
+                    inline(&f.got),
+                    inline(&f.basis.describe())
+                );
             }
             if let Some(link) = &r.link {
                 let _ = writeln!(md, "  - see {link}");
@@ -134,13 +160,6 @@ fn cell(outcomes: &[Verdict]) -> String {
         }
     }
     s
-}
-
-fn level(r: &Record) -> &'static str {
-    match r.level {
-        conformance_guests::catalog::Level::Required => "required",
-        conformance_guests::catalog::Level::Reference => "reference",
-    }
 }
 
 /// One line of text safe inside a Markdown list item or table.

@@ -7,6 +7,7 @@ mod markdown;
 pub use junit::junit;
 pub use markdown::markdown;
 
+use crate::judge::{Count, Counts, FailedCheck};
 use conformance_guests::catalog::{Kind, Level};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -56,10 +57,14 @@ pub struct Record {
     pub function: Option<String>,
     /// What it covers.
     pub kind: Kind,
-    /// Required or reference.
+    /// The most binding level among its checks.
     pub level: Level,
-    /// How it came out.
+    /// How it came out, at the judged level.
     pub outcome: Verdict,
+    /// Its checks counted by level (all zero when it did not run).
+    pub checks: Counts,
+    /// Every check that did not pass, at any level, with its citation or source.
+    pub failed_checks: Vec<FailedCheck>,
     /// How long it took.
     pub duration_ms: f64,
     /// The failure message, or why it was skipped or expected to fail.
@@ -72,6 +77,8 @@ pub struct Record {
 
 /// A whole run.
 pub struct Run {
+    /// The least binding level judged.
+    pub level: Level,
     /// Who ran the cases: the adapter's `info`, or the embedded host's.
     pub host: Value,
     /// One record per case run or skipped, in catalog order.
@@ -94,6 +101,29 @@ impl Run {
         })
     }
 
+    /// Per level: checks passed and failed, and cases with a check at that level whose checks
+    /// there all passed or not: spec conformance (required) and reference compatibility as
+    /// separate figures.
+    pub fn levels(&self) -> Vec<(Level, Figure)> {
+        Level::ALL
+            .into_iter()
+            .map(|level| {
+                let mut figure = Figure::default();
+                for r in self.records.iter().filter(|r| r.outcome != Verdict::Skip) {
+                    let c = r.checks.get(level);
+                    figure.checks.passed += c.passed;
+                    figure.checks.failed += c.failed;
+                    if c.failed > 0 {
+                        figure.cases.failed += 1;
+                    } else if c.passed > 0 {
+                        figure.cases.passed += 1;
+                    }
+                }
+                (level, figure)
+            })
+            .collect()
+    }
+
     /// The host's name.
     pub fn host_name(&self) -> String {
         self.host
@@ -110,10 +140,34 @@ impl Run {
             "tool_version": env!("CARGO_PKG_VERSION"),
             "protocol": 1,
             "host": self.host,
+            "level": self.level,
             "seconds": self.seconds,
             "totals": self.totals(),
+            "levels": self.levels().into_iter().map(|(l, f)| (l.name(), f)).collect::<std::collections::BTreeMap<_, _>>(),
             "cases": self.records,
         })
+    }
+}
+
+/// How a run fared at one level.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Figure {
+    /// Checks at the level.
+    pub checks: Count,
+    /// Cases with checks at the level: passed when all of them passed.
+    pub cases: Count,
+}
+
+impl Figure {
+    /// "passed/total checks (passed/total cases)".
+    pub fn describe(&self) -> String {
+        format!(
+            "{}/{} checks, {}/{} cases",
+            self.checks.passed,
+            self.checks.passed + self.checks.failed,
+            self.cases.passed,
+            self.cases.passed + self.cases.failed
+        )
     }
 }
 
