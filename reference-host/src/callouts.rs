@@ -217,7 +217,8 @@ impl Callouts {
 }
 
 impl HostState {
-    /// `proxy_http_call`, following Envoy's checks (ABI-FACTS §5).
+    /// `proxy_http_call`, following Envoy's checks (source/extensions/common/wasm/context.cc
+    /// Context::httpCall; spec v0.2.1 `proxy_http_call` lines 1201-1202).
     pub(crate) fn http_call(
         &mut self,
         upstream: &[u8],

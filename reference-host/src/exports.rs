@@ -58,7 +58,8 @@ macro_rules! plain {
     };
 }
 
-/// The header callbacks: 0.1.0 has no `end_of_stream` parameter (ABI-FACTS §1b).
+/// The header callbacks: 0.1.0 has no `end_of_stream` parameter (spec v0.1.0
+/// `proxy_on_request_headers` lines 911-913 against spec v0.2.0 lines 936-939).
 macro_rules! headers {
     ($($method:ident;)*) => {
         $(

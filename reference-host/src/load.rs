@@ -1,5 +1,6 @@
 //! Which ABI version a module is built for: the first function export named
-//! `proxy_abi_version_X_Y_Z`, in export order, as proxy-wasm-cpp-host reads it (ABI-FACTS §2a).
+//! `proxy_abi_version_X_Y_Z`, in export order, as proxy-wasm-cpp-host reads it
+//! (src/bytecode_util.cc BytecodeUtil::getAbiVersion).
 
 use std::fmt;
 use wasmparser::{ExternalKind, Parser, Payload};

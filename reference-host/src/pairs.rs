@@ -1,6 +1,6 @@
-//! The header-map wire format (spec "Serialized header map", ABI-FACTS §4a): a u32 count, then a
-//! (key length, value length) u32 pair per entry, then each key and value followed by 0x00; all
-//! integers little-endian.
+//! The header-map wire format (spec v0.2.1 `Serialization` lines 1926-1936; proxy-wasm-cpp-host
+//! src/pairs_util.cc PairsUtil::marshalPairs): a u32 count, then a (key length, value length) u32
+//! pair per entry, then each key and value followed by 0x00; all integers little-endian.
 
 /// Header or trailer entries in order; names may repeat.
 pub type Pairs = Vec<(Vec<u8>, Vec<u8>)>;

@@ -1,5 +1,6 @@
 //! Runs a scenario: loads the plugin, starts it, drives its contexts through the events in the
-//! spec's lifecycle order (ABI-FACTS §6), and collects the transcript.
+//! spec's lifecycle order (spec v0.2.1 `Context lifecycle` lines 146-208), and collects the
+//! transcript.
 
 use crate::callouts::Callouts;
 use crate::exports::{CONTINUE, Exports};
@@ -234,7 +235,8 @@ impl Driver {
             let main = if exports.has("main") {
                 Some("main")
             } else if exports.has("__main_void") {
-                // cpp-host also runs `__main_void` when `main` is absent (ABI-FACTS §2c).
+                // cpp-host also runs `__main_void` when `main` is absent (src/wasm.cc
+                // WasmBase::startVm).
                 Some("__main_void")
             } else {
                 None
@@ -525,8 +527,8 @@ impl Driver {
         state.connections.remove(&id);
     }
 
-    /// The root context's end (ABI-FACTS §6 step 14): `proxy_on_done`, and `proxy_on_delete`
-    /// once it agrees; no `proxy_on_log` for the root.
+    /// The root context's end as cpp-host's src/wasm.cc WasmBase::startShutdown: `proxy_on_done`,
+    /// and `proxy_on_delete` once it agrees; no `proxy_on_log` for the root.
     fn shutdown(&mut self) {
         let done = self.call(ROOT_ID, "proxy_on_done", |e, s| e.proxy_on_done(s, ROOT_ID));
         match done {

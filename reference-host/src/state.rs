@@ -15,7 +15,8 @@ use wasmtime::StoreLimits;
 /// The fixed instant virtual time starts at: 2026-01-01T00:00:00Z, in nanoseconds.
 pub const EPOCH_NS: u64 = 1_767_225_600_000_000_000;
 
-/// The id of the plugin (root) context; cpp-host allocates root ids from 1 (ABI-FACTS §6 step 2).
+/// The id of the plugin (root) context; cpp-host allocates root ids from 1, 0 being the VM
+/// context (include/proxy-wasm/wasm.h `next_context_id_`, src/wasm.cc WasmBase::allocContextId).
 pub const ROOT_ID: u32 = 1;
 
 /// Where an HTTP stream is: which callback runs, or ran last.
@@ -279,8 +280,10 @@ impl HostState {
         reached.then_some(pairs)
     }
 
-    /// A header map the plugin may change now: only in the callback that delivers it (Envoy
-    /// refuses changes to headers already sent on, ABI-FACTS §5).
+    /// A header map the plugin may change now: only in the callback that delivers it (spec v0.2.1
+    /// `HTTP fields` lines 611-625; Envoy source/extensions/common/wasm/context.cc
+    /// Context::decodeHeaders drops the map once the callback continues, so Context::getMap
+    /// gives BadArgument for headers already sent on).
     fn map_mut(&mut self, map: MapType) -> Option<&mut Pairs> {
         let phase = self.stream()?.phase;
         let writable = matches!(
@@ -356,8 +359,9 @@ impl HostState {
         };
         let s = self.streams.get(&id);
         let tcp = self.connections.contains_key(&id);
-        // Encodings as Envoy's (ABI-FACTS §4c): strings raw, integers 8 bytes little-endian,
-        // maps in the header-map format.
+        // Encodings as Envoy's (source/extensions/common/wasm/context.cc serializeValue; the
+        // spec defines none): strings raw, integers 8 bytes little-endian, maps in the header-map
+        // format.
         match path {
             "plugin_name" => Some(b"reference-plugin".to_vec()),
             "plugin_root_id" | "plugin_vm_id" => Some(Vec::new()),
@@ -882,7 +886,9 @@ impl Host for HostState {
     }
 
     fn proc_exit(&mut self, exit_code: u32) {
-        // cpp-host logs and returns (ABI-FACTS §5 WASI row).
+        // The spec says it is never called (spec v0.2.1 `wasi_snapshot_preview1.proc_exit` line
+        // 1921); cpp-host reports it through the embedder's error() and returns (src/exports.cc
+        // wasi_unstable_proc_exit), which Envoy's Context::error only logs.
         self.log("error", format!("proc_exit({exit_code}) called").as_bytes());
     }
 }

@@ -1,6 +1,7 @@
-//! TCP connections (ABI-FACTS §6 step 8, Envoy's order): `proxy_on_new_connection`, the client's
-//! chunks through `proxy_on_downstream_data`, the upstream's through `proxy_on_upstream_data`,
-//! then the close callbacks and the end of the context.
+//! TCP connections in Envoy's order (source/extensions/common/wasm/context.cc
+//! Context::onNewConnection, onData, onWrite, onEvent, onCloseTCP): `proxy_on_new_connection`,
+//! the client's chunks through `proxy_on_downstream_data`, the upstream's through
+//! `proxy_on_upstream_data`, then the close callbacks and the end of the context.
 
 use crate::run::Driver;
 use crate::scenario::TcpStream;
