@@ -393,7 +393,8 @@ fn empty_results_are_not_allocated() {
         g.call("proxy_get_header_map_value", (0u32, IN, 5u32, OUT, OUT2)),
         OK
     );
-    // proxy-wasm-cpp-host writes 0/0 without calling the allocator (ABI-FACTS §10 #5).
+    // proxy-wasm-cpp-host writes 0/0 without calling the allocator (include/proxy-wasm/wasm.h
+    // WasmBase::copyToPointerSize).
     assert_eq!((g.u32_at(OUT), g.u32_at(OUT2)), (0, 0));
     assert_eq!(g.alloc_calls(), 0);
 }

@@ -57,10 +57,11 @@ pub fn len32(bytes: &[u8]) -> u32 {
 /// Copies `bytes` into a buffer from the plugin's allocator and returns its address, or `None`
 /// if the plugin has no allocator, the allocator returned 0 or a buffer outside its memory.
 ///
-/// The allocator is `proxy_on_memory_allocate`, else `malloc`, as the spec prefers (ABI-FACTS
-/// §2b; proxy-wasm-cpp-host tries `malloc` first). Empty results are not allocated: address 0
-/// is returned, as proxy-wasm-cpp-host does (ABI-FACTS §10 #5). A trap in the allocator is the
-/// `Err`.
+/// The allocator is `proxy_on_memory_allocate`, else `malloc`, as the spec prefers (spec v0.2.1
+/// `malloc` lines 133-135; proxy-wasm-cpp-host tries `malloc` first, src/wasm.cc
+/// WasmBase::getFunctions). Empty results are not allocated: address 0 is returned, as
+/// proxy-wasm-cpp-host does (include/proxy-wasm/wasm.h WasmBase::copyToPointerSize). A trap in
+/// the allocator is the `Err`.
 pub fn allocate<T>(
     caller: &mut Caller<'_, T>,
     memory: Memory,
