@@ -1,5 +1,6 @@
 //! The probe's allocator: under which export names the host finds it, and how it behaves, so
-//! probes can test the allocation conventions (ABI-FACTS §2b) as well as rely on them.
+//! probes can test the allocation conventions (spec v0.2.1 `Memory management` lines 110-143;
+//! proxy-wasm-cpp-host src/wasm.cc WasmBase::getFunctions) as well as rely on them.
 
 use crate::code::{Code, Helper, mem, u32_const};
 use wasm_encoder::Instruction as I;
