@@ -1,9 +1,15 @@
 //! `cargo xtask test`: what CI runs. Installs what the tests need when it is missing (Debian's
 //! clang and lld, for the C header test and the C test plugin; Debian's wasm-capable Rust, for the
-//! SDK test plugins), then runs formatting, lint and test checks, stopping at the first failure.
+//! SDK test plugins), then runs formatting, lint and test checks, then the whole conformance
+//! suite on the `proxy-wasm-host` library through its adapter, stopping at the first failure.
 
 use crate::usage_error;
+use std::path::Path;
 use std::process::{Command, ExitCode};
+
+/// The adapter for the crates.io library `proxy-wasm-host`: its own workspace (the library needs
+/// wasmtime 49 and declares rust 1.96, which 1.95 builds with `--ignore-rust-version`).
+const ADAPTER: &str = "runner/adapters/proxy-wasm-host";
 
 pub fn run(args: &[&str]) -> ExitCode {
     if !args.is_empty() {
@@ -29,9 +35,45 @@ pub fn run(args: &[&str]) -> ExitCode {
         return ExitCode::FAILURE;
     }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-    for (what, args) in steps {
+    let adapter_target = format!("{ADAPTER}/target");
+    let adapter_manifest = format!("{ADAPTER}/Cargo.toml");
+    let adapter_bin = format!("{adapter_target}/release/proxy-wasm-host-adapter");
+    let adapter_steps: &[(&str, &[&str])] = &[
+        (
+            "proxy-wasm-host adapter",
+            &[
+                "build",
+                "--release",
+                "--locked",
+                "--ignore-rust-version",
+                "--manifest-path",
+                &adapter_manifest,
+                "--target-dir",
+                &adapter_target,
+            ],
+        ),
+        (
+            "conformance suite on proxy-wasm-host",
+            &[
+                "run",
+                "--release",
+                "-p",
+                "conformance-runner",
+                "--",
+                "--host",
+                &adapter_bin,
+                "--expectations",
+                "runner/expectations/proxy-wasm-host.toml",
+            ],
+        ),
+    ];
+    // Relative paths above: every step runs from the workspace root.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap_or(Path::new("."));
+    for (what, args) in steps.iter().chain(adapter_steps) {
         eprintln!("==> {what}: cargo {}", args.join(" "));
-        match Command::new(&cargo).args(*args).status() {
+        match Command::new(&cargo).args(*args).current_dir(root).status() {
             Ok(status) if status.success() => {}
             Ok(status) => {
                 eprintln!("==> {what} failed ({status})");
