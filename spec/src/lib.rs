@@ -13,6 +13,7 @@ pub mod builtin;
 pub mod diagnostic;
 pub mod ir;
 pub mod loader;
+pub mod published;
 pub mod syntax;
 pub mod text;
 pub mod validate;

@@ -351,12 +351,21 @@ fn function_cases(
         let Some(recipe) = applicable(abi, f, recipes::recipes(&f.name, &s.code, nth)) else {
             continue;
         };
-        let bases = match recipe.reference {
-            Some(source) => Bases {
+        // A reference-level status carries its own (verified) source; a spec-level one reached
+        // through host behaviour names the recipe's.
+        let bases = match (s.level, recipe.reference) {
+            (ir::Level::Reference, _) => {
+                let basis = cite::status(s, &f.name).map_err(fail)?;
+                Bases {
+                    status: basis.clone(),
+                    effect: Some(basis),
+                }
+            }
+            (ir::Level::Spec, Some(source)) => Bases {
                 status: Basis::reference(source),
                 effect: Some(Basis::reference(source)),
             },
-            None => Bases {
+            (ir::Level::Spec, None) => Bases {
                 status: cite::status(s, &f.name).map_err(fail)?,
                 effect: Some(
                     cite::effect(f, "on success it writes the requested result").map_err(fail)?,
@@ -670,6 +679,7 @@ fn site_callback(site: Site) -> &'static str {
         Site::Configure => "proxy_on_configure",
         Site::RequestHeaders => "proxy_on_request_headers",
         Site::RequestBody => "proxy_on_request_body",
+        Site::HttpCallResponse => "proxy_on_http_call_response",
     }
 }
 
@@ -687,7 +697,7 @@ fn scenario(site: Site) -> Value {
         "environment": ["PWTCK=1"],
         "events": []
     });
-    if site != Site::Configure {
+    if matches!(site, Site::RequestHeaders | Site::RequestBody) {
         s["events"] = json!([{ "http": {
             "request": {
                 "headers": [[":path", recipes::PATH], [":method", "GET"],
@@ -762,9 +772,29 @@ fn build(
         }
         b.end();
     });
+    if recipe.site == Site::HttpCallResponse {
+        // The call whose response callback the recipe runs in.
+        probe.callback("proxy_on_configure", |b| {
+            let Some(http_call) = abi.function("proxy_http_call") else {
+                problems.push("no function proxy_http_call".to_string());
+                return;
+            };
+            let (args, _) = arguments(
+                abi,
+                b,
+                http_call,
+                &recipes::http_call_args(),
+                &BTreeMap::new(),
+                Change::None,
+            );
+            b.call("proxy_http_call", &args);
+        });
+    }
     let mut needs: Vec<String> = recipe.needs.iter().map(|n| n.to_string()).collect();
-    if recipe.site != Site::Configure {
-        needs.push("http".into());
+    match recipe.site {
+        Site::RequestHeaders | Site::RequestBody => needs.push("http".into()),
+        Site::HttpCallResponse => needs.push("http_calls".into()),
+        Site::Configure => {}
     }
     if !problems.is_empty() {
         return Err(BuildError {
@@ -898,6 +928,11 @@ fn arguments(
                         record.extend_from_slice(&text.len.to_le_bytes());
                         Some((b.data(&record), 1))
                     }
+                    Some(V::IovecAt(ptr, len)) => {
+                        let mut record = ptr.to_le_bytes().to_vec();
+                        record.extend_from_slice(&len.to_le_bytes());
+                        Some((b.data(&record), 1))
+                    }
                     _ => None,
                 };
                 let (ptr, len) = match (fault(&p.name), data) {
@@ -1010,7 +1045,9 @@ fn status_of(abi: &Abi, function: &str, code: &str) -> Option<i64> {
 const CPP_HOST_UNKNOWN_ABI: &str =
     "proxy-wasm-cpp-host src/wasm.cc WasmBase::load (an unknown ABI version fails the load)";
 /// Where proxy-wasm-cpp-host links host functions per ABI version.
-const CPP_HOST_PER_VERSION: &str = "proxy-wasm-cpp-host src/wasm.cc WasmBase::registerCallbacks      (each ABI version's host functions), so an import of another version does not link";
+const CPP_HOST_PER_VERSION: &str = "proxy-wasm-cpp-host src/wasm.cc \
+     WasmBase::registerCallbacks (the functions of the module's ABI version only; the import \
+     of another version's fails to link)";
 
 /// ABI detection: a module without a marker, or with an unknown one, is refused; every host
 /// function of the version links; a function only other versions have does not.

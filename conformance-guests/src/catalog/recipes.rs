@@ -14,6 +14,9 @@ pub enum Site {
     RequestHeaders,
     /// `proxy_on_request_body` of an HTTP stream.
     RequestBody,
+    /// `proxy_on_http_call_response` of the root context, for a call made in
+    /// `proxy_on_configure` (see [`http_call_args`]).
+    HttpCallResponse,
 }
 
 /// An argument value.
@@ -30,6 +33,8 @@ pub enum V {
     Region(u32),
     /// Text as WASI `iovec_array`: one record pointing at the bytes.
     Iovec(Vec<u8>),
+    /// A WASI `iovec_array` of one record with this address and length.
+    IovecAt(u32, u32),
     /// The callback's first parameter (the root or stream context id).
     Context,
     /// What set-up call `n` wrote to its out-parameter of this name.
@@ -167,7 +172,7 @@ impl R {
     }
 }
 
-use Site::{Configure, RequestBody, RequestHeaders};
+use Site::{Configure, HttpCallResponse, RequestBody, RequestHeaders};
 
 fn request_headers() -> V {
     V::Bytes(pairs(&[
@@ -175,6 +180,15 @@ fn request_headers() -> V {
         (":path", "/call"),
         (":authority", UPSTREAM),
     ]))
+}
+
+/// The arguments of the HTTP call whose response a [`Site::HttpCallResponse`] recipe runs in.
+pub fn http_call_args() -> Vec<(&'static str, V)> {
+    vec![
+        ("upstream_name", b(UPSTREAM)),
+        ("serialized_headers", request_headers()),
+        ("timeout", V::Int(1000)),
+    ]
 }
 
 fn grpc(message: bool, upstream: &str) -> Vec<(&'static str, V)> {
@@ -271,7 +285,8 @@ pub fn recipes(function: &str, code: &str, nth: usize) -> Vec<Recipe> {
                 RequestBody,
                 vec![
                     ("buffer_id", V::Member("http_request_body")),
-                    ("start", V::Int(1000)),
+                    // At the end, not past it: the spec calls a start past the end invalid.
+                    ("start", V::Int(BODY.len() as i64)),
                     ("max_size", V::Int(10)),
                 ],
             )
@@ -427,8 +442,10 @@ pub fn recipes(function: &str, code: &str, nth: usize) -> Vec<Recipe> {
             vec![("stream_type", V::Member("http_request"))],
         )],
         ("proxy_continue_stream", "unimplemented", 0) => vec![
-            at(RequestHeaders, vec![("stream_type", V::Member("upstream"))])
-                .reference("cpp-host/Envoy cannot resume upstream data"),
+            at(RequestHeaders, vec![("stream_type", V::Member("upstream"))]).reference(
+                "Envoy source/extensions/common/wasm/context.cc Context::continueStream \
+                     (Upstream: Unimplemented)",
+            ),
         ],
         (
             "proxy_continue_request" | "proxy_continue_response" | "proxy_clear_route_cache",
@@ -437,7 +454,8 @@ pub fn recipes(function: &str, code: &str, nth: usize) -> Vec<Recipe> {
         ) => {
             vec![at(RequestHeaders, vec![])]
         }
-        ("proxy_get_status", "ok", 0) => vec![at(Configure, vec![])],
+        ("proxy_get_status", "ok", 0) => vec![at(HttpCallResponse, vec![])],
+        ("proxy_get_status", "ok", 1) => vec![at(Configure, vec![])],
         ("proxy_send_local_response", "ok", 0) => vec![at(
             RequestHeaders,
             vec![
@@ -485,16 +503,6 @@ pub fn recipes(function: &str, code: &str, nth: usize) -> Vec<Recipe> {
             Configure,
             grpc(f == "proxy_grpc_call", "pwtck-no-such-upstream"),
         )],
-        ("proxy_grpc_call" | "proxy_grpc_stream", "bad_argument", 0) => vec![
-            at(Configure, {
-                let mut args = grpc(f == "proxy_grpc_call", GRPC_UPSTREAM);
-                // A metadata map that claims 5 entries and has none.
-                args.push(("serialized_initial_metadata", V::Bytes(vec![5, 0, 0, 0])));
-                args
-            })
-            .needs("grpc")
-            .reference("Envoy cannot make a client from unusable metadata"),
-        ],
         ("proxy_grpc_send", "ok", 0) => vec![
             at(
                 Configure,
@@ -543,13 +551,6 @@ pub fn recipes(function: &str, code: &str, nth: usize) -> Vec<Recipe> {
             )
             .after(cancelled(grpc_call(), "return_call_id"))
             .needs("grpc"),
-        ],
-        ("proxy_grpc_cancel" | "proxy_grpc_close", "bad_argument", 0) => vec![
-            at(
-                Configure,
-                vec![("call_or_stream_id", V::Int(UNKNOWN_ID + 3))],
-            )
-            .reference("cpp-host tells calls (id & 3 == 1) and streams (2) apart by the low bits"),
         ],
         ("proxy_set_shared_data", "ok", 0) => vec![at(
             Configure,
@@ -694,6 +695,13 @@ pub fn recipes(function: &str, code: &str, nth: usize) -> Vec<Recipe> {
             )
             .out("return_written_bytes", Out::Number(15)),
         ],
+        ("fd_write", "fault", 1) => vec![at(
+            Configure,
+            vec![
+                ("fd_id", V::Member("stdout")),
+                ("iovec", V::IovecAt(0xffff_fff0, 16)),
+            ],
+        )],
         ("clock_time_get", "success", 0) => {
             vec![at(Configure, vec![("clock_id", V::Member("realtime"))])]
         }
@@ -709,7 +717,10 @@ pub fn recipes(function: &str, code: &str, nth: usize) -> Vec<Recipe> {
                     ("buffer_size", V::Int(65537)),
                 ],
             )
-            .reference("cpp-host generates at most 64 KiB at once"),
+            .reference(
+                "proxy-wasm-cpp-host src/exports.cc wasi_unstable_random_get (at most \
+                 PROXY_WASM_HOST_WASI_RANDOM_GET_MAX_SIZE_BYTES, 64 KiB)",
+            ),
         ],
         ("environ_sizes_get" | "args_sizes_get", "success", 0) => vec![at(Configure, vec![])],
         ("environ_get", "success", 0) => vec![at(
@@ -766,6 +777,23 @@ pub fn exception(function: &str, code: &str, condition: &str) -> Option<&'static
         ("proxy_set_buffer_bytes", "bad_argument") if condition.contains("read-only") => {
             "where no buffer type is read-only (ABI 0.1.0) only Envoy's refusal of a `start` \
              inside the buffer is left, and the reference host splices there instead"
+        }
+        ("proxy_grpc_call" | "proxy_grpc_stream", "bad_argument") => {
+            "Envoy answers BAD_ARGUMENT only when it cannot make a client for the service \
+             (source/extensions/common/wasm/context.cc Context::grpcCall, \
+             getOrCreateRawAsyncClient), which depends on cluster configuration a probe cannot \
+             set; malformed metadata is dropped silently (proxy-wasm-cpp-host \
+             src/pairs_util.cc PairsUtil::toPairs)"
+        }
+        ("proxy_grpc_cancel" | "proxy_grpc_close", "bad_argument") => {
+            "the spec does not say which ids are invalid rather than unknown, and Envoy has \
+             none: odd tokens are calls and even ones streams (source/extensions/common/wasm/\
+             context.h isGrpcCallToken, isGrpcStreamToken)"
+        }
+        ("args_get", "success") if condition.contains("whatever the pointers") => {
+            "the reference host's generated glue refuses out-of-bounds out-pointers before any \
+             function runs, so it answers FAULT where proxy-wasm-cpp-host answers success; \
+             no spec sentence covers pointers that nothing is written to"
         }
         ("proxy_set_property", "not_found" | "bad_argument") => {
             "hosts accept new paths (Envoy keeps them as filter state); which paths or values they refuse is host-specific"

@@ -401,12 +401,15 @@ pub(super) fn cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(
 
     let fixed = semantics(
         "semantics/properties/set_then_get",
-        "a property the plugin sets reads back with the same bytes (Envoy filter state)",
-        &["properties"],
+        "a property the plugin sets in a stream reads back with the same bytes (Envoy \
+         filter state)",
+        &["http", "properties"],
     );
-    cases.push(fixed.case(abi, version, configure, |p, id| {
-        p.callback("proxy_on_configure", |b| {
-            let path = b.data(b"pwtck\0custom");
+    // In a stream, under one path segment: Envoy keeps the value as the stream's filter state
+    // under the whole path and looks it up by the first segment.
+    cases.push(fixed.case(abi, version, headers.clone(), |p, id| {
+        p.callback("proxy_on_request_headers", |b| {
+            let path = b.data(b"pwtck_custom");
             let value = b.data(b"custom-value");
             let set = b.call("proxy_set_property", &[Arg::Bytes(path), Arg::Bytes(value)]);
             b.because(Basis::reference(ENVOY_FILTER_STATE))

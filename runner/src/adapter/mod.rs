@@ -142,6 +142,8 @@ pub(crate) fn outcome(
     stderr: &[String],
     dropped: usize,
 ) -> Outcome {
+    // The adapter's own `refused` event says why; the last line may be anything.
+    let refusal = lines.iter().rev().find_map(|l| refused_message(l));
     let lines: Vec<String> = lines.into_iter().map(|l| log_text(&l)).collect();
     let note = if dropped > 0 {
         format!(" ({dropped} oversized lines dropped)")
@@ -150,19 +152,34 @@ pub(crate) fn outcome(
     };
     match exit {
         Exit::Code(0) => Outcome::Ran(lines),
-        Exit::Code(REFUSED) => Outcome::Refused(
+        Exit::Code(REFUSED) => Outcome::Refused(refusal.unwrap_or_else(|| {
             lines
                 .iter()
                 .rev()
                 .find(|l| !l.trim().is_empty())
                 .cloned()
-                .unwrap_or_else(|| "exit code 3".to_string()),
-        ),
+                .unwrap_or_else(|| "exit code 3".to_string())
+        })),
         other => Outcome::Broken(format!(
             "the adapter {}{note}\nstderr tail:\n{}",
             describe(other),
             process::tail(stderr)
         )),
+    }
+}
+
+/// The message of a `refused` event line.
+fn refused_message(line: &str) -> Option<String> {
+    let serde_json::Value::Object(event) = serde_json::from_str(line).ok()? else {
+        return None;
+    };
+    match (event.get("event"), event.get("message")) {
+        (Some(serde_json::Value::String(kind)), Some(serde_json::Value::String(message)))
+            if kind == "refused" =>
+        {
+            Some(message.clone())
+        }
+        _ => None,
     }
 }
 
@@ -204,4 +221,27 @@ pub fn shell_line(argv: &[String]) -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Exit, Outcome, outcome};
+
+    #[test]
+    fn a_refusal_shows_the_refused_event_not_the_last_line() {
+        let lines = vec![
+            r#"{"event":"refused","message":"missing import env.proxy_foo"}"#.to_string(),
+            "nginx: [emerg] exiting".to_string(),
+        ];
+        let got = outcome(&Exit::Code(3), lines, &[], 0);
+        assert!(
+            matches!(&got, Outcome::Refused(why) if why == "missing import env.proxy_foo"),
+            "{got:?}"
+        );
+        let got = outcome(&Exit::Code(3), vec!["plain reason".into()], &[], 0);
+        assert!(
+            matches!(&got, Outcome::Refused(why) if why == "plain reason"),
+            "{got:?}"
+        );
+    }
 }
