@@ -9,7 +9,8 @@
 #   1. starts a loopback HTTP server (python3, standard library) that plays the upstream: it
 #      answers each proxied request with the `response` of the scenario's current HTTP event;
 #   2. writes nginx.conf: `daemon off; master_process off;`, `error_log ... info`, a
-#      `wasm { module probe PATH ['vm_configuration']; shm_kv * 1m; }` block, one server on a free
+#      `wasm { module probe PATH ['vm_configuration']; shm_kv * 1m; shm_queue NAME 16k; ... }`
+#      block (a queue zone per queue name the probes register), one server on a free
 #      127.0.0.1 port whose location runs `proxy_wasm probe ['plugin_configuration'];` and
 #      proxies to the loopback upstream, and a second server (no filter) used only to tell when
 #      nginx is up;
@@ -19,7 +20,8 @@
 #      ", client: ..., server: ..., request: ..." suffix (and a " while ..." before it) removed,
 #      then the responses curl received and what reached the upstream.
 # Exit codes: 0 ran; 3 nginx refused the module (startup failed with "failed loading", "unknown
-# ABI version", "missing host function", "incompatible ... interface", "missing malloc"); 1 nginx
+# ABI version", "missing host function", "incompatible ... interface", "missing malloc", or
+# wasmtime's "incompatible import type" for an import of another signature); 1 nginx
 # or the adapter broke (crash, no startup, unexpected exit); 2 the environment is unusable.
 #
 # Shared with envoy.sh, and looked for next to this script (symlinks to it are followed):
@@ -32,9 +34,11 @@
 # ngx_wasm_module compiled in. For a dynamic module set NGX_WASM_MODULE_SO to the .so file
 # (it becomes a `load_module` line). Nothing here builds nginx or fetches anything.
 #
-# Environment: NGINX (required); NGX_WASM_MODULE_SO; PWTCK_KEEP_WORK=1 keeps the temporary
-# directory and prints its path on stderr; PWTCK_START_TIMEOUT (seconds nginx gets to come
-# up, default 6); PWTCK_REQUEST_TIMEOUT (seconds per request, default 3).
+# Environment: NGINX (required; nginx itself is started without it); NGX_WASM_MODULE_SO;
+# PWTCK_KONG_QUEUES (queue names declared as `shm_queue` zones, separated by spaces; default:
+# the probes' own); PWTCK_KEEP_WORK=1 keeps the temporary directory and prints its path on
+# stderr; PWTCK_START_TIMEOUT (seconds nginx gets to come up, default 6);
+# PWTCK_REQUEST_TIMEOUT (seconds per request, default 3).
 #
 # Not driven, and not claimed in `info`: TCP connections, gRPC, HTTP calls to scripted
 # upstreams, foreign functions, queue producers, request trailers, the chunking of bodies
@@ -42,10 +46,14 @@
 # Ticks run in real time, so a plugin that keeps its timer gets as many ticks as the wall
 # clock gives it, not exactly the scenario's number.
 #
-# NOT VERIFIED: written against ngx_wasm_module's documented directives (docs/DIRECTIVES.md)
-# and its log format as read from its source and tests (src/common/proxy_wasm/
-# ngx_proxy_wasm_util.c, t/03-proxy_wasm/); not run against a real nginx in this repository's
-# CI. Fix it here (or in proxy_driver.py's kong-ngx-wasm-module section) when it turns out wrong.
+# VERIFIED against nginx 1.27.4 with Kong's ngx_wasm_module 3bed278 (static module, wasmtime
+# 26.0.1 C API): the whole suite was run through this script (no serve mode, 2 test threads) and
+# every failure was traced to the host (ngx_wasm_module source) or to a probe, none to the
+# adapter; runner/expectations/kong-ngx-wasm-module.toml records them. Fixed by that run:
+# nginx is started without NGINX in its environment (see nginx_cmd), wasmtime's "incompatible
+# import type" counts as a refusal, and `shm_queue` zones are declared for the probes' queue
+# names. Not run: a dynamic module (NGX_WASM_MODULE_SO), other nginx or module versions, other
+# runtimes (wasmer, V8), whose log lines may differ.
 
 set -eu
 
@@ -59,6 +67,15 @@ HERE=$(cd "$(dirname "$(readlink -f "$0" 2>/dev/null || printf '%s' "$0")")" && 
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$HERE/common.sh" || { printf '%s adapter: %s/common.sh is missing\n' "$ME" "$HERE" >&2; exit 2; }
 
+# nginx reads an environment variable named NGINX itself, as the list of listening sockets
+# inherited on a binary upgrade (src/core/nginx.c ngx_add_inherited_sockets): started with
+# NGINX=/path/to/nginx it logs `invalid socket number ... in NGINX environment variable` at
+# [emerg] first thing, which buries the real reason of any later startup failure. So nginx runs
+# without it (`env` execs nginx, so in cmd_run PROXY_PID=$! is nginx itself).
+nginx_cmd() {
+    env -u NGINX "$NGINX" "$@"
+}
+
 check_environment() {
     require_proxy "point it at an nginx binary built with ngx_wasm_module, e.g. NGINX=/usr/local/nginx/sbin/nginx $0 info"
     require_tools
@@ -70,7 +87,7 @@ check_environment() {
 cmd_info() {
     check_environment
     local version
-    version=$("$NGINX" -v 2>&1 </dev/null | sed -n 's|.*nginx/\([0-9][0-9.]*\).*|\1|p' | head -n 1) || version=
+    version=$(nginx_cmd -v 2>&1 </dev/null | sed -n 's|.*nginx/\([0-9][0-9.]*\).*|\1|p' | head -n 1) || version=
     if [ -n "$version" ]; then
         version="nginx/$version"
     else
@@ -88,9 +105,11 @@ cmd_info() {
     #   http_calls     Kong dispatches to host[:port] through its own resolver; the probes call
     #                  a cluster-style name ("pwtck-upstream") that cannot be pointed at a
     #                  loopback port without binding port 80.
-    #   shared_queues  queues need an `shm_queue NAME` zone per queue name, and the names live
-    #                  inside the probe; `events[].enqueue` has no nginx equivalent, and
-    #                  proxy_on_queue_ready is not implemented (docs/PROXY_WASM.md).
+    #   shared_queues  each queue is an `shm_queue NAME SIZE;` zone, so the plan declares one
+    #                  per queue name the probes register (proxy_driver.py KONG_QUEUES) and the
+    #                  register/enqueue/dequeue cases run; but `events[].enqueue` (another
+    #                  producer) has no nginx equivalent and proxy_on_queue_ready is not
+    #                  implemented (docs/PROXY_WASM.md), so the capability is not claimed.
     #   grpc, tcp, foreign_functions: not driven by this adapter.
     printf '{"protocol": 1, "name": "%s", "version": "%s", "abi_versions": ["0.1.0", "0.2.0", "0.2.1"], "capabilities": ["http", "ticks", "shared_data", "metrics", "properties", "refusal"], "serve": false}\n' \
         "$ME" "$version"
@@ -110,10 +129,11 @@ cmd_run() {
 
     local -a args=(-p "$WORK/prefix/" -c "$WORK/nginx.conf")
     # -e (nginx >= 1.19.5) sends even the earliest startup errors to our log.
-    if "$NGINX" -h 2>&1 | grep -q -- '-e filename'; then
+    if nginx_cmd -h 2>&1 | grep -q -- '-e filename'; then
         args+=(-e "$WORK/prefix/logs/error.log")
     fi
-    "$NGINX" "${args[@]}" >"$WORK/nginx.stdout" 2>&1 &
+    # Not through nginx_cmd: a backgrounded function is a subshell, and $! must be nginx.
+    env -u NGINX "$NGINX" "${args[@]}" >"$WORK/nginx.stdout" 2>&1 &
     PROXY_PID=$!
 
     finish_run http "$ready_port"
