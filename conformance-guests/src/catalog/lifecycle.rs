@@ -22,6 +22,7 @@ pub(super) fn cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(
     cases.push(http_stream(abi, version)?);
     cases.push(http_end_order(abi, version)?);
     cases.push(tick(abi, version)?);
+    cases.push(root_shutdown(abi, version)?);
     Ok(())
 }
 
@@ -329,6 +330,58 @@ fn tick(abi: &Abi, version: &str) -> Result<Case, BuildError> {
             ))
             .expect_status(&format!("{id}/set_tick_period/stop"), stop, 0)
             .end();
+        });
+    })
+}
+
+/// Where proxy-wasm-cpp-host ends a root context at shutdown.
+const CPP_HOST_SHUTDOWN: &str = "proxy-wasm-cpp-host src/wasm.cc WasmBase::startShutdown \
+     (onDone, then onDelete when it agrees; no onLog)";
+
+fn root_shutdown(abi: &Abi, version: &str) -> Result<Case, BuildError> {
+    let fixed = lifecycle(
+        "lifecycle/root_shutdown",
+        "at shutdown the root context gets proxy_on_done, then proxy_on_delete, and no \
+         proxy_on_log (the spec text is silent; proxy-wasm-cpp-host's order)",
+    );
+    let shutdown = || Basis::reference(CPP_HOST_SHUTDOWN);
+    fixed.case(abi, version, scenario(Site::Configure), |p, id| {
+        let (root, done, logged) = (zeroed(p), zeroed(p), zeroed(p));
+        p.callback("proxy_on_context_create", |b| {
+            let is_root = b.equal(Arg::Param(1), Arg::I32(0));
+            b.branch(
+                is_root,
+                |b| {
+                    b.store(root, Arg::Param(0));
+                },
+                |_| {},
+            );
+        });
+        for (callback, flag) in [("proxy_on_done", done), ("proxy_on_log", logged)] {
+            p.callback(callback, |b| {
+                let is_root = b.equal(Arg::Param(0), Arg::Load(root));
+                b.branch(
+                    is_root,
+                    |b| {
+                        b.store(flag, Arg::I32(1));
+                    },
+                    |_| {},
+                );
+            });
+        }
+        p.callback("proxy_on_delete", |b| {
+            let is_root = b.equal(Arg::Param(0), Arg::Load(root));
+            b.branch(
+                is_root,
+                |b| {
+                    b.because(shutdown())
+                        .expect_value(&format!("{id}/delete/after_done"), Arg::Load(done), 1)
+                        .because(shutdown())
+                        .expect_value(&format!("{id}/delete/no_log"), Arg::Load(logged), 0)
+                        .end();
+                },
+                |_| {},
+            );
         });
     })
 }

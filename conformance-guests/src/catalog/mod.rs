@@ -758,6 +758,29 @@ fn build(
                 if succeeded {
                     if let Some(effect) = &bases.effect {
                         outputs(abi, b, f, recipe, &slots, &check, effect);
+                        for (n, then) in recipe.then.iter().enumerate() {
+                            let target = abi.function(then.call.function);
+                            let Some((target, code)) =
+                                target.and_then(|t| code_value(t, then.code).map(|c| (t, c)))
+                            else {
+                                continue;
+                            };
+                            let (args, _) =
+                                arguments(abi, b, target, &then.call.args, &outs, Change::None);
+                            let after = b.call(then.call.function, &args);
+                            let basis = match effect {
+                                Basis::Required { spec, .. } => Basis::required(
+                                    spec.clone(),
+                                    format!("`{}`: {}", f.name, then.effect),
+                                ),
+                                other => other.clone(),
+                            };
+                            b.because(basis).expect_status(
+                                &check(&format!("effect_{n}/status")),
+                                after,
+                                code,
+                            );
+                        }
                     }
                 } else {
                     for (name, slot) in &slots {

@@ -64,6 +64,18 @@ pub enum Out {
     Allocated,
 }
 
+/// A call made after a successful call under test, to see its effect: it must return `code`
+/// (skipped in versions whose function lacks that code).
+#[derive(Clone, Debug)]
+pub struct Then {
+    /// The call.
+    pub call: Call,
+    /// The status it must return.
+    pub code: &'static str,
+    /// What the effect is, in our words.
+    pub effect: &'static str,
+}
+
 /// One way to reach a status.
 #[derive(Clone, Debug)]
 pub struct Recipe {
@@ -75,6 +87,8 @@ pub struct Recipe {
     pub call: Call,
     /// Outputs checked when the expected status is success.
     pub outputs: Vec<(&'static str, Out)>,
+    /// Calls that show the effect of a success.
+    pub then: Vec<Then>,
     /// Capabilities a host needs for it (beyond the site's own).
     pub needs: Vec<&'static str>,
     /// Set when the recipe relies on one host's behaviour rather than the spec text.
@@ -128,6 +142,7 @@ struct R {
     setup: Vec<Call>,
     args: Vec<(&'static str, V)>,
     outputs: Vec<(&'static str, Out)>,
+    then: Vec<Then>,
     needs: Vec<&'static str>,
     reference: Option<&'static str>,
 }
@@ -138,6 +153,7 @@ fn at(site: Site, args: Vec<(&'static str, V)>) -> R {
         setup: Vec::new(),
         args,
         outputs: Vec::new(),
+        then: Vec::new(),
         needs: Vec::new(),
         reference: None,
     }
@@ -150,6 +166,10 @@ impl R {
     }
     fn out(mut self, name: &'static str, out: Out) -> Self {
         self.outputs.push((name, out));
+        self
+    }
+    fn then(mut self, call: Call, code: &'static str, effect: &'static str) -> Self {
+        self.then.push(Then { call, code, effect });
         self
     }
     fn needs(mut self, what: &'static str) -> Self {
@@ -166,6 +186,7 @@ impl R {
             setup: self.setup,
             call: call(function, self.args),
             outputs: self.outputs,
+            then: self.then,
             needs: self.needs,
             reference: self.reference,
         }
@@ -431,12 +452,16 @@ pub fn recipes(function: &str, code: &str, nth: usize) -> Vec<Recipe> {
                 args
             })]
         }
-        ("proxy_remove_header_map_value", "ok", 0) => {
-            vec![at(
-                RequestHeaders,
-                map("http_request_headers", "x-pwtck-absent"),
-            )]
-        }
+        ("proxy_remove_header_map_value", "ok", 0) => vec![
+            at(RequestHeaders, map("http_request_headers", "x-pwtck")).then(
+                call(
+                    "proxy_get_header_map_value",
+                    map("http_request_headers", "x-pwtck"),
+                ),
+                "not_found",
+                "the removed key is gone from the map",
+            ),
+        ],
         ("proxy_continue_stream" | "proxy_close_stream", "ok", 0) => vec![at(
             RequestHeaders,
             vec![("stream_type", V::Member("http_request"))],

@@ -125,6 +125,86 @@ pub(super) fn cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(
         });
     })?);
 
+    // A stream pauses on an HTTP call; in the call's response (a root context callback) the
+    // plugin makes the stream effective and reads its request headers, then resumes it.
+    let fixed = semantics(
+        "semantics/effective_context/stream_from_call_response",
+        "in proxy_on_http_call_response, proxy_set_effective_context with the paused stream's id \
+         makes the next call act on that stream: its request header reads back",
+        &["http", "http_calls"],
+    );
+    cases.push(fixed.case(abi, version, headers.clone(), |p, id| {
+        let stream = zeroed(p);
+        p.callback("proxy_on_context_create", |b| {
+            let is_root = b.equal(Arg::Param(1), Arg::I32(0));
+            b.branch(
+                is_root,
+                |_| {},
+                |b| {
+                    b.store(stream, Arg::Param(0));
+                },
+            );
+        });
+        p.callback("proxy_on_request_headers", |b| {
+            let upstream = b.data(recipes::UPSTREAM.as_bytes());
+            let call_headers = b.data(&recipes::pairs(&[
+                (":method", "GET"),
+                (":path", "/call"),
+                (":authority", recipes::UPSTREAM),
+            ]));
+            let token = b.slot(Width::U32);
+            let call = b.call(
+                "proxy_http_call",
+                &[
+                    Arg::Bytes(upstream),
+                    Arg::Bytes(call_headers),
+                    Arg::I32(0),
+                    Arg::I32(0),
+                    Arg::I32(0),
+                    Arg::I32(0),
+                    Arg::I32(1000),
+                    Arg::Slot(token),
+                ],
+            );
+            b.because_found(status("proxy_http_call", "ok"))
+                .expect_status(&format!("{id}/http_call/status"), call, 0)
+                // Pause, so the stream is still there when the response comes.
+                .returns(1);
+        });
+        p.callback("proxy_on_http_call_response", |b| {
+            let set = b.call("proxy_set_effective_context", &[Arg::Load(stream)]);
+            b.because_found(status("proxy_set_effective_context", "ok"))
+                .expect_status(&format!("{id}/set/status"), set, 0);
+            let key = b.data(b":path");
+            let (ptr, len) = (b.slot(Width::U32), b.slot(Width::U32));
+            let get = b.call(
+                "proxy_get_header_map_value",
+                &[Arg::I32(0), Arg::Bytes(key), Arg::Slot(ptr), Arg::Slot(len)],
+            );
+            b.because_found(effect(
+                "proxy_set_effective_context",
+                "makes the given context the one later calls act on",
+            ))
+            .expect_status(&format!("{id}/stream_header/status"), get, 0)
+            .because_found(effect(
+                "proxy_set_effective_context",
+                "makes the given context the one later calls act on",
+            ))
+            .expect_bytes(
+                &format!("{id}/stream_header/value"),
+                ptr,
+                len,
+                recipes::PATH.as_bytes(),
+            );
+            if abi.function("proxy_continue_stream").is_some() {
+                b.call("proxy_continue_stream", &[Arg::I32(0)]);
+            } else {
+                b.call("proxy_continue_request", &[]);
+            }
+            b.end();
+        });
+    })?);
+
     let fixed = semantics(
         "semantics/buffer/slice",
         "proxy_get_buffer_bytes returns the bytes from start, at most max_size, clamped to \
