@@ -58,9 +58,23 @@ def text(value):
 
 
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return free_ports(1)[0]
+
+
+def free_ports(n):
+    """n distinct free 127.0.0.1 ports: all are held open until every one is picked, since two
+    free_port() calls in a row may get the same port back (seen with nginx: both servers then
+    listened on one port and the readiness request went through the filter)."""
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.socket()
+            socks.append(s)
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
 
 
 def emit(event):
@@ -330,7 +344,7 @@ def kong_plan(module, scenario_path, work):
     """Writes WORK/nginx.conf: the probe's filter on a proxying server, and a second server with
     no filter whose port (returned) tells when nginx is up."""
     scenario = load(scenario_path)
-    listen, ready = free_port(), free_port()
+    listen, ready = free_ports(2)
     up = load(os.path.join(work, "upstream.ports.json"))["main"]
     prefix = os.path.join(work, "prefix")
     vm_config = scenario.get("vm_configuration") or ""
