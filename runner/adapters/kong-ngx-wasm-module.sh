@@ -53,8 +53,9 @@
 # nginx is started without NGINX in its environment (see nginx_cmd), wasmtime's "incompatible
 # import type" counts as a refusal, `shm_queue` zones are declared for the probes' queue
 # names, and the two server ports are picked together (two single picks once returned the same
-# port, so the readiness request ran the filter a second time). Not run: a dynamic module (NGX_WASM_MODULE_SO), other nginx or module versions, other
-# runtimes (wasmer, V8), whose log lines may differ.
+# port, so the readiness request ran the filter a second time). Not run: a dynamic module
+# (NGX_WASM_MODULE_SO), other nginx or module versions, other runtimes (wasmer, V8), whose log
+# lines may differ.
 
 set -eu
 
