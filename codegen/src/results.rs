@@ -1,6 +1,8 @@
 //! Stored conformance results: the reports `conformance-runner --json FILE` writes (see
-//! `runner/src/report/mod.rs`), read for the host support pages. Only what the pages show is
-//! kept; timings are dropped, so the pages rendered from a report never change unless it does.
+//! `runner/src/report/mod.rs`, checks in `runner/src/judge.rs`), read for the host support pages.
+//! Only what the pages show is kept; timings are dropped, so the pages rendered from a report never
+//! change unless it does. Reports written before checks were counted by level lack `level`,
+//! `levels`, `checks` and `failed_checks`; they still load, with those figures unknown.
 
 use crate::names;
 use serde::Deserialize;
@@ -25,6 +27,12 @@ pub struct HostResults {
     pub tool_version: String,
     /// What the host said about itself.
     pub host: HostInfo,
+    /// The least binding level judged (`None` in reports older than per-check levels).
+    #[serde(default)]
+    pub level: Option<Level>,
+    /// Checks and cases passed and failed per level (`None` in older reports).
+    #[serde(default)]
+    pub levels: Option<Levels>,
     /// One result per case, in catalog order.
     pub cases: Vec<CaseResult>,
 }
@@ -68,6 +76,166 @@ pub struct CaseResult {
     pub message: Option<String>,
     /// The expectation's link, if any.
     pub link: Option<String>,
+    /// Its checks counted by level (`None` in older reports; all zero when it did not run).
+    #[serde(default)]
+    pub checks: Option<Counts>,
+    /// Every check that did not pass, at any level (`None` in older reports).
+    #[serde(default)]
+    pub failed_checks: Option<Vec<FailedCheck>>,
+}
+
+/// Checks (or cases) passed and failed at one level.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+pub struct Count {
+    /// How many passed.
+    pub passed: usize,
+    /// How many failed (checks: or were not reached).
+    pub failed: usize,
+}
+
+impl Count {
+    /// Passed and failed together.
+    pub fn total(self) -> usize {
+        self.passed + self.failed
+    }
+}
+
+impl std::ops::AddAssign for Count {
+    fn add_assign(&mut self, other: Count) {
+        self.passed += other.passed;
+        self.failed += other.failed;
+    }
+}
+
+/// A case's checks counted by level.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+pub struct Counts {
+    /// Checks a spec sentence requires.
+    pub required: Count,
+    /// Checks of reference-host behaviour.
+    pub reference: Count,
+    /// Robustness checks.
+    pub advisory: Count,
+}
+
+impl Counts {
+    /// The count of `level`.
+    pub fn get(&self, level: Level) -> Count {
+        match level {
+            Level::Required => self.required,
+            Level::Reference => self.reference,
+            Level::Advisory => self.advisory,
+        }
+    }
+}
+
+/// How a run (or part of it) fared at one level.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+pub struct Figure {
+    /// Checks at the level.
+    pub checks: Count,
+    /// Cases with checks at the level: passed when all of those passed.
+    pub cases: Count,
+}
+
+impl Figure {
+    /// The figure of `cases` at `level`, counted as the runner counts its `levels`: skipped cases
+    /// left out. `None` when a case that ran has no check counts (an older report).
+    pub fn of<'a>(cases: impl IntoIterator<Item = &'a CaseResult>, level: Level) -> Option<Self> {
+        let mut figure = Figure::default();
+        for case in cases.into_iter().filter(|c| c.outcome != Outcome::Skip) {
+            let count = case.checks?.get(level);
+            figure.checks += count;
+            if count.failed > 0 {
+                figure.cases.failed += 1;
+            } else if count.passed > 0 {
+                figure.cases.passed += 1;
+            }
+        }
+        Some(figure)
+    }
+}
+
+/// A run's figures per level.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+pub struct Levels {
+    /// Spec conformance.
+    pub required: Figure,
+    /// Reference compatibility.
+    pub reference: Figure,
+    /// Robustness, not judged by default.
+    pub advisory: Figure,
+}
+
+impl Levels {
+    /// The figure of `level`.
+    pub fn get(&self, level: Level) -> Figure {
+        match level {
+            Level::Required => self.required,
+            Level::Reference => self.reference,
+            Level::Advisory => self.advisory,
+        }
+    }
+}
+
+/// One check that did not pass.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct FailedCheck {
+    /// The check id.
+    pub id: String,
+    /// Its level, with the citation or source.
+    #[serde(flatten)]
+    pub basis: Basis,
+    /// What the probe expected, when it reported.
+    pub expected: Option<String>,
+    /// What it found, or why there is no verdict (not reached, refused, ...).
+    pub got: String,
+}
+
+/// Why a check expects what it does: its level, and the citation or source.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(tag = "level", rename_all = "snake_case")]
+pub enum Basis {
+    /// Required by a sentence of the published spec text.
+    Required {
+        /// The sentence.
+        spec: Citation,
+        /// What it requires.
+        requires: String,
+    },
+    /// What a reference host does.
+    Reference {
+        /// The host, source file and function, e.g. `proxy-wasm-cpp-host src/exports.cc
+        /// get_buffer_bytes`.
+        source: String,
+    },
+    /// A robustness expectation.
+    Advisory {
+        /// Why it is worth a look.
+        why: String,
+    },
+}
+
+impl Basis {
+    /// Its level.
+    pub fn level(&self) -> Level {
+        match self {
+            Basis::Required { .. } => Level::Required,
+            Basis::Reference { .. } => Level::Reference,
+            Basis::Advisory { .. } => Level::Advisory,
+        }
+    }
+}
+
+/// A line of a published spec text (proxy-wasm/spec `abi-versions/vX.Y.Z/README.md`).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct Citation {
+    /// The ABI version whose text it is.
+    pub version: String,
+    /// The heading the line stands under.
+    pub section: String,
+    /// The line, counted from 1.
+    pub line: u32,
 }
 
 /// What a case covers, as the catalog names it.
@@ -90,11 +258,13 @@ pub enum Kind {
     Lifecycle,
     /// Values observed through a round trip of host calls.
     Semantics,
+    /// Which exports a module has: optional callbacks, start functions.
+    Structure,
 }
 
 impl Kind {
     /// Every kind, in the order reports show them.
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 9] = [
         Kind::Status,
         Kind::Enum,
         Kind::OutPointer,
@@ -103,6 +273,7 @@ impl Kind {
         Kind::Detection,
         Kind::Lifecycle,
         Kind::Semantics,
+        Kind::Structure,
     ];
 
     /// Its name in case ids and reports.
@@ -116,6 +287,7 @@ impl Kind {
             Kind::Detection => "detection",
             Kind::Lifecycle => "lifecycle",
             Kind::Semantics => "semantics",
+            Kind::Structure => "structure",
         }
     }
 
@@ -130,26 +302,36 @@ impl Kind {
             Kind::Detection => "ABI version detection",
             Kind::Lifecycle => "the order and arguments of callbacks",
             Kind::Semantics => "values observed through a round trip of host calls",
+            Kind::Structure => "which exports a module has: optional callbacks, start functions",
         }
     }
 }
 
-/// Who sets an obligation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+/// Who sets an obligation, most binding first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
-    /// The spec text.
+    /// A sentence of the spec text.
     Required,
     /// proxy-wasm-cpp-host or Envoy, where the spec is silent.
     Reference,
+    /// A robustness expectation nothing fixes; not judged by default.
+    Advisory,
 }
 
 impl Level {
+    /// Every level, most binding first.
+    pub const ALL: [Level; 3] = [Level::Required, Level::Reference, Level::Advisory];
+
+    /// The level the runner judges unless told otherwise (`--level`).
+    pub const DEFAULT: Level = Level::Reference;
+
     /// Its name in reports.
     pub fn name(self) -> &'static str {
         match self {
             Level::Required => "required",
             Level::Reference => "reference",
+            Level::Advisory => "advisory",
         }
     }
 }
@@ -315,6 +497,68 @@ mod tests {
         assert_eq!(r.slug(), "some-host");
         assert_eq!(r.cases[0].kind, Kind::OutPointer);
         assert!(r.cases[0].outcome.unexpected());
+    }
+
+    #[test]
+    fn reads_checks_by_level_and_failed_checks() {
+        let case = r#"{ "id": "v0.2.1/proxy_log/status/ok", "version": "0.2.1",
+            "function": "proxy_log", "kind": "structure", "level": "advisory", "outcome": "fail",
+            "checks": { "required": { "passed": 1, "failed": 1 },
+                        "reference": { "passed": 0, "failed": 1 },
+                        "advisory": { "passed": 2, "failed": 1 } },
+            "failed_checks": [
+              { "id": "a", "level": "required", "requires": "ok when logged",
+                "spec": { "version": "0.2.1", "section": "proxy_log", "line": 307 },
+                "expected": "0", "got": "2" },
+              { "id": "b", "level": "reference", "source": "proxy-wasm-cpp-host src/exports.cc log",
+                "expected": null, "got": "not reached" },
+              { "id": "c", "level": "advisory", "why": "easier to debug",
+                "expected": "1", "got": "0" } ],
+            "duration_ms": 1, "message": "m", "link": null, "repro": null }"#;
+        let text = report("h", case).replace(
+            r#""cases""#,
+            r#""level": "reference", "levels": {
+               "required": { "checks": { "passed": 1, "failed": 1 }, "cases": { "passed": 0, "failed": 1 } },
+               "reference": { "checks": { "passed": 0, "failed": 1 }, "cases": { "passed": 0, "failed": 1 } },
+               "advisory": { "checks": { "passed": 2, "failed": 1 }, "cases": { "passed": 0, "failed": 1 } } },
+               "cases""#,
+        );
+        let r = parse("x.json", &text).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.level, Some(Level::Reference));
+        let c = &r.cases[0];
+        assert_eq!((c.kind, c.level), (Kind::Structure, Level::Advisory));
+        let failed = c.failed_checks.clone().unwrap_or_default();
+        let levels: Vec<Level> = failed.iter().map(|f| f.basis.level()).collect();
+        assert_eq!(levels, Level::ALL);
+        assert_eq!(
+            failed[0].basis,
+            Basis::Required {
+                spec: Citation {
+                    version: "0.2.1".into(),
+                    section: "proxy_log".into(),
+                    line: 307
+                },
+                requires: "ok when logged".into()
+            }
+        );
+        assert_eq!(failed[1].expected, None);
+        for level in Level::ALL {
+            let counted = Figure::of(&r.cases, level);
+            assert_eq!(counted, r.levels.map(|l| l.get(level)), "{level:?}");
+        }
+    }
+
+    #[test]
+    fn older_reports_load_with_levels_unknown() {
+        let case = r#"{ "id": "a", "version": "0.2.1", "function": null, "kind": "status",
+            "level": "required", "outcome": "pass", "message": null, "link": null }"#;
+        let r = parse("x.json", &report("h", case)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((r.level, r.levels), (None, None));
+        assert_eq!(
+            (r.cases[0].checks, r.cases[0].failed_checks.clone()),
+            (None, None)
+        );
+        assert_eq!(Figure::of(&r.cases, Level::Required), None);
     }
 
     #[test]

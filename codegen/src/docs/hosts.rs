@@ -1,8 +1,9 @@
-//! Host support pages, from the stored conformance results: a page per host with its support
-//! table per ABI version and its failing cases, and an index comparing every host.
+//! Host support pages, from the stored conformance results: a page per host with its spec
+//! conformance and reference compatibility, its support table per ABI version and its failing
+//! cases with their failed checks, and an index comparing every host.
 
 use super::{Fact, PageLink, Table, code, has_item, inline, item_anchor, link, preamble_from};
-use crate::results::{CaseResult, HostResults, Kind, Outcome};
+use crate::results::{Basis, CaseResult, FailedCheck, Figure, HostResults, Kind, Level, Outcome};
 use crate::{Inputs, names};
 use askama::Template;
 use proxy_wasm_spec::Abi;
@@ -16,6 +17,18 @@ const UP: &str = "../";
 /// What the cells mean, on every page that has them.
 const CELLS: &str = "Cells: passed/run, then ✗ unexpected results (failures, and passes of \
                      cases expected to fail), ~ expected failures, − skipped.";
+/// What the figures per level mean, on every page that has them.
+const FIGURES: &str = "Each figure counts the checks at one level that passed, of those run, \
+                       and the cases with checks at that level whose checks there all passed; \
+                       skipped cases are left out. Spec conformance counts the `required` \
+                       checks (a sentence of the published spec text requires them), reference \
+                       compatibility the `reference` checks (what proxy-wasm-cpp-host or Envoy \
+                       does where the spec is silent); `advisory` checks (robustness) are not \
+                       judged by default.";
+/// Why a report has no figures per level.
+const UNKNOWN: &str = "unknown: the report predates per-check levels";
+/// The most characters of an expected or found value a page shows.
+const SHOWN_CHARS: usize = 120;
 
 /// Every host page and the index, as (path below `docs/`, text); nothing without results.
 pub(super) fn render(inputs: &Inputs) -> Result<Vec<(String, String)>, askama::Error> {
@@ -184,6 +197,134 @@ impl Tally {
     }
 }
 
+/// The figure of a level, named for people.
+fn figure_label(level: Level, judged: Option<Level>) -> String {
+    match level {
+        Level::Required => "Spec conformance (`required` checks)".to_string(),
+        Level::Reference => "Reference compatibility (`reference` checks)".to_string(),
+        Level::Advisory if judged == Some(Level::Advisory) => {
+            "Advisory (`advisory` checks, judged in this run)".to_string()
+        }
+        Level::Advisory => "Advisory (`advisory` checks, not judged by default)".to_string(),
+    }
+}
+
+/// A figure for a cell or a fact: `12/13 checks, 4/5 cases`, or `no checks`.
+fn figure_text(figure: Option<Figure>) -> String {
+    match figure {
+        None => "unknown".to_string(),
+        Some(f) if f.checks.total() == 0 => "no checks run".to_string(),
+        Some(f) => format!(
+            "{}/{} checks, {}/{} cases",
+            f.checks.passed,
+            f.checks.total(),
+            f.cases.passed,
+            f.cases.total()
+        ),
+    }
+}
+
+/// The whole run's figure at `level`: the report's own, else counted from its cases; `None` for
+/// a report that predates per-check levels.
+fn run_figure(results: &HostResults, level: Level) -> Option<Figure> {
+    match &results.levels {
+        Some(levels) => Some(levels.get(level)),
+        None => Figure::of(&results.cases, level),
+    }
+}
+
+/// Whether a report counts checks by level.
+fn has_levels(results: &HostResults) -> bool {
+    run_figure(results, Level::Required).is_some()
+}
+
+/// What the judged level means, for a fact.
+fn judged_text(results: &HostResults) -> String {
+    let Some(level) = results.level else {
+        return if has_levels(results) {
+            "unknown".to_string()
+        } else {
+            format!("{UNKNOWN} (every case was judged as a whole)")
+        };
+    };
+    let which = match level {
+        Level::Required => "only `required` checks decide a case's outcome",
+        Level::Reference => "`required` and `reference` checks decide a case's outcome",
+        Level::Advisory => "every check decides a case's outcome",
+    };
+    let default = if level == Level::DEFAULT {
+        " (the default)"
+    } else {
+        ""
+    };
+    format!("`{}`{default}: {which}", level.name())
+}
+
+/// A value a probe expected or found, as a code span cut to [`SHOWN_CHARS`] characters.
+fn value_span(value: &str) -> String {
+    let mut shown: String = value.split_whitespace().collect::<Vec<_>>().join(" ");
+    if shown.chars().count() > SHOWN_CHARS {
+        shown = shown.chars().take(SHOWN_CHARS).collect();
+        shown.push('…');
+    }
+    if shown.is_empty() {
+        return "(empty)".to_string();
+    }
+    let mut longest = 0;
+    let mut run = 0;
+    for c in shown.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let fence = "`".repeat(longest + 1);
+    let pad = if shown.starts_with('`') || shown.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{shown}{pad}{fence}")
+}
+
+/// A failed check of `case` for a nested list item: its id (without the case's id in front),
+/// level (marked when it was not judged) and citation or source, then what was expected and found.
+fn check_item(case: &CaseResult, check: &FailedCheck, judged: Option<Level>) -> String {
+    let level = check.basis.level();
+    let not_judged = match judged {
+        Some(judged) if level > judged => ", not judged",
+        _ => "",
+    };
+    let basis = match &check.basis {
+        Basis::Required { spec, requires } => format!(
+            "spec v{} line {}, {}: {}",
+            inline(&spec.version),
+            spec.line,
+            value_span(&spec.section),
+            inline(requires)
+        ),
+        Basis::Reference { source } => inline(source),
+        Basis::Advisory { why } => inline(why),
+    };
+    let id = check
+        .id
+        .strip_prefix(case.id.as_str())
+        .and_then(|rest| rest.strip_prefix('/'))
+        .filter(|rest| !rest.is_empty())
+        .unwrap_or(&check.id);
+    let found = match &check.expected {
+        Some(expected) => format!(
+            "expected {}, got {}",
+            value_span(expected),
+            value_span(&check.got)
+        ),
+        None => inline(&check.got),
+    };
+    format!(
+        "{} ({}{not_judged}; {basis}): {found}",
+        value_span(id),
+        level.name()
+    )
+}
+
 // ---------------------------------------------------------------------------------------------
 // The page of one host
 
@@ -194,12 +335,22 @@ struct HostPage {
     title: String,
     intro: String,
     facts: Vec<Fact>,
+    levels: LevelsView,
     cells: &'static str,
     kinds: Vec<Fact>,
     versions: Vec<VersionView>,
     unexpected: Vec<String>,
     expected: Vec<String>,
+    not_judged: Option<Vec<String>>,
     skipped: Vec<String>,
+}
+
+/// Spec conformance, reference compatibility and advisory checks, per version and in all.
+struct LevelsView {
+    /// What the figures mean, or why there are none.
+    note: String,
+    /// A row per level, a column per version; `None` for a report without levels.
+    table: Option<Table>,
 }
 
 /// The support table of one ABI version.
@@ -239,13 +390,16 @@ impl HostPage {
                 ),
             ),
             Fact::new("Cases", Tally::of(&results.cases).sentence()),
+            Fact::new("Judged at", judged_text(results)),
         ];
         let kinds = Kind::ALL
             .into_iter()
             .filter(|k| results.cases.iter().any(|c| c.kind == *k))
             .map(|k| Fact::new(k.name(), k.description().to_string()))
             .collect();
-        let versions = versions(inputs, [results])
+        let version_names = versions(inputs, [results]);
+        let levels = levels_view(results, &version_names);
+        let versions = version_names
             .iter()
             .map(|v| version_view(inputs, results, v))
             .collect();
@@ -254,9 +408,21 @@ impl HostPage {
                 .cases
                 .iter()
                 .filter(|c| pick(c.outcome))
-                .map(case_item)
+                .map(|c| case_item(c, results.level))
                 .collect()
         };
+        // Cases that passed at the judged level with failed checks below it.
+        let not_judged = has_levels(results).then(|| {
+            results
+                .cases
+                .iter()
+                .filter(|c| {
+                    c.outcome == Outcome::Pass
+                        && c.failed_checks.as_ref().is_some_and(|f| !f.is_empty())
+                })
+                .map(|c| case_item(c, results.level))
+                .collect()
+        });
         HostPage {
             preamble: results_preamble(&format!("the conformance results {}", results.source)),
             title: format!("Host support: {name}"),
@@ -267,13 +433,51 @@ impl HostPage {
                 link("Host support", INDEX)
             ),
             facts,
+            levels,
             cells: CELLS,
             kinds,
             versions,
             unexpected: listed(&Outcome::unexpected),
             expected: listed(&|o| o == Outcome::Xfail),
+            not_judged,
             skipped: skipped(results),
         }
+    }
+}
+
+/// The figures per level: a row per level, a column for the whole run and one per version.
+fn levels_view(results: &HostResults, versions: &[String]) -> LevelsView {
+    if !has_levels(results) {
+        return LevelsView {
+            note: format!(
+                "Unknown: `{}` was written before `conformance-runner` counted checks by level, so \
+                 spec conformance and reference compatibility cannot be told apart, and failing \
+                 cases list no failed checks. A report from a newer run shows them.",
+                results.source
+            ),
+            table: None,
+        };
+    }
+    let mut head = vec!["Level".to_string(), "All versions".to_string()];
+    head.extend(versions.iter().map(|v| format!("ABI {}", inline(v))));
+    let head: Vec<&str> = head.iter().map(String::as_str).collect();
+    let mut table = Table::new(&head);
+    for level in Level::ALL {
+        let mut cells = vec![
+            figure_label(level, results.level),
+            figure_text(run_figure(results, level)),
+        ];
+        cells.extend(versions.iter().map(|v| {
+            figure_text(Figure::of(
+                results.cases.iter().filter(|c| c.version == *v),
+                level,
+            ))
+        }));
+        table.row(cells);
+    }
+    LevelsView {
+        note: FIGURES.to_string(),
+        table: Some(table),
     }
 }
 
@@ -349,17 +553,26 @@ fn version_view(inputs: &Inputs, results: &HostResults, version: &str) -> Versio
     }
 }
 
-/// A failing case: its id, level, outcome and the first line of its message.
-fn case_item(case: &CaseResult) -> String {
+/// A failing case: its id, level, outcome and the first line of its message (if it has none, and
+/// failed checks to show, nothing), then its failed checks as a nested list.
+fn case_item(case: &CaseResult, judged: Option<Level>) -> String {
+    let failed = case.failed_checks.as_deref().unwrap_or_default();
     let mut item = format!(
-        "{} ({}, {}): {}",
+        "{} ({}, {})",
         code(&case.id),
         case.level.name(),
-        case.outcome.name(),
-        first_line(case.message.as_deref(), "no message")
+        case.outcome.name()
     );
+    if case.message.is_some() || failed.is_empty() {
+        item.push_str(": ");
+        item.push_str(&first_line(case.message.as_deref(), "no message"));
+    }
     if let Some(target) = &case.link {
         item.push_str(&format!("; see {}", external_link(target)));
+    }
+    for check in failed {
+        item.push_str("\n  - ");
+        item.push_str(&check_item(case, check, judged));
     }
     item
 }
@@ -409,6 +622,9 @@ fn skipped(results: &HostResults) -> Vec<String> {
 #[template(path = "docs/hosts.md", escape = "none")]
 struct HostsIndex {
     preamble: String,
+    figures: &'static str,
+    levels: Table,
+    unknown: Option<String>,
     cells: &'static str,
     table: Table,
 }
@@ -416,6 +632,33 @@ struct HostsIndex {
 impl HostsIndex {
     fn new(inputs: &Inputs) -> Self {
         let versions = versions(inputs, &inputs.results);
+        let mut levels = Table::new(&[
+            "Host",
+            "Judged at",
+            &figure_label(Level::Required, None),
+            &figure_label(Level::Reference, None),
+            &figure_label(Level::Advisory, None),
+        ]);
+        let mut old = Vec::new();
+        for results in &inputs.results {
+            let host = link(
+                &inline(&results.host.name),
+                &format!("{}.md", results.slug()),
+            );
+            if !has_levels(results) {
+                old.push(code(&results.source));
+                let mut cells = vec![host];
+                cells.extend(["unknown"; 4].map(String::from));
+                levels.row(cells);
+                continue;
+            }
+            let judged = results
+                .level
+                .map_or_else(|| "unknown".to_string(), |l| code(l.name()));
+            let mut cells = vec![host, judged];
+            cells.extend(Level::ALL.map(|l| figure_text(run_figure(results, l))));
+            levels.row(cells);
+        }
         let mut head = vec!["Host".to_string(), "Version".to_string()];
         head.extend(versions.iter().map(|v| format!("ABI {}", inline(v))));
         let head: Vec<&str> = head.iter().map(String::as_str).collect();
@@ -437,6 +680,16 @@ impl HostsIndex {
         }
         HostsIndex {
             preamble: results_preamble("the stored conformance results"),
+            figures: FIGURES,
+            levels,
+            unknown: (!old.is_empty()).then(|| {
+                format!(
+                    "Unknown: {} {} written before `conformance-runner` counted checks by level; a \
+                     report from a newer run shows the figures.",
+                    old.join(", "),
+                    if old.len() == 1 { "was" } else { "were" }
+                )
+            }),
             cells: CELLS,
             table,
         }
