@@ -208,7 +208,9 @@ impl<'a> ProbeBuilder<'a> {
 
     /// Whether the spec's root and stream callbacks the probe does not define are exported as
     /// no-ops that let the host go on (by default they are): Kong requires some and crashes
-    /// calling a missing one, APISIX takes a missing one as returning 0 (ABI-FACTS §1d, §10).
+    /// calling a missing one (ngx_wasm_module src/common/proxy_wasm/ngx_proxy_wasm.c), APISIX
+    /// takes a missing one as returning 0 (wasm-nginx-module src/vm/wasmtime.c
+    /// ngx_wasm_wasmtime_call).
     /// Off, the module exports only what the probe defines.
     pub fn stubs(&mut self, on: bool) -> &mut Self {
         self.stubs = on;

@@ -183,7 +183,6 @@ fn allocator_conventions() {
         (&both[..], AllocMode::Bump, ok, [1, 0]),
         (&both[1..], AllocMode::Bump, ok, [1, 0]),
         (&both[..1], AllocMode::Bump, ok, [0, 1]),
-        (&[][..], AllocMode::Bump, ima, [0, 0]),
         (&both[1..], AllocMode::ReturnZero, ima, [1, 0]),
         (&both[1..], AllocMode::ReturnOutOfBounds, ima, [1, 0]),
     ] {
@@ -201,6 +200,16 @@ fn allocator_conventions() {
         assert_eq!(counted, calls.map(Some), "{case}");
         assert_eq!(result.end.as_deref(), Some("alloc"), "{case}");
     }
+    // Without an allocator the module is refused at load, as proxy-wasm-cpp-host refuses it.
+    let scenario = serde_json::from_str(ONE_REQUEST).expect("scenario");
+    let refused = reference_host::run(
+        &allocating_probe(&abi, &[], AllocMode::Bump, ima),
+        &scenario,
+    );
+    assert!(
+        matches!(refused, Err(reference_host::LoadError::Callback(_))),
+        "{refused:?}"
+    );
 }
 
 #[test]

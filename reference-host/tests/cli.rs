@@ -33,8 +33,11 @@ fn runs_print_the_transcript_and_errors_name_the_file() {
     let dir = std::env::temp_dir().join(format!("reference-host-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
     let plugin = dir.join("plugin.wasm");
-    let wasm = wat::parse_str(r#"(module (func (export "proxy_abi_version_0_2_1")))"#)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let wasm = wat::parse_str(
+        r#"(module (func (export "proxy_abi_version_0_2_1"))
+             (func (export "malloc") (param i32) (result i32) (i32.const 0)))"#,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     std::fs::write(&plugin, wasm).unwrap_or_else(|e| panic!("{e}"));
     let good = dir.join("good.json");
     std::fs::write(&good, r#"{"events": [{"tick": 5}]}"#).unwrap_or_else(|e| panic!("{e}"));

@@ -111,6 +111,7 @@ fn memory_growth_stops_at_the_cap() {
       (import "env" "proxy_log" (func $log (param i32 i32 i32) (result i32)))
       (memory (export "memory") 1)
       (func (export "proxy_abi_version_0_2_1"))
+      (func (export "malloc") (param i32) (result i32) (i32.const 0))
       (func (export "proxy_on_vm_start") (param i32 i32) (result i32)
         (loop $grow (br_if $grow (i32.ne (memory.grow (i32.const 1)) (i32.const -1))))
         (i32.store8 (i32.const 0) (i32.add (i32.const 48) (memory.size)))
@@ -132,6 +133,7 @@ fn a_trap_in_a_start_function_stops_the_plugin_cleanly() {
         r#"(module
       (memory (export "memory") 1)
       (func (export "proxy_abi_version_0_2_1"))
+      (func (export "malloc") (param i32) (result i32) (i32.const 0))
       (func (export "_initialize") unreachable)
       (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32) unreachable))"#,
     )

@@ -250,7 +250,8 @@ fn the_abi_version_comes_from_the_first_marker() {
     }
     // Two markers: the first in export order wins (cpp-host `getAbiVersion`).
     let two = wat::parse_str(
-        r#"(module (func (export "proxy_abi_version_0_1_0")) (func (export "proxy_abi_version_0_2_1")))"#,
+        r#"(module (func (export "proxy_abi_version_0_1_0")) (func (export "proxy_abi_version_0_2_1"))
+             (func (export "malloc") (param i32) (result i32) (i32.const 0)))"#,
     )
     .unwrap_or_else(|e| panic!("{e}"));
     let t = run(&two, &Scenario::default()).unwrap_or_else(|e| panic!("{e}"));

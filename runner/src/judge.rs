@@ -176,8 +176,12 @@ pub fn judge(case: &Case, outcome: Outcome, level: Level) -> Judgement {
         }
         (Outcome::Broken(e), _) => {
             for check in &case.checks {
-                note(check, Err((None, format!("the adapter broke: {e}"))));
+                note(
+                    check,
+                    Err((None, "not reached (the adapter broke)".to_string())),
+                );
             }
+            problems.push(e.clone());
         }
         (Outcome::Harness(e), _) => problems.push(format!("harness error: {e}")),
     }

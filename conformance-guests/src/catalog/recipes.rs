@@ -695,10 +695,17 @@ pub fn recipes(function: &str, code: &str, nth: usize) -> Vec<Recipe> {
         ("proxy_get_property", "not_found", 0) => {
             vec![at(Configure, vec![("path", b("pwtck\0absent"))])]
         }
-        ("proxy_set_property", "ok", 0) => vec![at(
-            RequestHeaders,
-            vec![("path", b("pwtck\0prop")), ("value", b("v"))],
-        )],
+        // The spec gives NOT_FOUND for a path with no property; Envoy keeps a new one.
+        ("proxy_set_property", "ok", 0) => vec![
+            at(
+                RequestHeaders,
+                vec![("path", b("pwtck\0prop")), ("value", b("v"))],
+            )
+            .reference(
+                "Envoy source/extensions/common/wasm/context.cc Context::setProperty (a new \
+                 path is kept as filter state)",
+            ),
+        ],
         ("proxy_call_foreign_function", "ok", 0) => vec![
             at(
                 Configure,

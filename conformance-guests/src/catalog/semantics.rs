@@ -454,7 +454,7 @@ pub(super) fn cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(
     let fixed = semantics(
         "semantics/properties/request",
         "request.path and request.method read as the request's :path and :method (Envoy's \
-         attributes, ABI-FACTS §4c)",
+         attributes, serialized by source/extensions/common/wasm/context.cc serializeValue)",
         &["http", "properties"],
     );
     cases.push(fixed.case(abi, version, headers.clone(), |p, id| {
