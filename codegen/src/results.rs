@@ -260,11 +260,13 @@ pub enum Kind {
     Semantics,
     /// Which exports a module has: optional callbacks, start functions.
     Structure,
+    /// What reached an HTTP stream's upstream or client.
+    Effect,
 }
 
 impl Kind {
     /// Every kind, in the order reports show them.
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 10] = [
         Kind::Status,
         Kind::Enum,
         Kind::OutPointer,
@@ -274,6 +276,7 @@ impl Kind {
         Kind::Lifecycle,
         Kind::Semantics,
         Kind::Structure,
+        Kind::Effect,
     ];
 
     /// Its name in case ids and reports.
@@ -288,6 +291,7 @@ impl Kind {
             Kind::Lifecycle => "lifecycle",
             Kind::Semantics => "semantics",
             Kind::Structure => "structure",
+            Kind::Effect => "effect",
         }
     }
 
@@ -303,6 +307,7 @@ impl Kind {
             Kind::Lifecycle => "the order and arguments of callbacks",
             Kind::Semantics => "values observed through a round trip of host calls",
             Kind::Structure => "which exports a module has: optional callbacks, start functions",
+            Kind::Effect => "what reached an HTTP stream's upstream or client",
         }
     }
 }

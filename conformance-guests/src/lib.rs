@@ -54,6 +54,7 @@ mod body;
 mod builder;
 pub mod catalog;
 mod code;
+pub mod effects;
 mod runtime;
 pub mod verdict;
 

@@ -23,7 +23,7 @@ pub fn info() -> Value {
         "version": env!("CARGO_PKG_VERSION"),
         "abi_versions": ["0.1.0", "0.2.0", "0.2.1"],
         "capabilities": [
-            "http", "tcp", "ticks", "http_calls", "grpc", "shared_data", "shared_queues",
+            "http", "http_events", "tcp", "ticks", "http_calls", "grpc", "shared_data", "shared_queues",
             "metrics", "properties", "foreign_functions", "refusal"
         ],
         "serve": true,
@@ -57,7 +57,8 @@ pub fn job(engine: &Engine, module: &str, scenario: &str) -> (i32, Vec<String>) 
     }
 }
 
-/// The transcript as protocol event lines: logs in order, then host errors, then HTTP results.
+/// The transcript as protocol event lines: logs in order, then host errors, then what reached
+/// each stream's upstream and client.
 pub fn events(t: &Transcript) -> Vec<String> {
     let logs = t.logs.iter().map(
         |l| json!({ "event": "log", "level": l.level, "context": l.context, "message": l.message }),
@@ -77,7 +78,15 @@ pub fn events(t: &Transcript) -> Vec<String> {
             "headers": r.headers, "body": r.body, "trailers": r.trailers,
         }))
     });
+    let upstream = t.http.iter().filter_map(|h| {
+        let r = h.upstream_request.as_ref()?;
+        Some(json!({
+            "event": "upstream_request", "context": h.context,
+            "headers": r.headers, "body": r.body, "trailers": r.trailers,
+        }))
+    });
     logs.chain(errors)
+        .chain(upstream)
         .chain(responses)
         .map(|v| v.to_string())
         .collect()

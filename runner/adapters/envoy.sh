@@ -92,7 +92,7 @@ cmd_info() {
     #   grpc           would need a scripted HTTP/2 gRPC server; not provided.
     #   foreign_functions  Envoy's foreign functions are its own, not the scenario's.
     #   tcp            not driven by this adapter.
-    printf '{"protocol": 1, "name": "envoy", "version": "%s", "abi_versions": ["0.1.0", "0.2.0", "0.2.1"], "capabilities": ["http", "ticks", "http_calls", "shared_data", "metrics", "properties", "refusal"], "serve": false}\n' \
+    printf '{"protocol": 1, "name": "envoy", "version": "%s", "abi_versions": ["0.1.0", "0.2.0", "0.2.1"], "capabilities": ["http", "http_events", "ticks", "http_calls", "shared_data", "metrics", "properties", "refusal"], "serve": false}\n' \
         "$version"
 }
 

@@ -113,7 +113,7 @@ cmd_info() {
     #                  producer) has no nginx equivalent and proxy_on_queue_ready is not
     #                  implemented (docs/PROXY_WASM.md), so the capability is not claimed.
     #   grpc, tcp, foreign_functions: not driven by this adapter.
-    printf '{"protocol": 1, "name": "%s", "version": "%s", "abi_versions": ["0.1.0", "0.2.0", "0.2.1"], "capabilities": ["http", "ticks", "shared_data", "metrics", "properties", "refusal"], "serve": false}\n' \
+    printf '{"protocol": 1, "name": "%s", "version": "%s", "abi_versions": ["0.1.0", "0.2.0", "0.2.1"], "capabilities": ["http", "http_events", "ticks", "shared_data", "metrics", "properties", "refusal"], "serve": false}\n' \
         "$ME" "$version"
 }
 

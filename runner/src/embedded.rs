@@ -2,6 +2,7 @@
 
 use crate::judge::Outcome;
 use conformance_guests::catalog::Case;
+use conformance_guests::effects::{Exchanges, Message};
 use reference_host::state::HostState;
 use reference_host::wasmtime::{Engine, Linker};
 use reference_host::{LoadError, Scenario, Transcript};
@@ -24,7 +25,10 @@ pub fn run_changed(
         Err(e) => return Outcome::BadScenario(e.to_string()),
     };
     match reference_host::run_changed(engine, &case.wasm, &scenario, change) {
-        Ok(transcript) => Outcome::Ran(log_lines(&transcript)),
+        Ok(transcript) => Outcome::Ran {
+            lines: log_lines(&transcript),
+            exchanges: exchanges(&transcript),
+        },
         Err(e @ (LoadError::Malformed(_) | LoadError::WrongVersion { .. })) => {
             Outcome::BadScenario(e.to_string())
         }
@@ -43,6 +47,30 @@ fn log_lines(t: &Transcript) -> Vec<String> {
         .iter()
         .map(|e| format!("[host error] {}: {}", e.callback, e.message));
     logs.chain(errors).collect()
+}
+
+/// The transcript's HTTP exchanges as an adapter reports them.
+fn exchanges(t: &Transcript) -> Exchanges {
+    let message = |m: &reference_host::transcript::MessageOut| Message {
+        status: None,
+        headers: m.headers.clone(),
+        body: m.body.clone(),
+    };
+    Exchanges {
+        upstream: t
+            .http
+            .iter()
+            .filter_map(|h| h.upstream_request.as_ref())
+            .map(message)
+            .collect(),
+        responses: t
+            .http
+            .iter()
+            .filter_map(|h| h.downstream_response.as_ref())
+            .map(message)
+            .collect(),
+        unreadable: Vec::new(),
+    }
 }
 
 /// Where [`emit`] writes a case's module and scenario under `dir`.

@@ -3,6 +3,7 @@
 //! a more binding one did not pass (or the probe's log is malformed).
 
 use conformance_guests::catalog::{Case, Expect};
+use conformance_guests::effects::Exchanges;
 use conformance_guests::verdict::{self, Verdict};
 use conformance_guests::{Basis, Level};
 use serde::Serialize;
@@ -10,8 +11,13 @@ use serde::Serialize;
 /// What became of one run of a case's module.
 #[derive(Debug)]
 pub enum Outcome {
-    /// The host loaded and ran the module; its plugin log (or every line an adapter printed).
-    Ran(Vec<String>),
+    /// The host loaded and ran the module.
+    Ran {
+        /// Its plugin log (or every line an adapter printed).
+        lines: Vec<String>,
+        /// What it reported of the HTTP exchanges.
+        exchanges: Exchanges,
+    },
     /// The host refused the module; why.
     Refused(String),
     /// The case's scenario was not one the host can run (a catalog bug).
@@ -109,10 +115,18 @@ pub fn judge(case: &Case, outcome: Outcome, level: Level) -> Judgement {
     };
     let mut log: &[String] = &[];
     match (&outcome, case.expect) {
-        (Outcome::Ran(lines), Expect::Pass) => {
+        (Outcome::Ran { lines, exchanges }, Expect::Pass) => {
             log = lines;
             let result = verdict::collect(lines.iter().map(String::as_str));
             for check in &case.checks {
+                if let Some(seen) = case.observed.iter().find(|o| o.check == check.id) {
+                    let verdict = seen.effect.judge(exchanges);
+                    note(
+                        check,
+                        verdict.map_err(|got| (Some(seen.effect.expected()), got)),
+                    );
+                    continue;
+                }
                 match result.verdict(&check.id) {
                     Some(Verdict::Pass { .. }) => note(check, Ok(())),
                     Some(Verdict::Fail { expected, got, .. }) => {
@@ -150,7 +164,7 @@ pub fn judge(case: &Case, outcome: Outcome, level: Level) -> Judgement {
                 note(check, Ok(()));
             }
         }
-        (Outcome::Ran(lines), Expect::Refused) => {
+        (Outcome::Ran { lines, .. }, Expect::Refused) => {
             log = lines;
             for check in &case.checks {
                 note(
@@ -215,7 +229,7 @@ pub fn judge(case: &Case, outcome: Outcome, level: Level) -> Judgement {
             out.push('\n');
             out.push_str(p);
         }
-        if !log.is_empty() || matches!(outcome, Outcome::Ran(_)) {
+        if !log.is_empty() || matches!(outcome, Outcome::Ran { .. }) {
             out.push('\n');
             out.push_str(&show_log(log));
         }

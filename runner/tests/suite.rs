@@ -174,6 +174,74 @@ fn a_host_with_broken_semantics_fails_exactly_those_cases() {
     );
 }
 
+/// The failed checks of the effect cases on a host whose linker `change` alters, as
+/// `<case>: <check suffix>`.
+fn effect_failures(
+    change: impl Fn(&mut Linker<HostState>) -> wasmtime::Result<()>,
+) -> BTreeSet<String> {
+    let engine = reference_host::engine().unwrap_or_else(|e| panic!("{e}"));
+    let mut failed = BTreeSet::new();
+    for c in all_cases().iter().filter(|c| c.kind == Kind::Effect) {
+        let judged = judge::judge(
+            c,
+            embedded::run_changed(&engine, c, &change),
+            Level::Advisory,
+        );
+        for f in judged.failed {
+            let check = f.id.strip_prefix(&format!("{}/", c.id)).unwrap_or(&f.id);
+            failed.insert(format!("{}: {check}", c.id));
+        }
+    }
+    failed
+}
+
+#[test]
+fn a_host_whose_changes_do_not_leave_the_guest_fails_exactly_those_checks() {
+    // Removal that answers OK and leaves the header in place.
+    let failed = effect_failures(|linker| {
+        linker
+            .func_wrap(
+                "env",
+                "proxy_remove_header_map_value",
+                |_: i32, _: i32, _: i32| -> i32 { 0 },
+            )
+            .map(|_| ())
+    });
+    let removed = [
+        "effect/request_headers/forwarded: upstream/removed",
+        "effect/response_headers/forwarded: client/removed",
+    ];
+    assert_eq!(failed, per_version(&removed));
+    // A local response that is accepted and never sent (the paused request stays unforwarded).
+    let failed = effect_failures(|linker| {
+        linker
+            .func_wrap(
+                "env",
+                "proxy_send_local_response",
+                |_: i32, _: i32, _: i32, _: i32, _: i32, _: i32, _: i32, _: i32| -> i32 { 0 },
+            )
+            .map(|_| ())
+    });
+    let local = ["client/status", "client/body", "client/header"]
+        .map(|c| format!("effect/local_response/request_headers: {c}"));
+    assert_eq!(failed, per_version(&local.each_ref().map(String::as_str)));
+    // Body changes that are accepted and dropped.
+    let failed = effect_failures(|linker| {
+        linker
+            .func_wrap(
+                "env",
+                "proxy_set_buffer_bytes",
+                |_: i32, _: i32, _: i32, _: i32, _: i32| -> i32 { 0 },
+            )
+            .map(|_| ())
+    });
+    let bodies = [
+        "effect/request_body/forwarded: body",
+        "effect/response_body/forwarded: body",
+    ];
+    assert_eq!(failed, per_version(&bodies));
+}
+
 #[test]
 fn a_failure_names_the_check_and_shows_the_log() {
     // proxy_get_current_time_nanoseconds that answers success without checking the pointer.
@@ -223,6 +291,7 @@ fn ids_are_unique_and_every_probe_validates() {
                         | Kind::Lifecycle
                         | Kind::Semantics
                         | Kind::Structure
+                        | Kind::Effect
                 ),
                 "{} names no host function",
                 case.id

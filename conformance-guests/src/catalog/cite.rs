@@ -164,6 +164,41 @@ pub(super) const QUEUE_READY: Sentence = Sentence {
     requires: "proxy_on_queue_ready is called when an item is enqueued on the queue queue_id",
 };
 
+/// A local response takes the place of forwarding the request upstream.
+pub(super) const LOCAL_RESPONSE_INSTEAD: Sentence = Sentence {
+    section: "proxy_on_request_headers",
+    lines: [930, 958, 981],
+    requires: "a local response sent from proxy_on_request_headers is sent instead of \
+               forwarding the request upstream",
+};
+/// `proxy_send_local_response` sends the plugin's response.
+pub(super) const LOCAL_RESPONSE_SENT: Sentence = Sentence {
+    section: "proxy_send_local_response",
+    lines: [1095, 1134, 1157],
+    requires: "the client receives the local response: the plugin's status code, body and \
+               headers",
+};
+/// `CONTINUE` from `proxy_on_request_body` forwards the body buffer upstream.
+pub(super) const REQUEST_BODY_FORWARDED: Sentence = Sentence {
+    section: "proxy_on_request_body",
+    lines: [964, 994, 1017],
+    requires: "CONTINUE forwards the HTTP_REQUEST_BODY buffer, as the plugin set it, upstream",
+};
+/// `CONTINUE` from `proxy_on_response_headers` forwards the map downstream.
+pub(super) const RESPONSE_HEADERS_FORWARDED: Sentence = Sentence {
+    section: "proxy_on_response_headers",
+    lines: [1022, 1057, 1080],
+    requires: "CONTINUE forwards the HTTP_RESPONSE_HEADERS fields, as the plugin changed them, \
+               downstream",
+};
+/// `CONTINUE` from `proxy_on_response_body` forwards the body buffer downstream.
+pub(super) const RESPONSE_BODY_FORWARDED: Sentence = Sentence {
+    section: "proxy_on_response_body",
+    lines: [1049, 1086, 1109],
+    requires: "CONTINUE forwards the HTTP_RESPONSE_BODY buffer, as the plugin set it, \
+               downstream",
+};
+
 /// Where reference hosts order the start of a root context: create, `proxy_on_vm_start`,
 /// `proxy_on_configure`.
 pub(super) const CPP_HOST_START: &str = "proxy-wasm-cpp-host src/wasm.cc WasmBase::start, src/context.cc ContextBase::onStart \
@@ -171,6 +206,10 @@ pub(super) const CPP_HOST_START: &str = "proxy-wasm-cpp-host src/wasm.cc WasmBas
 /// Where reference hosts pass `end_of_stream`.
 pub(super) const ENVOY_END_OF_STREAM: &str = "Envoy source/extensions/common/wasm/context.cc Context::decodeHeaders/decodeData \
      (end_stream)";
+/// Where Envoy changes the request headers the router then forwards upstream.
+pub(super) const ENVOY_REQUEST_HEADERS: &str = "Envoy source/extensions/common/wasm/context.cc \
+     Context::addHeaderMapValue, replaceHeaderMapValue and removeHeaderMapValue (they change \
+     the stream's live request header map, which the router forwards upstream)";
 /// Where reference hosts call `proxy_on_tick` with the root context.
 pub(super) const CPP_HOST_TICK: &str = "proxy-wasm-cpp-host src/context.cc ContextBase::onTick";
 

@@ -11,12 +11,14 @@
 
 mod allocation;
 mod cite;
+mod effects;
 mod lifecycle;
 pub mod recipes;
 mod semantics;
 mod structure;
 
 pub use crate::basis::Level;
+use crate::effects::{Effect, Observed};
 use crate::{
     AllocMode, AllocatorExport, Arg, Basis, Body, BuildError, Check, ProbeBuilder, Slot, Width,
 };
@@ -49,9 +51,25 @@ pub enum Kind {
     Semantics,
     /// Which exports a module has: optional callbacks, start functions.
     Structure,
+    /// What reached an HTTP stream's upstream or client.
+    Effect,
 }
 
 impl Kind {
+    /// Every kind, in the order reports show them.
+    pub const ALL: [Kind; 10] = [
+        Kind::Status,
+        Kind::Enum,
+        Kind::OutPointer,
+        Kind::InputPointer,
+        Kind::Allocation,
+        Kind::Detection,
+        Kind::Lifecycle,
+        Kind::Semantics,
+        Kind::Structure,
+        Kind::Effect,
+    ];
+
     /// Its name in ids and reports.
     pub fn name(self) -> &'static str {
         match self {
@@ -64,6 +82,23 @@ impl Kind {
             Kind::Lifecycle => "lifecycle",
             Kind::Semantics => "semantics",
             Kind::Structure => "structure",
+            Kind::Effect => "effect",
+        }
+    }
+
+    /// What its cases check, for legends.
+    pub fn description(self) -> &'static str {
+        match self {
+            Kind::Status => "the status codes of a host function",
+            Kind::Enum => "the values of an enum parameter, and the first one outside it",
+            Kind::OutPointer => "out-pointers the host must refuse",
+            Kind::InputPointer => "input ranges the host must refuse",
+            Kind::Allocation => "the guest-allocation convention",
+            Kind::Detection => "ABI version detection",
+            Kind::Lifecycle => "the order and arguments of callbacks",
+            Kind::Semantics => "values observed through a round trip of host calls",
+            Kind::Structure => "which exports a module has: optional callbacks, start functions",
+            Kind::Effect => "what reached an HTTP stream's upstream or client",
         }
     }
 }
@@ -102,6 +137,9 @@ pub struct Case {
     pub needs: Vec<String>,
     /// What the host must do.
     pub expect: Expect,
+    /// Checks judged from what the host reports of the stream's exchanges (an adapter's
+    /// `upstream_request` and `http_response` events) rather than from the probe's log.
+    pub observed: Vec<Observed>,
     /// The probe module.
     #[serde(skip)]
     pub wasm: Vec<u8>,
@@ -163,6 +201,7 @@ pub fn catalog(version: &str) -> Result<Vec<Case>, BuildError> {
     lifecycle::cases(&abi, version, &mut cases)?;
     semantics::cases(&abi, version, &mut cases)?;
     structure::cases(&abi, version, &mut cases)?;
+    effects::cases(&abi, version, &mut cases)?;
     Ok(cases)
 }
 
@@ -837,6 +876,7 @@ fn build(
         covers,
         needs,
         expect: Expect::Pass,
+        observed: Vec::new(),
         wasm,
         scenario: scenario(recipe.site),
     })
@@ -1044,10 +1084,28 @@ impl Fixed<'_> {
             covers: Vec::new(),
             needs: self.needs.iter().map(|n| n.to_string()).collect(),
             expect: self.expect,
+            observed: Vec::new(),
             wasm,
             scenario,
             id,
         })
+    }
+}
+
+impl Case {
+    /// Adds checks judged from the host's report of the stream's exchanges: each `(name,
+    /// effect, basis)` becomes check `<id>/<name>`.
+    fn observing(mut self, effects: Vec<(&str, Effect, Basis)>) -> Case {
+        for (name, effect, basis) in effects {
+            let check = format!("{}/{name}", self.id);
+            self.checks.push(Check {
+                id: check.clone(),
+                basis,
+            });
+            self.observed.push(Observed { check, effect });
+        }
+        self.level = strongest(&self.checks);
+        self
     }
 }
 

@@ -1382,7 +1382,7 @@ struct Driver {
 int info() {
   emit(std::string("{\"protocol\":1,\"name\":\"proxy-wasm-cpp-host\",\"version\":") +
        jstr(ADAPTER_HOST_VERSION) +
-       ",\"abi_versions\":[\"0.1.0\",\"0.2.0\",\"0.2.1\"],\"capabilities\":[\"http\",\"ticks\","
+       ",\"abi_versions\":[\"0.1.0\",\"0.2.0\",\"0.2.1\"],\"capabilities\":[\"http\",\"http_events\",\"ticks\","
        "\"http_calls\",\"shared_data\",\"shared_queues\",\"metrics\",\"properties\","
        "\"foreign_functions\",\"grpc\",\"refusal\"],\"serve\":false}");
   return 0;

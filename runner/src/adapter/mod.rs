@@ -1,6 +1,7 @@
 //! The client side of adapter protocol v1 (`runner/ADAPTERS.md`): a third-party host driven
 //! through `<cmd> info`, `<cmd> run MODULE SCENARIO` and, when it offers it, `<cmd> serve`.
 
+mod events;
 pub mod process;
 mod serve;
 pub mod shell;
@@ -143,15 +144,16 @@ pub(crate) fn outcome(
     dropped: usize,
 ) -> Outcome {
     // The adapter's own `refused` event says why; the last line may be anything.
-    let refusal = lines.iter().rev().find_map(|l| refused_message(l));
-    let lines: Vec<String> = lines.into_iter().map(|l| log_text(&l)).collect();
+    let refusal = lines.iter().rev().find_map(|l| events::refused_message(l));
+    let exchanges = events::exchanges(&lines);
+    let lines: Vec<String> = lines.into_iter().map(|l| events::log_text(&l)).collect();
     let note = if dropped > 0 {
         format!(" ({dropped} oversized lines dropped)")
     } else {
         String::new()
     };
     match exit {
-        Exit::Code(0) => Outcome::Ran(lines),
+        Exit::Code(0) => Outcome::Ran { lines, exchanges },
         Exit::Code(REFUSED) => Outcome::Refused(refusal.unwrap_or_else(|| {
             lines
                 .iter()
@@ -166,32 +168,6 @@ pub(crate) fn outcome(
             process::tail(stderr)
         )),
     }
-}
-
-/// The message of a `refused` event line.
-fn refused_message(line: &str) -> Option<String> {
-    let serde_json::Value::Object(event) = serde_json::from_str(line).ok()? else {
-        return None;
-    };
-    match (event.get("event"), event.get("message")) {
-        (Some(serde_json::Value::String(kind)), Some(serde_json::Value::String(message)))
-            if kind == "refused" =>
-        {
-            Some(message.clone())
-        }
-        _ => None,
-    }
-}
-
-/// A JSON event line's message, or the line itself.
-fn log_text(line: &str) -> String {
-    if line.starts_with('{')
-        && let Ok(serde_json::Value::Object(event)) = serde_json::from_str(line)
-        && let Some(serde_json::Value::String(message)) = event.get("message")
-    {
-        return message.clone();
-    }
-    line.to_string()
 }
 
 /// How a process ended, in words.

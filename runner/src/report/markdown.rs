@@ -7,18 +7,6 @@ use conformance_guests::catalog::Kind;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-const KINDS: [Kind; 9] = [
-    Kind::Status,
-    Kind::Enum,
-    Kind::OutPointer,
-    Kind::InputPointer,
-    Kind::Allocation,
-    Kind::Detection,
-    Kind::Lifecycle,
-    Kind::Semantics,
-    Kind::Structure,
-];
-
 /// The report as Markdown.
 pub fn markdown(run: &Run) -> String {
     let mut md = String::new();
@@ -57,7 +45,7 @@ pub fn markdown(run: &Run) -> String {
     versions.dedup();
     for v in versions {
         let records: Vec<&Record> = run.records.iter().filter(|r| r.version == v).collect();
-        let kinds: Vec<Kind> = KINDS
+        let kinds: Vec<Kind> = Kind::ALL
             .into_iter()
             .filter(|k| records.iter().any(|r| r.kind == *k))
             .collect();

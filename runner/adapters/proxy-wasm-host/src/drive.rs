@@ -123,7 +123,7 @@ impl Runtime {
             // Wall-clock budget per call; generous, since the runner has its own timeout.
             .with_cpu_time(Duration::from_secs(5));
 
-        let mut errors = Vec::new();
+        let mut events = Vec::new();
         let guest = match Guest::new(&self.host, &module, services, &limits) {
             Ok(guest) => Some(guest),
             // The start functions (`_initialize`/`main`, `_start`) ran and failed: the module
@@ -131,7 +131,7 @@ impl Runtime {
             Err(GuestError::Runtime(
                 e @ (Error::Trap { .. } | Error::LimitExceeded { .. } | Error::GuestExit { .. }),
             )) => {
-                errors.push(event("trap", None, "_start", &chain(&e)));
+                events.push(event("trap", None, "_start", &chain(&e)));
                 None
             }
             Err(e) => return Outcome::Refused(chain(&e)),
@@ -152,7 +152,7 @@ impl Runtime {
                 root: None,
                 clock,
                 owed,
-                errors: Vec::new(),
+                events: Vec::new(),
                 tick_period: None,
                 next_tick_ns: None,
                 delivering: false,
@@ -176,10 +176,10 @@ impl Runtime {
                 }
                 driver.shutdown();
             }
-            errors = driver.errors;
+            events = driver.events;
         }
         let mut lines = std::mem::take(&mut *lock(&sink.lines));
-        lines.extend(errors);
+        lines.extend(events);
         Outcome::Ran(lines)
     }
 }
@@ -237,7 +237,8 @@ struct Driver {
     root: Option<ContextId>,
     clock: Arc<VirtualClock>,
     owed: Arc<Mutex<VecDeque<Owed>>>,
-    errors: Vec<String>,
+    /// Event lines other than logs: failures and what reached the upstream and the client.
+    events: Vec<String>,
     tick_period: Option<Duration>,
     next_tick_ns: Option<u64>,
     /// Set while owed answers are delivered, so deliveries do not nest.
@@ -277,12 +278,12 @@ impl Driver {
             GuestError::Runtime(Error::Trap { .. } | Error::LimitExceeded { .. }) => "trap",
             _ => "error",
         };
-        self.errors
+        self.events
             .push(event(kind, context, callback, &chain(error)));
     }
 
     fn fail(&mut self, context: Option<ContextId>, callback: &str, message: String) {
-        self.errors
+        self.events
             .push(event("error", context, callback, &message));
     }
 
@@ -487,11 +488,45 @@ impl Driver {
                 s.id = Some(id.get());
             }
             if self.direction(id, &exchange.request, true) {
-                self.direction(id, &exchange.response, false);
+                self.exchanged(id, true);
+                if self.direction(id, &exchange.response, false) {
+                    self.exchanged(id, false);
+                }
+            }
+            if let Some(reply) = self.stream().and_then(|s| s.local_response.take()) {
+                self.events.push(
+                    serde_json::json!({
+                        "event": "http_response", "context": id.get(), "status": reply.status,
+                        "headers": reply.headers, "body": reply.body,
+                    })
+                    .to_string(),
+                );
             }
             self.finish_stream(id);
         }
         self.state.stream = None;
+    }
+
+    /// Reports what one direction let through: the request that reached the upstream, or the
+    /// response that reached the client.
+    fn exchanged(&mut self, id: ContextId, request: bool) {
+        let Some(s) = self.stream() else { return };
+        let (kind, headers, trailers) = if request {
+            ("upstream_request", &s.request_headers, &s.request_trailers)
+        } else {
+            ("http_response", &s.response_headers, &s.response_trailers)
+        };
+        let headers = headers.to_text();
+        let status = (!request)
+            .then(|| headers.iter().find(|(k, _)| k == ":status"))
+            .flatten()
+            .and_then(|(_, v)| v.parse::<u16>().ok());
+        let line = serde_json::json!({
+            "event": kind, "context": id.get(), "status": status, "headers": headers,
+            "body": crate::embed::text(&std::mem::take(&mut s.forwarded)),
+            "trailers": trailers.to_text(),
+        });
+        self.events.push(line.to_string());
     }
 
     /// Headers, body chunks and trailers of one direction; false if the stream stopped.
@@ -556,7 +591,8 @@ impl Driver {
             match self.flow(answer) {
                 Flow::Continue => {
                     if let Some(s) = self.stream() {
-                        s.body.clear();
+                        let chunk = std::mem::take(&mut s.body);
+                        s.forwarded.extend(chunk);
                     }
                 }
                 // Envoy buffers a paused body and offers it again with the next chunk.

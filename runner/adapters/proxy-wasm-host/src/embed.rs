@@ -330,6 +330,18 @@ pub enum Phase {
     Done,
 }
 
+/// A response for the client, as the `http_response` event reports it.
+pub struct Reply {
+    pub status: u32,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+/// Bytes as event text (the protocol's bodies are UTF-8; what is not is replaced).
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
 /// Header names lower-cased on the way in, as Envoy and the reference host store them.
 #[derive(Default)]
 pub struct Headers(VecHeaderMap);
@@ -346,6 +358,16 @@ impl Headers {
                 .map(|(k, v)| (lower(k.as_bytes()), v.as_bytes().to_vec()))
                 .collect(),
         )
+    }
+
+    /// Its pairs in order, as event text.
+    pub fn to_text(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let _ = self.0.for_each_pair(&mut |k, v| {
+            out.push((text(k), text(v)));
+            ControlFlow::Continue(())
+        });
+        out
     }
 }
 
@@ -393,8 +415,10 @@ pub struct Stream {
     pub response_trailers: Headers,
     /// The chunk (or buffered chunks) the running body callback sees.
     pub body: Vec<u8>,
-    /// The status of a local response the plugin sent.
-    pub local_response: Option<u32>,
+    /// The body the current direction has let through so far.
+    pub forwarded: Vec<u8>,
+    /// The local response the plugin sent: status, headers and body.
+    pub local_response: Option<Reply>,
     /// The plugin resumed the current direction.
     pub resumed: bool,
     /// The plugin closed (reset) the stream.
@@ -411,6 +435,7 @@ impl Stream {
             response_headers: Headers::default(),
             response_trailers: Headers::default(),
             body: Vec::new(),
+            forwarded: Vec::new(),
             local_response: None,
             resumed: false,
             reset: false,
@@ -425,10 +450,6 @@ pub struct State {
     /// Scenario properties and the ones the plugin set, by dotted path.
     pub properties: BTreeMap<String, Vec<u8>>,
     pub foreign_functions: BTreeMap<Vec<u8>, Vec<u8>>,
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 impl State {
@@ -549,7 +570,13 @@ impl StreamState for State {
     ) -> Result<(), Status> {
         // Only a stream can be answered.
         let s = self.stream_for(call).ok_or(Status::BadArgument)?;
-        s.local_response = Some(response.status_code);
+        s.local_response = Some(Reply {
+            status: response.status_code,
+            headers: (response.headers.iter())
+                .map(|(k, v)| (text(k), text(v)))
+                .collect(),
+            body: text(&response.body),
+        });
         Ok(())
     }
 

@@ -53,7 +53,7 @@ fn info() -> Value {
         "version": HOST_VERSION,
         "abi_versions": ["0.2.0", "0.2.1"],
         "capabilities": [
-            "http", "ticks", "http_calls", "grpc", "shared_data", "shared_queues", "metrics",
+            "http", "http_events", "ticks", "http_calls", "grpc", "shared_data", "shared_queues", "metrics",
             "properties", "foreign_functions", "refusal"
         ],
         "serve": true,
