@@ -242,6 +242,56 @@ fn a_host_whose_changes_do_not_leave_the_guest_fails_exactly_those_checks() {
     assert_eq!(failed, per_version(&bodies));
 }
 
+/// The wasm type of host function `f`, for a stub of it.
+fn stub_type(engine: &wasmtime::Engine, f: &proxy_wasm_spec::ir::Function) -> wasmtime::FuncType {
+    let ty = |t: &proxy_wasm_spec::ir::WasmType| match t {
+        proxy_wasm_spec::ir::WasmType::I64 => wasmtime::ValType::I64,
+        _ => wasmtime::ValType::I32,
+    };
+    let params: Vec<wasmtime::ValType> = f.wasm_params().iter().map(ty).collect();
+    let results: Vec<wasmtime::ValType> = f.wasm_results().iter().map(ty).collect();
+    wasmtime::FuncType::new(engine, params, results)
+}
+
+#[test]
+fn cases_that_accept_two_readings_of_the_spec_still_fail_a_stub() {
+    // Each accepts two answers; a host answering INTERNAL_FAILURE gives neither.
+    let engine = reference_host::engine().unwrap_or_else(|e| panic!("{e}"));
+    let stubbed = [
+        (
+            "semantics/effective_context/zero",
+            "proxy_set_effective_context",
+        ),
+        ("semantics/buffer/start_past_end", "proxy_get_buffer_bytes"),
+        ("semantics/done/from_stream", "proxy_done"),
+    ];
+    let cases = all_cases();
+    for (what, function) in stubbed {
+        let mut seen = 0;
+        for case in cases.iter().filter(|c| c.id.ends_with(what)) {
+            seen += 1;
+            let abi = proxy_wasm_spec::builtin(&case.version).unwrap_or_else(|e| panic!("{e}"));
+            let f = abi
+                .function(function)
+                .unwrap_or_else(|| panic!("no {function} in {}", case.version));
+            let outcome = embedded::run_changed(&engine, case, |linker| {
+                let f = stub_type(linker.engine(), f);
+                linker
+                    .func_new("env", function, f, |_, _, out| {
+                        if let Some(first) = out.first_mut() {
+                            *first = wasmtime::Val::I32(10);
+                        }
+                        Ok(())
+                    })
+                    .map(|_| ())
+            });
+            let judged = judge::judge(case, outcome, Level::Advisory);
+            assert!(judged.failure.is_some(), "{} passed on a stub", case.id);
+        }
+        assert_eq!(seen, 3, "{what}");
+    }
+}
+
 #[test]
 fn a_failure_names_the_check_and_shows_the_log() {
     // proxy_get_current_time_nanoseconds that answers success without checking the pointer.
@@ -350,16 +400,9 @@ fn a_host_whose_functions_all_answer_a_failure_passes_no_case_of_them() {
                 if f.name == "proxy_log" || allowed.iter().any(|a| case.id.contains(a)) {
                     continue;
                 }
-                let ty = |t: &proxy_wasm_spec::ir::WasmType| match t {
-                    proxy_wasm_spec::ir::WasmType::I64 => wasmtime::ValType::I64,
-                    _ => wasmtime::ValType::I32,
-                };
-                let params: Vec<wasmtime::ValType> = f.wasm_params().iter().map(ty).collect();
-                let results: Vec<wasmtime::ValType> = f.wasm_results().iter().map(ty).collect();
                 ran += 1;
                 let outcome = embedded::run_changed(&engine, case, |linker| {
-                    let func_type =
-                        wasmtime::FuncType::new(linker.engine(), params.clone(), results.clone());
+                    let func_type = stub_type(linker.engine(), f);
                     linker
                         .func_new(&f.module, &f.name, func_type, move |_, _, out| {
                             if let Some(first) = out.first_mut() {

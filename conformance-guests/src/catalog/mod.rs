@@ -230,11 +230,11 @@ pub fn obligations(version: &str) -> Vec<Obligation> {
             if let Some((values, invalid)) = enum_values(&abi, f, p) {
                 for (name, _) in values {
                     let fixed = ok_recipe.as_ref().is_none_or(|r| {
-                        member_expectation(&abi, f, p, &name, r).is_ok_and(|e| e.is_some())
+                        member_case(&abi, f, p, &name, r).is_ok_and(|e| e.is_some())
                     });
                     let exception = (!fixed).then_some(
-                        "the map or buffer is not available where the recipe runs, and the IR \
-                         names no status for that",
+                        "the map or buffer is read-only wherever it is available (or no recipe \
+                         runs where it is), and the IR names no status for writing it",
                     );
                     push(Kind::Enum, format!("{}/value/{name}", p.name), exception);
                 }
@@ -436,8 +436,8 @@ fn function_cases(
             continue;
         };
         for (name, value) in &members {
-            let Some((want, basis)) =
-                member_expectation(abi, f, p, name, &ok_recipe).map_err(fail)?
+            let Some((recipe, want, basis)) =
+                member_case(abi, f, p, name, &ok_recipe).map_err(fail)?
             else {
                 continue;
             };
@@ -452,10 +452,10 @@ fn function_cases(
                     "{}: `{}` = {name} ({value}) does what it names in {}",
                     f.name,
                     p.name,
-                    site_callback(ok_recipe.site)
+                    recipe.site.callback()
                 ),
                 vec![key],
-                &ok_recipe,
+                &recipe,
                 Change::Value(&p.name, *value),
                 want,
                 Bases {
@@ -574,6 +574,35 @@ fn function_cases(
     Ok(())
 }
 
+/// The recipe for a case of enum member `member` of `p`, what it must return and why: the
+/// success recipe where it runs, or else the same calls in a callback where the member's map
+/// or buffer is available; `None` when nothing fixes the answer anywhere a recipe can run.
+fn member_case(
+    abi: &Abi,
+    f: &Function,
+    p: &Param,
+    member: &str,
+    ok: &Recipe,
+) -> Result<Option<(Recipe, Want, Basis)>, String> {
+    if let Some((want, basis)) = member_expectation(abi, f, p, member, ok)? {
+        return Ok(Some((ok.clone(), want, basis)));
+    }
+    let available = member_def(abi, p, member).map_or(Vec::new(), |m| m.available_in.clone());
+    for site in available
+        .iter()
+        .filter_map(|a| Site::of_callback(&a.callback))
+    {
+        if abi.callback(site.callback()).is_none() {
+            continue;
+        }
+        let moved = Recipe { site, ..ok.clone() };
+        if let Some((want, basis)) = member_expectation(abi, f, p, member, &moved)? {
+            return Ok(Some((moved, want, basis)));
+        }
+    }
+    Ok(None)
+}
+
 /// What a call with enum member `member` of `p` must return where `recipe` runs, and why;
 /// `None` when nothing fixes it there.
 ///
@@ -593,7 +622,7 @@ fn member_expectation(
         return Ok(None);
     };
     let available = member_def(abi, p, member).map_or(Vec::new(), |m| m.available_in.clone());
-    let site = site_callback(recipe.site);
+    let site = recipe.site.callback();
     let writes = ["_set_", "_add_", "_replace_", "_remove_"]
         .iter()
         .any(|w| f.name.contains(w));
@@ -713,17 +742,9 @@ fn width(abi: &Abi, p: &Param) -> Width {
     }
 }
 
-fn site_callback(site: Site) -> &'static str {
-    match site {
-        Site::Configure => "proxy_on_configure",
-        Site::RequestHeaders => "proxy_on_request_headers",
-        Site::RequestBody => "proxy_on_request_body",
-        Site::HttpCallResponse => "proxy_on_http_call_response",
-    }
-}
-
 /// The scenario every probe runs with: the configuration, scripted upstreams and foreign
-/// function the recipes use, and an HTTP stream when the site needs one.
+/// function the recipes use, and the stream, connection or call into the plugin the site
+/// needs.
 fn scenario(site: Site) -> Value {
     let reply = json!({ "headers": [[":status", "200"]], "body": "reply" });
     let grpc = json!({ "messages": ["pong"], "status": 0 });
@@ -736,7 +757,20 @@ fn scenario(site: Site) -> Value {
         "environment": ["PWTCK=1"],
         "events": []
     });
-    if matches!(site, Site::RequestHeaders | Site::RequestBody) {
+    match site {
+        Site::VmStart => s["vm_configuration"] = json!(recipes::VM_CONFIGURATION),
+        Site::ForeignFunction => {
+            s["events"] = json!([{ "foreign_function": { "id": 1, "data": "pwtck-arguments" } }]);
+        }
+        Site::DownstreamData | Site::UpstreamData => {
+            s["events"] = json!([{ "tcp": { "downstream": ["ping"], "upstream": ["pong"] } }]);
+        }
+        _ => {}
+    }
+    if matches!(
+        site,
+        Site::RequestHeaders | Site::RequestBody | Site::ResponseBody
+    ) {
         s["events"] = json!([{ "http": {
             "request": {
                 "headers": [[":path", recipes::PATH], [":method", "GET"],
@@ -773,7 +807,7 @@ fn build(
         );
     }
     let mut problems = Vec::new();
-    probe.callback(site_callback(recipe.site), |b| {
+    probe.callback(recipe.site.callback(), |b| {
         let mut outs: BTreeMap<(usize, String), Slot> = BTreeMap::new();
         for (n, setup) in recipe.setup.iter().enumerate() {
             let Some(target) = abi.function(setup.function) else {
@@ -834,30 +868,24 @@ fn build(
         }
         b.end();
     });
-    if recipe.site == Site::HttpCallResponse {
-        // The call whose response callback the recipe runs in.
+    // The call whose response callback the recipe runs in.
+    let callout = match recipe.site {
+        Site::HttpCallResponse => Some(("proxy_http_call", recipes::http_call_args())),
+        Site::GrpcReceive => Some(("proxy_grpc_call", recipes::grpc_call_args())),
+        _ => None,
+    };
+    if let Some((function, call_args)) = callout {
         probe.callback("proxy_on_configure", |b| {
-            let Some(http_call) = abi.function("proxy_http_call") else {
-                problems.push("no function proxy_http_call".to_string());
+            let Some(target) = abi.function(function) else {
+                problems.push(format!("no function {function}"));
                 return;
             };
-            let (args, _) = arguments(
-                abi,
-                b,
-                http_call,
-                &recipes::http_call_args(),
-                &BTreeMap::new(),
-                Change::None,
-            );
-            b.call("proxy_http_call", &args);
+            let (args, _) = arguments(abi, b, target, &call_args, &BTreeMap::new(), Change::None);
+            b.call(function, &args);
         });
     }
     let mut needs: Vec<String> = recipe.needs.iter().map(|n| n.to_string()).collect();
-    match recipe.site {
-        Site::RequestHeaders | Site::RequestBody => needs.push("http".into()),
-        Site::HttpCallResponse => needs.push("http_calls".into()),
-        Site::Configure => {}
-    }
+    needs.extend(recipe.site.needs().map(String::from));
     if !problems.is_empty() {
         return Err(BuildError {
             probe: id.to_string(),

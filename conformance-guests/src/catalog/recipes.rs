@@ -17,6 +17,68 @@ pub enum Site {
     /// `proxy_on_http_call_response` of the root context, for a call made in
     /// `proxy_on_configure` (see [`http_call_args`]).
     HttpCallResponse,
+    /// `proxy_on_response_body` of an HTTP stream.
+    ResponseBody,
+    /// `proxy_on_vm_start` of the root context, with a VM configuration to read.
+    VmStart,
+    /// `proxy_on_foreign_function`, called by the host with arguments to read (ABI 0.2.x).
+    ForeignFunction,
+    /// `proxy_on_downstream_data` of a TCP connection.
+    DownstreamData,
+    /// `proxy_on_upstream_data` of a TCP connection.
+    UpstreamData,
+    /// `proxy_on_grpc_receive` of the root context, for a call made in `proxy_on_configure`
+    /// (see [`grpc_call_args`]).
+    GrpcReceive,
+}
+
+impl Site {
+    /// Every site.
+    pub const ALL: [Site; 10] = [
+        Site::Configure,
+        Site::RequestHeaders,
+        Site::RequestBody,
+        Site::HttpCallResponse,
+        Site::ResponseBody,
+        Site::VmStart,
+        Site::ForeignFunction,
+        Site::DownstreamData,
+        Site::UpstreamData,
+        Site::GrpcReceive,
+    ];
+
+    /// The callback the recipe's calls run in.
+    pub fn callback(self) -> &'static str {
+        match self {
+            Site::Configure => "proxy_on_configure",
+            Site::RequestHeaders => "proxy_on_request_headers",
+            Site::RequestBody => "proxy_on_request_body",
+            Site::HttpCallResponse => "proxy_on_http_call_response",
+            Site::ResponseBody => "proxy_on_response_body",
+            Site::VmStart => "proxy_on_vm_start",
+            Site::ForeignFunction => "proxy_on_foreign_function",
+            Site::DownstreamData => "proxy_on_downstream_data",
+            Site::UpstreamData => "proxy_on_upstream_data",
+            Site::GrpcReceive => "proxy_on_grpc_receive",
+        }
+    }
+
+    /// The site that runs in `callback`, if there is one.
+    pub fn of_callback(callback: &str) -> Option<Site> {
+        Site::ALL.into_iter().find(|s| s.callback() == callback)
+    }
+
+    /// The capability an adapter needs to reach it.
+    pub fn needs(self) -> Option<&'static str> {
+        match self {
+            Site::Configure | Site::VmStart => None,
+            Site::RequestHeaders | Site::RequestBody | Site::ResponseBody => Some("http"),
+            Site::HttpCallResponse => Some("http_calls"),
+            Site::ForeignFunction => Some("foreign_functions"),
+            Site::DownstreamData | Site::UpstreamData => Some("tcp"),
+            Site::GrpcReceive => Some("grpc"),
+        }
+    }
 }
 
 /// An argument value.
@@ -123,6 +185,8 @@ pub fn pairs(entries: &[(&str, &str)]) -> Vec<u8> {
 
 /// The plugin configuration every probe scenario carries.
 pub const PLUGIN_CONFIGURATION: &str = "probe-config";
+/// The VM configuration of a [`Site::VmStart`] scenario.
+pub const VM_CONFIGURATION: &str = "probe-vm-config";
 /// The upstream HTTP calls go to.
 pub const UPSTREAM: &str = "pwtck-upstream";
 /// The gRPC upstream.
@@ -210,6 +274,11 @@ pub fn http_call_args() -> Vec<(&'static str, V)> {
         ("serialized_headers", request_headers()),
         ("timeout", V::Int(1000)),
     ]
+}
+
+/// The arguments of the gRPC call whose message a [`Site::GrpcReceive`] recipe reads.
+pub fn grpc_call_args() -> Vec<(&'static str, V)> {
+    grpc(true, GRPC_UPSTREAM)
 }
 
 fn grpc(message: bool, upstream: &str) -> Vec<(&'static str, V)> {

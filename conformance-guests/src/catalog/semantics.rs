@@ -506,8 +506,111 @@ pub(super) fn cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(
                 .end();
         });
     })?);
+
+    // Three places where the spec text can be read two ways: each check accepts both readings
+    // and says so, and still fails a host that answers anything else or traps.
+    let ok = status_of(abi, "proxy_set_effective_context", "ok");
+    let bad = status_of(abi, "proxy_set_effective_context", "bad_argument");
+    if let (Some(ok), Some(bad)) = (ok, bad) {
+        let fixed = semantics(
+            "semantics/effective_context/zero",
+            "proxy_set_effective_context(0) answers OK or BAD_ARGUMENT: the spec gives \
+             BAD_ARGUMENT for an unknown context_id but does not say whether 0, the parent id \
+             of every plugin context and never announced itself, is known; proxy-wasm-cpp-host \
+             answers OK",
+            &[],
+        );
+        cases.push(fixed.case(abi, version, configure.clone(), |p, id| {
+            p.callback("proxy_on_configure", |b| {
+                let set = b.call("proxy_set_effective_context", &[Arg::I32(0)]);
+                b.because(Basis::advisory(ZERO_CONTEXT))
+                    .expect_status_in(&format!("{id}/status"), set, &[ok, bad])
+                    .end();
+            });
+        })?);
+    }
+
+    let ok = status_of(abi, "proxy_get_buffer_bytes", "ok");
+    let bad = status_of(abi, "proxy_get_buffer_bytes", "bad_argument");
+    if let (Some(ok), Some(bad)) = (ok, bad) {
+        let fixed = semantics(
+            "semantics/buffer/start_past_end",
+            "proxy_get_buffer_bytes with start past the buffer's end answers OK with no bytes or \
+             BAD_ARGUMENT: the spec gives BAD_ARGUMENT for \"buffer overflow due to invalid \
+             start\" without saying whether a start past the end is one; proxy-wasm-cpp-host \
+             answers OK with size 0",
+            &["http"],
+        );
+        cases.push(fixed.case(abi, version, headers.clone(), |p, id| {
+            p.callback("proxy_on_request_body", |b| {
+                let (ptr, len) = (b.slot(Width::U32), b.slot(Width::U32));
+                let past = i32::try_from(recipes::BODY.len() + 9).unwrap_or(i32::MAX);
+                let get = b.call(
+                    "proxy_get_buffer_bytes",
+                    &[
+                        Arg::I32(0),
+                        Arg::I32(past),
+                        Arg::I32(5),
+                        Arg::Slot(ptr),
+                        Arg::Slot(len),
+                    ],
+                );
+                b.because(Basis::advisory(START_PAST_END)).expect_status_in(
+                    &format!("{id}/status"),
+                    get,
+                    &[ok, bad],
+                );
+                // Only an OK answer has a size to check; a refusal counts as no bytes.
+                let answered = b.equal(Arg::Status(get), Arg::I32(0));
+                b.branch(
+                    answered,
+                    |_| {},
+                    |b| {
+                        b.store(len, Arg::I32(0));
+                    },
+                );
+                b.because(Basis::advisory(START_PAST_END))
+                    .expect_slot_u32(&format!("{id}/size"), len, 0)
+                    .end();
+            });
+        })?);
+    }
+
+    if let Some(not_found) = status_of(abi, "proxy_done", "not_found") {
+        let fixed = semantics(
+            "semantics/done/from_stream",
+            "proxy_done from a stream context that is not pending finalization (its \
+             proxy_on_done has not been called) answers NOT_FOUND, and the stream goes on",
+            &["http"],
+        );
+        cases.push(fixed.case(abi, version, headers.clone(), |p, id| {
+            p.callback("proxy_on_request_headers", |b| {
+                let done = b.call("proxy_done", &[]);
+                b.because_found(status("proxy_done", "not_found"))
+                    .expect_status(&format!("{id}/status"), done, not_found);
+            });
+            p.callback("proxy_on_response_headers", |b| {
+                b.because(Basis::reference(CPP_HOST_DONE))
+                    .expect_value(&format!("{id}/stream_goes_on"), Arg::I32(1), 1)
+                    .end();
+            });
+        })?);
+    }
     Ok(())
 }
+
+/// Why `proxy_set_effective_context(0)` may answer either way.
+const ZERO_CONTEXT: &str = "the spec does not say whether context id 0 is known; \
+     proxy-wasm-cpp-host answers OK because its VM context is registered under id 0 (src/context.cc \
+     ContextBase::ContextBase(WasmBase *), src/exports.cc set_effective_context), a host without \
+     such a context answers BAD_ARGUMENT; any other answer, or a trap, is a bug";
+/// Why a start past a buffer's end may answer either way.
+const START_PAST_END: &str = "the spec does not say whether a start past the end is an \
+     \"invalid start\"; proxy-wasm-cpp-host answers OK with 0 bytes (src/exports.cc \
+     get_buffer_bytes), proxy-wasm-host BAD_ARGUMENT; bytes from past the end would be a bug";
+/// Where proxy-wasm-cpp-host finishes only a context pending finalization.
+const CPP_HOST_DONE: &str = "proxy-wasm-cpp-host src/wasm.cc WasmBase::done (only a plugin \
+     context pending finalization is finished; a stream is left alone)";
 
 /// Where Envoy keeps a gauge: record sets it, increment adds.
 const ENVOY_GAUGE: &str = "Envoy source/extensions/common/wasm/context.cc Context::recordMetric \
