@@ -5,6 +5,8 @@
 //! `levels`, `checks` and `failed_checks`; they still load, with those figures unknown.
 
 use crate::names;
+pub use conformance_guests::catalog::Kind;
+pub use conformance_guests::{Basis, Level};
 use serde::Deserialize;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -192,155 +194,6 @@ pub struct FailedCheck {
     pub got: String,
 }
 
-/// Why a check expects what it does: its level, and the citation or source.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[serde(tag = "level", rename_all = "snake_case")]
-pub enum Basis {
-    /// Required by a sentence of the published spec text.
-    Required {
-        /// The sentence.
-        spec: Citation,
-        /// What it requires.
-        requires: String,
-    },
-    /// What a reference host does.
-    Reference {
-        /// The host, source file and function, e.g. `proxy-wasm-cpp-host src/exports.cc
-        /// get_buffer_bytes`.
-        source: String,
-    },
-    /// A robustness expectation.
-    Advisory {
-        /// Why it is worth a look.
-        why: String,
-    },
-}
-
-impl Basis {
-    /// Its level.
-    pub fn level(&self) -> Level {
-        match self {
-            Basis::Required { .. } => Level::Required,
-            Basis::Reference { .. } => Level::Reference,
-            Basis::Advisory { .. } => Level::Advisory,
-        }
-    }
-}
-
-/// A line of a published spec text (proxy-wasm/spec `abi-versions/vX.Y.Z/README.md`).
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-pub struct Citation {
-    /// The ABI version whose text it is.
-    pub version: String,
-    /// The heading the line stands under.
-    pub section: String,
-    /// The line, counted from 1.
-    pub line: u32,
-}
-
-/// What a case covers, as the catalog names it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    /// A status code of a host function.
-    Status,
-    /// A value of an enum parameter, or the first one outside it.
-    Enum,
-    /// An out-pointer the host must refuse.
-    OutPointer,
-    /// An input range the host must refuse.
-    InputPointer,
-    /// The guest-allocation convention.
-    Allocation,
-    /// ABI version detection.
-    Detection,
-    /// The order and arguments of callbacks.
-    Lifecycle,
-    /// Values observed through a round trip of host calls.
-    Semantics,
-    /// Which exports a module has: optional callbacks, start functions.
-    Structure,
-    /// What reached an HTTP stream's upstream or client.
-    Effect,
-}
-
-impl Kind {
-    /// Every kind, in the order reports show them.
-    pub const ALL: [Kind; 10] = [
-        Kind::Status,
-        Kind::Enum,
-        Kind::OutPointer,
-        Kind::InputPointer,
-        Kind::Allocation,
-        Kind::Detection,
-        Kind::Lifecycle,
-        Kind::Semantics,
-        Kind::Structure,
-        Kind::Effect,
-    ];
-
-    /// Its name in case ids and reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::Status => "status",
-            Kind::Enum => "enum",
-            Kind::OutPointer => "out_pointer",
-            Kind::InputPointer => "input_pointer",
-            Kind::Allocation => "allocation",
-            Kind::Detection => "detection",
-            Kind::Lifecycle => "lifecycle",
-            Kind::Semantics => "semantics",
-            Kind::Structure => "structure",
-            Kind::Effect => "effect",
-        }
-    }
-
-    /// What its cases check, for legends.
-    pub fn description(self) -> &'static str {
-        match self {
-            Kind::Status => "the status codes of a host function",
-            Kind::Enum => "the values of an enum parameter, and the first one outside it",
-            Kind::OutPointer => "out-pointers the host must refuse",
-            Kind::InputPointer => "input ranges the host must refuse",
-            Kind::Allocation => "the guest-allocation convention",
-            Kind::Detection => "ABI version detection",
-            Kind::Lifecycle => "the order and arguments of callbacks",
-            Kind::Semantics => "values observed through a round trip of host calls",
-            Kind::Structure => "which exports a module has: optional callbacks, start functions",
-            Kind::Effect => "what reached an HTTP stream's upstream or client",
-        }
-    }
-}
-
-/// Who sets an obligation, most binding first.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Level {
-    /// A sentence of the spec text.
-    Required,
-    /// proxy-wasm-cpp-host or Envoy, where the spec is silent.
-    Reference,
-    /// A robustness expectation nothing fixes; not judged by default.
-    Advisory,
-}
-
-impl Level {
-    /// Every level, most binding first.
-    pub const ALL: [Level; 3] = [Level::Required, Level::Reference, Level::Advisory];
-
-    /// The level the runner judges unless told otherwise (`--level`).
-    pub const DEFAULT: Level = Level::Reference;
-
-    /// Its name in reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            Level::Required => "required",
-            Level::Reference => "reference",
-            Level::Advisory => "advisory",
-        }
-    }
-}
-
 /// A case's outcome.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -482,6 +335,7 @@ pub fn load_dir(dir: &Path) -> Result<Vec<HostResults>, Errors> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proxy_wasm_spec::ir::Citation;
 
     const HEAD: &str = r#""tool": "conformance-runner", "tool_version": "0.1.0", "seconds": 1.5"#;
 

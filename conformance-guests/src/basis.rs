@@ -4,11 +4,13 @@
 //! nor a host fixes the behaviour and the check only points at something fragile.
 
 use proxy_wasm_spec::ir::Citation;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How binding a check is, from most to least. The default is the level a run judges unless
 /// told otherwise: required and reference checks.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
     /// A sentence of the spec text requires it.
@@ -40,7 +42,7 @@ impl Level {
 }
 
 /// The source of a check's expectation.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "level", rename_all = "snake_case")]
 pub enum Basis {
     /// Required by the cited sentence.

@@ -25,6 +25,8 @@ options:
   --junit FILE         write a JUnit XML report
   --json FILE          write a JSON report (runner/schemas/report.schema.json)
   --report FILE        write a Markdown matrix
+  --no-timings         leave wall times out of --json and --report, for reports kept in
+                       version control (a re-run then changes them only where results change)
   --coverage           print, per version, the obligations the IR defines and how many are probed
   --emit-guests DIR    write every probe module, scenario and description to DIR
   -h, --help           this text
@@ -68,6 +70,8 @@ pub struct Options {
     pub json: Option<PathBuf>,
     /// Markdown report path.
     pub report: Option<PathBuf>,
+    /// Leave timings out of the JSON and Markdown reports.
+    pub no_timings: bool,
     /// What goes to libtest-mimic.
     pub libtest: Vec<String>,
 }
@@ -134,6 +138,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Options, String> 
             "--junit" => options.junit = Some(PathBuf::from(value("--junit")?)),
             "--json" => options.json = Some(PathBuf::from(value("--json")?)),
             "--report" => options.report = Some(PathBuf::from(value("--report")?)),
+            "--no-timings" => options.no_timings = true,
             "--emit-guests" => options.emit_guests = Some(PathBuf::from(value("--emit-guests")?)),
             "-h" | "--help" => options.help = true,
             _ => options.libtest.push(arg),
@@ -142,7 +147,13 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Options, String> 
     if options.versions.is_empty() {
         options.versions = catalog_versions();
     }
-    options.versions.dedup();
+    // `--abi 0.2.1 --abi all` runs 0.2.1 once: keep each version's first place.
+    let mut seen = Vec::new();
+    options.versions.retain(|v| {
+        let first = !seen.contains(v);
+        seen.push(v.clone());
+        first
+    });
     Ok(options)
 }
 
@@ -176,8 +187,11 @@ mod tests {
         assert_eq!(o.serve, Some(false));
         assert_eq!(o.junit.as_deref(), Some(std::path::Path::new("j.xml")));
         assert_eq!(o.level, conformance_guests::Level::Reference);
-        let o = parse(args("--level required")).expect("valid");
+        let o = parse(args("--level required --no-timings")).expect("valid");
         assert_eq!(o.level, conformance_guests::Level::Required);
+        assert!(o.no_timings);
+        let o = parse(args("--abi 0.2.1 --abi all --abi 0.2.1")).expect("valid");
+        assert_eq!(o.versions, ["0.2.1", "0.1.0", "0.2.0"]);
     }
 
     #[test]

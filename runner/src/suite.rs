@@ -169,6 +169,7 @@ fn finish(
     let harness_failed = Arc::new(AtomicBool::new(false));
     let mut skips: Vec<(usize, String)> = Vec::new();
     let started = Instant::now();
+    let timed = !options.no_timings;
     let mut trials = Vec::with_capacity(cases.len());
     for (index, case) in cases.iter().enumerate() {
         let expected = expectations.lookup(&case.id);
@@ -226,7 +227,7 @@ fn finish(
                     outcome: verdict,
                     checks: judgement.counts,
                     failed_checks: judgement.failed,
-                    duration_ms: start.elapsed().as_secs_f64() * 1000.0,
+                    duration_ms: timed.then(|| start.elapsed().as_secs_f64() * 1000.0),
                     message: message.clone(),
                     link: fail.as_ref().and_then(|(_, l)| l.clone()),
                     repro: verdict.unexpected().then(|| repro.clone()),
@@ -267,7 +268,7 @@ fn finish(
                 outcome: Verdict::Skip,
                 checks: Default::default(),
                 failed_checks: Vec::new(),
-                duration_ms: 0.0,
+                duration_ms: timed.then_some(0.0),
                 message: Some(reason),
                 link: None,
                 repro: None,
@@ -278,7 +279,7 @@ fn finish(
         level: options.level,
         host: host.info(),
         records: records.into_iter().flatten().collect(),
-        seconds: started.elapsed().as_secs_f64(),
+        seconds: timed.then(|| started.elapsed().as_secs_f64()),
     };
     let mut code = if run.records.iter().any(|r| r.outcome.unexpected()) || conclusion.has_failed()
     {

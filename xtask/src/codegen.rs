@@ -5,7 +5,6 @@
 use crate::usage_error;
 use proxy_wasm_codegen::RESULTS_DIR;
 use proxy_wasm_codegen::disk::{self, Drift};
-use std::path::Path;
 use std::process::ExitCode;
 
 /// How many diff lines to show per stale file before eliding the rest.
@@ -29,7 +28,12 @@ pub fn run(args: &[&str]) -> ExitCode {
             _ => return usage_error("`codegen` takes `--check` and `--results DIR`"),
         }
     }
-    let results = results.or_else(|| Path::new(RESULTS_DIR).is_dir().then_some(RESULTS_DIR));
+    // A `--results` DIR is the user's (relative to where they are); the default is the project's.
+    let stored = crate::root().join(RESULTS_DIR);
+    let results = match results {
+        Some(dir) => Some(std::path::PathBuf::from(dir)),
+        None => stored.is_dir().then_some(stored),
+    };
     let inputs = match proxy_wasm_codegen::Inputs::builtin() {
         Ok(inputs) => inputs,
         Err(errors) => {
@@ -40,17 +44,21 @@ pub fn run(args: &[&str]) -> ExitCode {
     };
     let inputs = match results {
         None => inputs,
-        Some(dir) => match inputs.with_results(Path::new(dir)) {
+        Some(dir) => match inputs.with_results(&dir) {
             Ok(inputs) => {
                 println!(
-                    "host support pages: {} report(s) in {dir}",
-                    inputs.results.len()
+                    "host support pages: {} report(s) in {}",
+                    inputs.results.len(),
+                    dir.display()
                 );
                 inputs
             }
             Err(errors) => {
                 eprint!("{errors}");
-                eprintln!("error: cannot use the conformance results in {dir}");
+                eprintln!(
+                    "error: cannot use the conformance results in {}",
+                    dir.display()
+                );
                 return ExitCode::FAILURE;
             }
         },
@@ -62,7 +70,8 @@ pub fn run(args: &[&str]) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let root = Path::new("generated");
+    let root = crate::root().join("generated");
+    let root = root.as_path();
     if check {
         match disk::check(root, &files) {
             Ok(drift) if drift.is_empty() => {

@@ -4,7 +4,15 @@ mod codegen;
 mod spec;
 mod test;
 
+use std::path::Path;
 use std::process::ExitCode;
+
+/// The workspace root, found from xtask's own manifest so every task works from any folder.
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap_or(Path::new("."))
+}
 
 const USAGE: &str = "\
 usage: cargo xtask <task>

@@ -4,7 +4,6 @@
 //! suite on the `proxy-wasm-host` library through its adapter, stopping at the first failure.
 
 use crate::usage_error;
-use std::path::Path;
 use std::process::{Command, ExitCode};
 
 /// The adapter for the crates.io library `proxy-wasm-host`: its own workspace (the library needs
@@ -68,9 +67,7 @@ pub fn run(args: &[&str]) -> ExitCode {
         ),
     ];
     // Relative paths above: every step runs from the workspace root.
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap_or(Path::new("."));
+    let root = crate::root();
     for (what, args) in steps.iter().chain(adapter_steps) {
         eprintln!("==> {what}: cargo {}", args.join(" "));
         match Command::new(&cargo).args(*args).current_dir(root).status() {

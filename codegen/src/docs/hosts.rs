@@ -252,7 +252,7 @@ fn judged_text(results: &HostResults) -> String {
         Level::Reference => "`required` and `reference` checks decide a case's outcome",
         Level::Advisory => "every check decides a case's outcome",
     };
-    let default = if level == Level::DEFAULT {
+    let default = if level == Level::default() {
         " (the default)"
     } else {
         ""

@@ -4,7 +4,7 @@
 //! compared at run time, since the spec does not fix their values.
 
 use super::cite::{self, Sentence};
-use super::{Case, Expect, Fixed, Kind, Slot, recipes, scenario, zeroed};
+use super::{Case, Expect, Fixed, Kind, Slot, once_with_data, recipes, scenario, zeroed};
 use crate::{Arg, Basis, Body, BuildError, ProbeBuilder, Width};
 use proxy_wasm_spec::Abi;
 use recipes::Site;
@@ -133,6 +133,8 @@ fn http_stream(abi: &Abi, version: &str) -> Result<Case, BuildError> {
     fixed.case(abi, version, scenario(Site::RequestHeaders), |p, id| {
         let (step, root, stream) = (zeroed(p), zeroed(p), zeroed(p));
         let (done, logged) = (zeroed(p), zeroed(p));
+        // Whether each direction's body ended with end_of_stream: checked one step later.
+        let ended = [zeroed(p), zeroed(p)];
         let check = |what: &str| format!("{id}/{what}");
         p.callback("proxy_on_vm_start", |b| {
             b.store(step, Arg::I32(2));
@@ -182,28 +184,43 @@ fn http_stream(abi: &Abi, version: &str) -> Result<Case, BuildError> {
                     b.because(Basis::reference(cite::ENVOY_END_OF_STREAM))
                         .expect_value(&headers("end_of_stream"), Arg::Param(2), 0);
                 }
+                if n == 1 {
+                    b.because(Basis::reference(cite::ENVOY_END_OF_STREAM))
+                        .expect_value(&check("request_body/end_of_stream"), Arg::Load(ended[0]), 1);
+                }
                 b.store(step, Arg::I32(first + 1));
             });
             let size = if n == 0 { body_len } else { 2 };
+            let (ran, ended) = (zeroed(p), ended[n]);
             p.callback(&format!("proxy_on_{direction}_body"), |b| {
-                let body = |what: &str| check(&format!("{direction}_body/{what}"));
-                b.because(order()).expect_value(
-                    &body("order"),
-                    Arg::Load(step),
-                    (first + 1).into(),
+                // The first call with data is checked; end_of_stream may come with it or with
+                // a later, empty call (Envoy over HTTP/1), so it is only noted here.
+                let last = b.equal(Arg::Param(2), Arg::I32(1));
+                b.branch(
+                    last,
+                    |b| {
+                        b.store(ended, Arg::I32(1));
+                    },
+                    |_| {},
                 );
-                on_stream(b, version, &body("context_id"), stream);
-                let body_size = if n == 0 {
-                    cited(&cite::REQUEST_BODY_SIZE)
-                } else {
-                    // The response body's sentence says only that each chunk is delivered.
-                    Basis::reference(ENVOY_STREAM_ORDER)
-                };
-                b.because(body_size)
-                    .expect_value(&body("body_size"), Arg::Param(1), size)
-                    .because(Basis::reference(cite::ENVOY_END_OF_STREAM))
-                    .expect_value(&body("end_of_stream"), Arg::Param(2), 1)
-                    .store(step, Arg::I32(first + 2));
+                once_with_data(b, ran, |b| {
+                    let body = |what: &str| check(&format!("{direction}_body/{what}"));
+                    b.because(order()).expect_value(
+                        &body("order"),
+                        Arg::Load(step),
+                        (first + 1).into(),
+                    );
+                    on_stream(b, version, &body("context_id"), stream);
+                    let body_size = if n == 0 {
+                        cited(&cite::REQUEST_BODY_SIZE)
+                    } else {
+                        // The response body's sentence says only that each chunk is delivered.
+                        Basis::reference(ENVOY_STREAM_ORDER)
+                    };
+                    b.because(body_size)
+                        .expect_value(&body("body_size"), Arg::Param(1), size)
+                        .store(step, Arg::I32(first + 2));
+                });
             });
         }
         for (callback, flag, sentence) in [
@@ -218,6 +235,14 @@ fn http_stream(abi: &Abi, version: &str) -> Result<Case, BuildError> {
                         b.because(cited(sentence))
                             .expect_value(&check(&format!("{callback}/order")), Arg::Load(step), 8)
                             .store(flag, Arg::I32(1));
+                        if callback == "done" {
+                            b.because(Basis::reference(cite::ENVOY_END_OF_STREAM))
+                                .expect_value(
+                                    &check("response_body/end_of_stream"),
+                                    Arg::Load(ended[1]),
+                                    1,
+                                );
+                        }
                     },
                     |_| {},
                 );

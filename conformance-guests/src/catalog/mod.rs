@@ -25,12 +25,12 @@ use crate::{
 use proxy_wasm_spec::Abi;
 use proxy_wasm_spec::ir::{self, Builtin, Function, Param, Role, TypeDefKind, TypeRef};
 use recipes::{Out, Recipe, Site, V};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
 /// What a case covers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// A status code of a host function.
@@ -807,7 +807,8 @@ fn build(
         );
     }
     let mut problems = Vec::new();
-    probe.callback(recipe.site.callback(), |b| {
+    let ran = recipe.site.repeats().then(|| zeroed(&mut probe));
+    let mut run = |b: &mut Body<'_, '_>| {
         let mut outs: BTreeMap<(usize, String), Slot> = BTreeMap::new();
         for (n, setup) in recipe.setup.iter().enumerate() {
             let Some(target) = abi.function(setup.function) else {
@@ -867,6 +868,10 @@ fn build(
             }
         }
         b.end();
+    };
+    probe.callback(recipe.site.callback(), |b| match ran {
+        Some(ran) => once_with_data(b, ran, run),
+        None => run(b),
     });
     // The call whose response callback the recipe runs in.
     let callout = match recipe.site {
@@ -1135,6 +1140,29 @@ impl Case {
         self.level = strongest(&self.checks);
         self
     }
+}
+
+/// Runs what `then` writes in the first call of a body or data callback that carries data (its
+/// second parameter, the size, is not 0), once: hosts deliver a body in one call or several,
+/// the last of them possibly empty with only end_of_stream (Envoy over HTTP/1), and a check must
+/// report once. `ran` is a [`zeroed`] flag.
+fn once_with_data<'p, 'a>(b: &mut Body<'p, 'a>, ran: Slot, then: impl FnOnce(&mut Body<'p, 'a>)) {
+    let first = b.equal(Arg::Load(ran), Arg::I32(0));
+    b.branch(
+        first,
+        |b| {
+            let empty = b.equal(Arg::Param(1), Arg::I32(0));
+            b.branch(
+                empty,
+                |_| {},
+                |b| {
+                    b.store(ran, Arg::I32(1));
+                    then(b);
+                },
+            );
+        },
+        |_| {},
+    );
 }
 
 /// A u32 slot that starts at 0 rather than the sentinel: a counter or flag across callbacks.

@@ -68,6 +68,15 @@ impl Site {
         Site::ALL.into_iter().find(|s| s.callback() == callback)
     }
 
+    /// Whether a host may call its callback several times for one stream: once per body chunk
+    /// or data chunk, the last maybe empty.
+    pub fn repeats(self) -> bool {
+        matches!(
+            self,
+            Site::RequestBody | Site::ResponseBody | Site::DownstreamData | Site::UpstreamData
+        )
+    }
+
     /// The capability an adapter needs to reach it.
     pub fn needs(self) -> Option<&'static str> {
         match self {

@@ -24,7 +24,7 @@ pub fn junit(run: &Run) -> String {
         "<testsuites name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\" time=\"{:.3}\">",
         escape(&format!("proxy-wasm conformance: {}", run.host_name())),
         run.records.len(),
-        run.seconds
+        run.seconds.unwrap_or(0.0)
     );
     for version in versions {
         let records: Vec<&Record> = run
@@ -33,7 +33,7 @@ pub fn junit(run: &Run) -> String {
             .filter(|r| r.version == version)
             .collect();
         let count = |f: fn(Verdict) -> bool| records.iter().filter(|r| f(r.outcome)).count();
-        let time: f64 = records.iter().map(|r| r.duration_ms).sum::<f64>() / 1000.0;
+        let time: f64 = records.iter().filter_map(|r| r.duration_ms).sum::<f64>() / 1000.0;
         let _ = writeln!(
             x,
             "  <testsuite name=\"ABI {}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\" time=\"{time:.3}\">",
@@ -53,7 +53,7 @@ pub fn junit(run: &Run) -> String {
                 "    <testcase name=\"{}\" classname=\"{}\" time=\"{:.3}\"",
                 escape(&r.id),
                 escape(&class),
-                r.duration_ms / 1000.0
+                r.duration_ms.unwrap_or(0.0) / 1000.0
             );
             let message = r.message.as_deref().unwrap_or_default();
             let first = message.lines().next().unwrap_or_default();

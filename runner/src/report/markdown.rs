@@ -18,10 +18,13 @@ pub fn markdown(run: &Run) -> String {
         run.host_name()
     );
     let t = run.totals();
+    let took = run
+        .seconds
+        .map_or(String::new(), |s| format!(" in {s:.1} s"));
     let _ = writeln!(
         md,
-        "{} cases in {:.1} s: {} passed, {} failed, {} expected failures, {} passed unexpectedly, {} skipped.\n",
-        t["cases"], run.seconds, t["passed"], t["failed"], t["xfailed"], t["xpassed"], t["skipped"]
+        "{} cases{took}: {} passed, {} failed, {} expected failures, {} passed unexpectedly, {} skipped.\n",
+        t["cases"], t["passed"], t["failed"], t["xfailed"], t["xpassed"], t["skipped"]
     );
     for (level, figure) in run.levels() {
         let title = match level {

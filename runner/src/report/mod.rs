@@ -65,8 +65,9 @@ pub struct Record {
     pub checks: Counts,
     /// Every check that did not pass, at any level, with its citation or source.
     pub failed_checks: Vec<FailedCheck>,
-    /// How long it took.
-    pub duration_ms: f64,
+    /// How long it took; `None` with `--no-timings`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<f64>,
     /// The failure message, or why it was skipped or expected to fail.
     pub message: Option<String>,
     /// The expectation's link, if any.
@@ -83,8 +84,8 @@ pub struct Run {
     pub host: Value,
     /// One record per case run or skipped, in catalog order.
     pub records: Vec<Record>,
-    /// Wall time in seconds.
-    pub seconds: f64,
+    /// Wall time in seconds; `None` with `--no-timings`.
+    pub seconds: Option<f64>,
 }
 
 impl Run {
@@ -135,17 +136,20 @@ impl Run {
 
     /// The `--json` report.
     pub fn json(&self) -> Value {
-        json!({
+        let mut report = json!({
             "tool": "conformance-runner",
             "tool_version": env!("CARGO_PKG_VERSION"),
             "protocol": 1,
             "host": self.host,
             "level": self.level,
-            "seconds": self.seconds,
             "totals": self.totals(),
             "levels": self.levels().into_iter().map(|(l, f)| (l.name(), f)).collect::<std::collections::BTreeMap<_, _>>(),
             "cases": self.records,
-        })
+        });
+        if let Some(seconds) = self.seconds {
+            report["seconds"] = json!(seconds);
+        }
+        report
     }
 }
 
