@@ -333,7 +333,7 @@ fn selected(arguments: &Arguments, id: &str) -> bool {
 
 fn write_reports(options: &Options, run: &Run) -> Result<(), String> {
     if let Some(path) = &options.junit {
-        report::write(path, &report::junit(run))?;
+        report::write(path, &report::junit(run)?)?;
     }
     if let Some(path) = &options.json {
         let text = serde_json::to_string_pretty(&run.json()).map_err(|e| e.to_string())?;

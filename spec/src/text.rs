@@ -1,64 +1,34 @@
 //! Small text utilities shared by the project's tools and tests.
 
-/// Above this many differing lines on either side, the diff lists them as two blocks instead of
-/// aligning them, to keep time and memory small.
-const ALIGN_LIMIT: usize = 2000;
+use similar::{ChangeTag, TextDiff};
+use std::time::Duration;
 
-/// A line diff of `expected` → `actual`: `-` lines only in `expected`, `+` lines only in `actual`,
-/// by longest common subsequence. Unchanged lines are left out; each run of changes is headed by
-/// `@@ line N @@` (its line in `expected`).
+/// How long a diff may search for the smallest edit before it settles for a larger one, so a
+/// huge change stays quick.
+const DIFF_TIME: Duration = Duration::from_secs(1);
+
+/// A line diff of `expected` → `actual`: `-` lines only in `expected`, `+` lines only in `actual`.
+/// Unchanged lines are left out; each run of changes is headed by `@@ line N @@` (its line in
+/// `expected`).
 pub fn line_diff(expected: &str, actual: &str) -> String {
-    let a: Vec<&str> = expected.lines().collect();
-    let b: Vec<&str> = actual.lines().collect();
-    let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
-    let suffix = a[prefix..]
-        .iter()
-        .rev()
-        .zip(b[prefix..].iter().rev())
-        .take_while(|(x, y)| x == y)
-        .count();
-    let (a_mid, b_mid) = (&a[prefix..a.len() - suffix], &b[prefix..b.len() - suffix]);
+    let diff = TextDiff::configure()
+        .timeout(DIFF_TIME)
+        .diff_lines(expected, actual);
     let mut out = String::new();
-    let mut last_changed: Option<usize> = None;
-    let mut emit = |out: &mut String, line: usize, sign: char, text: &str| {
-        if last_changed.is_none_or(|l| l + 1 < line) {
-            out.push_str(&format!("@@ line {} @@\n", line + 1));
-        }
-        last_changed = Some(line);
-        out.push(sign);
-        out.push_str(text);
-        out.push('\n');
-    };
-    if a_mid.len() > ALIGN_LIMIT || b_mid.len() > ALIGN_LIMIT {
-        for (k, l) in a_mid.iter().enumerate() {
-            emit(&mut out, prefix + k, '-', l);
-        }
-        for l in b_mid {
-            emit(&mut out, prefix + a_mid.len(), '+', l);
-        }
-        return out;
-    }
-    let mut lcs = vec![vec![0u32; b_mid.len() + 1]; a_mid.len() + 1];
-    for i in (0..a_mid.len()).rev() {
-        for j in (0..b_mid.len()).rev() {
-            lcs[i][j] = if a_mid[i] == b_mid[j] {
-                lcs[i + 1][j + 1] + 1
-            } else {
-                lcs[i + 1][j].max(lcs[i][j + 1])
-            };
-        }
-    }
-    let (mut i, mut j) = (0, 0);
-    while i < a_mid.len() || j < b_mid.len() {
-        if i < a_mid.len() && j < b_mid.len() && a_mid[i] == b_mid[j] {
-            i += 1;
-            j += 1;
-        } else if i < a_mid.len() && (j == b_mid.len() || lcs[i + 1][j] >= lcs[i][j + 1]) {
-            emit(&mut out, prefix + i, '-', a_mid[i]);
-            i += 1;
-        } else {
-            emit(&mut out, prefix + i, '+', b_mid[j]);
-            j += 1;
+    for group in diff.grouped_ops(0) {
+        let Some(first) = group.first() else { continue };
+        out.push_str(&format!("@@ line {} @@\n", first.old_range().start + 1));
+        for op in &group {
+            for change in diff.iter_changes(op) {
+                let sign = match change.tag() {
+                    ChangeTag::Delete => '-',
+                    ChangeTag::Insert => '+',
+                    ChangeTag::Equal => continue,
+                };
+                out.push(sign);
+                out.push_str(change.value().trim_end_matches(['\n', '\r']));
+                out.push('\n');
+            }
         }
     }
     out
@@ -83,7 +53,7 @@ mod tests {
     }
 
     #[test]
-    fn large_changes_do_not_align() {
+    fn a_large_change_lists_every_line() {
         let a: String = (0..3000).map(|i| format!("{i}\n")).collect();
         let b: String = (0..3000).map(|i| format!("x{i}\n")).collect();
         let d = line_diff(&a, &b);

@@ -2,109 +2,103 @@
 //! outcomes are `<failure>`s, skips and expected failures `<skipped>` with the reason.
 
 use super::{Record, Run, Verdict};
-use std::fmt::Write as _;
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+use std::time::Duration;
 
 /// The report as a JUnit XML document.
-pub fn junit(run: &Run) -> String {
+pub fn junit(run: &Run) -> Result<String, String> {
     let mut versions: Vec<&str> = run.records.iter().map(|r| r.version.as_str()).collect();
     versions.dedup();
-    let failures = run
-        .records
-        .iter()
-        .filter(|r| r.outcome.unexpected())
-        .count();
-    let skipped = run
-        .records
-        .iter()
-        .filter(|r| matches!(r.outcome, Verdict::Skip | Verdict::Xfail))
-        .count();
-    let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(
-        x,
-        "<testsuites name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\" time=\"{:.3}\">",
-        escape(&format!("proxy-wasm conformance: {}", run.host_name())),
-        run.records.len(),
-        run.seconds.unwrap_or(0.0)
-    );
-    for version in versions {
-        let records: Vec<&Record> = run
-            .records
-            .iter()
-            .filter(|r| r.version == version)
-            .collect();
-        let count = |f: fn(Verdict) -> bool| records.iter().filter(|r| f(r.outcome)).count();
-        let time: f64 = records.iter().filter_map(|r| r.duration_ms).sum::<f64>() / 1000.0;
-        let _ = writeln!(
-            x,
-            "  <testsuite name=\"ABI {}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\" time=\"{time:.3}\">",
-            escape(version),
-            records.len(),
-            count(Verdict::unexpected),
-            count(|v| matches!(v, Verdict::Skip | Verdict::Xfail)),
-        );
-        for r in records {
-            let class = format!(
-                "v{}.{}",
-                r.version,
-                r.function.as_deref().unwrap_or(r.kind.name())
-            );
-            let _ = write!(
-                x,
-                "    <testcase name=\"{}\" classname=\"{}\" time=\"{:.3}\"",
-                escape(&r.id),
-                escape(&class),
-                r.duration_ms.unwrap_or(0.0) / 1000.0
-            );
-            let message = r.message.as_deref().unwrap_or_default();
-            let first = message.lines().next().unwrap_or_default();
-            match r.outcome {
-                Verdict::Pass => x.push_str("/>\n"),
-                Verdict::Fail | Verdict::Xpass => {
-                    let mut body = message.to_string();
-                    if let Some(repro) = &r.repro {
-                        let _ = write!(body, "\nreproduce: {repro}");
-                    }
-                    let _ = writeln!(
-                        x,
-                        ">\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n    </testcase>",
-                        escape(first),
-                        r.outcome.name(),
-                        escape(&body)
-                    );
-                }
-                Verdict::Skip | Verdict::Xfail => {
-                    let _ = writeln!(
-                        x,
-                        ">\n      <skipped message=\"{}\"/>\n    </testcase>",
-                        escape(&format!("{}: {first}", r.outcome.name()))
-                    );
-                }
-            }
-        }
-        x.push_str("  </testsuite>\n");
+    let mut report = Report::new(format!("proxy-wasm conformance: {}", run.host_name()));
+    if let Some(seconds) = run.seconds {
+        report.set_time(Duration::from_secs_f64(seconds));
     }
-    x.push_str("</testsuites>\n");
-    x
+    for version in versions {
+        let mut suite = TestSuite::new(format!("ABI {version}"));
+        let records = run.records.iter().filter(|r| r.version == version);
+        suite.add_test_cases(records.map(case));
+        report.add_test_suite(suite);
+    }
+    report
+        .to_string()
+        .map_err(|e| format!("cannot write the JUnit report: {e}"))
 }
 
-/// Text as XML character data or attribute value: markup escaped, characters XML 1.0 forbids
-/// (most control characters) shown as `\u{..}`.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\n' | '\t' => out.push(c),
-            '\r' => out.push_str("&#13;"),
-            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => {
-                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+/// One case: a failure for an unexpected outcome, skipped for a skip or an expected failure.
+fn case(r: &Record) -> TestCase {
+    let message = r.message.as_deref().unwrap_or_default();
+    let first = message.lines().next().unwrap_or_default();
+    let status = match r.outcome {
+        Verdict::Pass => TestCaseStatus::success(),
+        Verdict::Fail | Verdict::Xpass => {
+            let mut body = message.to_string();
+            if let Some(repro) = &r.repro {
+                body.push_str(&format!("\nreproduce: {repro}"));
             }
-            c => out.push(c),
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            status.set_message(first);
+            status.set_type(r.outcome.name());
+            status.set_description(body);
+            status
+        }
+        Verdict::Skip | Verdict::Xfail => {
+            let mut status = TestCaseStatus::skipped();
+            status.set_message(format!("{}: {first}", r.outcome.name()));
+            status
+        }
+    };
+    let mut case = TestCase::new(r.id.as_str(), status);
+    let owner = r.function.as_deref().unwrap_or(r.kind.name());
+    case.set_classname(format!("v{}.{owner}", r.version));
+    if let Some(ms) = r.duration_ms {
+        case.set_time(Duration::from_secs_f64(ms / 1000.0));
+    }
+    case
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::judge::Counts;
+    use conformance_guests::Level;
+    use conformance_guests::catalog::Kind;
+
+    fn record(id: &str, outcome: Verdict, message: &str) -> Record {
+        Record {
+            id: id.into(),
+            version: "0.2.1".into(),
+            function: Some("proxy_log".into()),
+            kind: Kind::Status,
+            level: Level::Required,
+            outcome,
+            checks: Counts::default(),
+            failed_checks: Vec::new(),
+            duration_ms: None,
+            message: Some(message.into()),
+            link: None,
+            repro: Some("adapter run m.wasm s.json".into()),
         }
     }
-    out
+
+    #[test]
+    fn what_a_host_printed_cannot_break_the_document() {
+        let run = Run {
+            level: Level::Reference,
+            host: serde_json::json!({ "name": "h<&>" }),
+            records: vec![
+                record("a", Verdict::Fail, "got \u{1}\u{1b}[31m<&>\"'\r\nmore"),
+                record("b", Verdict::Xfail, "known"),
+                record("c", Verdict::Pass, ""),
+            ],
+            seconds: None,
+        };
+        let xml = junit(&run).unwrap_or_else(|e| panic!("{e}"));
+        let doc = roxmltree::Document::parse(&xml).unwrap_or_else(|e| panic!("{e}\n{xml}"));
+        let tag = |t: &str| doc.descendants().filter(|n| n.has_tag_name(t)).count();
+        assert_eq!((tag("testcase"), tag("failure"), tag("skipped")), (3, 1, 1));
+        assert!(
+            xml.contains("reproduce: adapter run m.wasm s.json"),
+            "{xml}"
+        );
+    }
 }
