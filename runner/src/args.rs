@@ -1,48 +1,96 @@
-//! The runner's own flags; everything else goes to libtest-mimic.
+//! The command line: the runner's own flags and libtest's (libtest-mimic's `Arguments`,
+//! flattened in), parsed by clap into one help and one error style.
 
+use clap::{CommandFactory, FromArgMatches, Parser};
 use conformance_guests::Level;
+use conformance_guests::catalog::VERSIONS;
+use libtest_mimic::Arguments;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// The help text.
-pub const USAGE: &str = "\
-usage: conformance-runner [OPTIONS] [LIBTEST FLAGS] [FILTER]
-
-options:
-  --abi VERSION        0.1.0, 0.2.0, 0.2.1 or all (default: all); may be repeated
-  --level LEVEL        judge checks at this level and the more binding ones: required (what
-                       the spec text requires; cases without a required check are not run),
-                       reference (default: also reference-host behaviour) or advisory (all)
-  --host \"CMD\"         run the cases on a third-party host through its adapter command
-                       (runner/ADAPTERS.md); default: the embedded reference host
-  --timeout SECS       per case with --host, and for `info` (default 10)
-  --serve, --no-serve  use the adapter's `serve` mode or not (default: when it offers it)
-  --work-dir DIR       where --host cases' modules and scenarios are written (default: a new
-                       directory under the temp dir, kept when something failed)
-  --expectations FILE  expected failures and skips of this host (TOML, version = 1)
-  --update-expectations FILE
-                       write this run's failures to FILE as expected failures
-  --junit FILE         write a JUnit XML report
-  --json FILE          write a JSON report (runner/schemas/report.schema.json)
-  --report FILE        write a Markdown matrix
-  --no-timings         leave wall times out of --json and --report, for reports kept in
-                       version control (a re-run then changes them only where results change)
-  --coverage           print, per version, the obligations the IR defines and how many are probed
-  --emit-guests DIR    write every probe module, scenario and description to DIR
-  -h, --help           this text
-
-exit codes: 0 every case came out as expected; 1 unexpected results (failures, passes of
+/// What follows the options in `--help`.
+const AFTER_HELP: &str = "\
+Exit codes: 0 every case came out as expected; 1 unexpected results (failures, passes of
 expected failures); 2 a harness error (bad command line, adapter missing or broken info,
-unreadable expectations, unwritable report).
+unreadable expectations, unwritable report).";
 
-libtest flags: --list, --exact, --skip FILTER, --ignored, --format pretty|terse|json,
---test-threads N, -q, --nocapture, ...
-";
+/// The layout of `--help`; libtest-mimic's own template, which comes with its flattened
+/// arguments, is replaced.
+const HELP: &str = "\
+{name} {version}: {about}
+
+{usage-heading} {usage}
+
+{all-args}{after-help}";
+
+/// The command line as clap reads it.
+#[derive(Parser, Debug)]
+#[command(
+    name = "conformance-runner",
+    version,
+    about = "The Proxy-Wasm conformance suite: probe modules run on the embedded reference host \
+             or on any host through its adapter (runner/ADAPTERS.md).",
+    after_help = AFTER_HELP
+)]
+struct Cli {
+    /// ABI version to run: 0.1.0, 0.2.0, 0.2.1 or all (default: all); may be repeated
+    #[arg(long, value_name = "VERSION", value_parser = abi)]
+    abi: Vec<Vec<String>>,
+    /// Judge checks at this level and the more binding ones: required (what the spec text
+    /// requires; cases without a required check are not run), reference (also reference-host
+    /// behaviour) or advisory (all)
+    #[arg(long, value_name = "LEVEL", value_parser = level, default_value = "reference")]
+    level: Level,
+    /// Run the cases on a third-party host through its adapter command (runner/ADAPTERS.md);
+    /// default: the embedded reference host
+    #[arg(long, value_name = "CMD")]
+    host: Option<String>,
+    /// Seconds per case with --host, and for `info`
+    #[arg(long, value_name = "SECS", value_parser = seconds, default_value = "10")]
+    timeout: Duration,
+    /// Use the adapter's `serve` mode (default: when it offers it)
+    #[arg(long, overrides_with = "no_serve")]
+    serve: bool,
+    /// Start the adapter once per case even when it offers `serve`
+    #[arg(long, overrides_with = "serve")]
+    no_serve: bool,
+    /// Where --host cases' modules and scenarios are written (default: a new directory under
+    /// the temp dir, kept when something failed)
+    #[arg(long, value_name = "DIR")]
+    work_dir: Option<PathBuf>,
+    /// Expected failures and skips of this host (TOML, version = 1)
+    #[arg(long, value_name = "FILE")]
+    expectations: Option<PathBuf>,
+    /// Write this run's failures to FILE as expected failures
+    #[arg(long, value_name = "FILE")]
+    update_expectations: Option<PathBuf>,
+    /// Write a JUnit XML report
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// Write a JSON report (runner/schemas/report.schema.json)
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Write a Markdown matrix
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
+    /// Leave wall times out of --json and --report, for reports kept in version control (a
+    /// re-run then changes them only where results change)
+    #[arg(long)]
+    no_timings: bool,
+    /// Print, per version, the obligations the IR defines and how many are probed
+    #[arg(long)]
+    coverage: bool,
+    /// Write every probe module, scenario and description to DIR
+    #[arg(long, value_name = "DIR")]
+    emit_guests: Option<PathBuf>,
+    #[command(flatten)]
+    libtest: Arguments,
+}
 
 /// What the command line asks for.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Options {
-    /// The ABI versions to run.
+    /// The ABI versions to run, each once.
     pub versions: Vec<String>,
     /// The least binding level judged.
     pub level: Level,
@@ -50,8 +98,6 @@ pub struct Options {
     pub coverage: bool,
     /// Write the probes here instead of running.
     pub emit_guests: Option<PathBuf>,
-    /// Print the help text.
-    pub help: bool,
     /// The adapter command of a third-party host.
     pub host: Option<String>,
     /// Per-case timeout with `--host`.
@@ -72,96 +118,92 @@ pub struct Options {
     pub report: Option<PathBuf>,
     /// Leave timings out of the JSON and Markdown reports.
     pub no_timings: bool,
-    /// What goes to libtest-mimic.
-    pub libtest: Vec<String>,
+    /// libtest's flags and filter.
+    pub libtest: Arguments,
+    /// Flags given that do nothing in this run, with why.
+    pub ignored: Vec<String>,
 }
 
-/// Splits the command line into the runner's options and libtest's.
-pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Options, String> {
-    let mut options = Options {
-        timeout: Duration::from_secs(10),
-        ..Options::default()
-    };
-    let mut args = args.into_iter();
-    while let Some(arg) = args.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((flag, value)) if flag.starts_with("--") => {
-                (flag.to_string(), Some(value.to_string()))
-            }
-            _ => (arg.clone(), None),
-        };
-        let mut value = |name: &str| {
-            inline
-                .clone()
-                .or_else(|| args.next())
-                .ok_or_else(|| format!("{name} needs a value"))
-        };
-        match flag.as_str() {
-            "--abi" => {
-                let v = value("--abi")?;
-                match v.as_str() {
-                    "all" => options.versions.extend(catalog_versions()),
-                    _ if catalog_versions().contains(&v) => options.versions.push(v),
-                    _ => {
-                        return Err(format!(
-                            "unknown ABI version `{v}` (0.1.0, 0.2.0, 0.2.1 or all)"
-                        ));
-                    }
-                }
-            }
-            "--coverage" => options.coverage = true,
-            "--level" => {
-                let v = value("--level")?;
-                options.level = Level::parse(&v).ok_or_else(|| {
-                    format!("unknown level `{v}` (required, reference or advisory)")
-                })?;
-            }
-            "--host" => options.host = Some(value("--host")?),
-            "--timeout" => {
-                let v = value("--timeout")?;
-                let secs: f64 = v
-                    .parse()
-                    .ok()
-                    .filter(|s: &f64| s.is_finite() && *s > 0.0 && *s <= 86_400.0)
-                    .ok_or_else(|| format!("--timeout {v}: give seconds, more than 0"))?;
-                options.timeout = Duration::from_secs_f64(secs);
-            }
-            "--serve" => options.serve = Some(true),
-            "--no-serve" => options.serve = Some(false),
-            "--work-dir" => options.work_dir = Some(PathBuf::from(value("--work-dir")?)),
-            "--expectations" => {
-                options.expectations = Some(PathBuf::from(value("--expectations")?))
-            }
-            "--update-expectations" => {
-                options.update_expectations = Some(PathBuf::from(value("--update-expectations")?))
-            }
-            "--junit" => options.junit = Some(PathBuf::from(value("--junit")?)),
-            "--json" => options.json = Some(PathBuf::from(value("--json")?)),
-            "--report" => options.report = Some(PathBuf::from(value("--report")?)),
-            "--no-timings" => options.no_timings = true,
-            "--emit-guests" => options.emit_guests = Some(PathBuf::from(value("--emit-guests")?)),
-            "-h" | "--help" => options.help = true,
-            _ => options.libtest.push(arg),
+/// Reads the command line (without the program name). A clap error carries its own exit
+/// code: 0 for `--help` and `--version`, 2 for a mistake.
+pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Options, clap::Error> {
+    let command = Cli::command()
+        .help_template(HELP)
+        .after_help(AFTER_HELP)
+        .disable_version_flag(false);
+    let matches = command
+        .try_get_matches_from(std::iter::once("conformance-runner".to_string()).chain(args))?;
+    let cli = Cli::from_arg_matches(&matches)?;
+    // `--abi 0.2.1 --abi all` runs 0.2.1 once: each version keeps its first place.
+    let mut versions: Vec<String> = Vec::new();
+    for v in cli.abi.into_iter().flatten() {
+        if !versions.contains(&v) {
+            versions.push(v);
         }
     }
-    if options.versions.is_empty() {
-        options.versions = catalog_versions();
+    if versions.is_empty() {
+        versions = VERSIONS.iter().map(|v| v.to_string()).collect();
     }
-    // `--abi 0.2.1 --abi all` runs 0.2.1 once: keep each version's first place.
-    let mut seen = Vec::new();
-    options.versions.retain(|v| {
-        let first = !seen.contains(v);
-        seen.push(v.clone());
-        first
-    });
-    Ok(options)
+    let serve = match (cli.serve, cli.no_serve) {
+        (true, _) => Some(true),
+        (_, true) => Some(false),
+        _ => None,
+    };
+    let mut ignored = Vec::new();
+    if cli.host.is_none() {
+        let given = [
+            ("--timeout", cli.timeout != Duration::from_secs(10)),
+            ("--serve/--no-serve", serve.is_some()),
+            ("--work-dir", cli.work_dir.is_some()),
+        ];
+        for (flag, _) in given.iter().filter(|(_, on)| *on) {
+            ignored.push(format!("{flag} does nothing without --host"));
+        }
+    }
+    Ok(Options {
+        versions,
+        level: cli.level,
+        coverage: cli.coverage,
+        emit_guests: cli.emit_guests,
+        host: cli.host,
+        timeout: cli.timeout,
+        serve,
+        work_dir: cli.work_dir,
+        expectations: cli.expectations,
+        update_expectations: cli.update_expectations,
+        junit: cli.junit,
+        json: cli.json,
+        report: cli.report,
+        no_timings: cli.no_timings,
+        libtest: cli.libtest,
+        ignored,
+    })
 }
 
-fn catalog_versions() -> Vec<String> {
-    conformance_guests::catalog::VERSIONS
-        .iter()
-        .map(|v| v.to_string())
-        .collect()
+/// An `--abi` value: one version, or every version for `all`.
+fn abi(v: &str) -> Result<Vec<String>, String> {
+    match v {
+        "all" => Ok(VERSIONS.iter().map(|v| v.to_string()).collect()),
+        _ if VERSIONS.contains(&v) => Ok(vec![v.to_string()]),
+        _ => Err(format!("one of {} or all", VERSIONS.join(", "))),
+    }
+}
+
+/// A `--level` value.
+fn level(v: &str) -> Result<Level, String> {
+    Level::parse(v).ok_or_else(|| {
+        let names: Vec<&str> = Level::ALL.iter().map(|l| l.name()).collect();
+        format!("one of {}", names.join(", "))
+    })
+}
+
+/// A `--timeout` value: seconds, more than 0 and at most a day.
+fn seconds(v: &str) -> Result<Duration, String> {
+    v.parse()
+        .ok()
+        .filter(|s: &f64| s.is_finite() && *s > 0.0 && *s <= 86_400.0)
+        .map(Duration::from_secs_f64)
+        .ok_or_else(|| "give seconds, more than 0 and at most 86400".to_string())
 }
 
 #[cfg(test)]
@@ -173,10 +215,11 @@ mod tests {
     }
 
     #[test]
-    fn own_flags_are_taken_and_the_rest_passed_on() {
+    fn own_flags_and_libtest_flags_are_read() {
         let o = parse(args("--abi 0.2.1 --list --exact x --abi=0.1.0")).expect("valid");
         assert_eq!(o.versions, ["0.2.1", "0.1.0"]);
-        assert_eq!(o.libtest, ["--list", "--exact", "x"]);
+        assert!(o.libtest.list && o.libtest.exact);
+        assert_eq!(o.libtest.filter.as_deref(), Some("x"));
         let o = parse(args("--emit-guests out --coverage")).expect("valid");
         assert_eq!(o.versions.len(), 3);
         assert!(o.coverage);
@@ -187,21 +230,39 @@ mod tests {
         assert_eq!(o.serve, Some(false));
         assert_eq!(o.junit.as_deref(), Some(std::path::Path::new("j.xml")));
         assert_eq!(o.level, conformance_guests::Level::Reference);
-        let o = parse(args("--level required --no-timings")).expect("valid");
+        assert!(o.ignored.is_empty());
+        let o = parse(args("--level required --no-timings -q --skip y")).expect("valid");
         assert_eq!(o.level, conformance_guests::Level::Required);
-        assert!(o.no_timings);
+        assert!(o.no_timings && o.libtest.quiet);
+        assert_eq!(o.libtest.skip, ["y"]);
+    }
+
+    #[test]
+    fn each_version_runs_once() {
         let o = parse(args("--abi 0.2.1 --abi all --abi 0.2.1")).expect("valid");
         assert_eq!(o.versions, ["0.2.1", "0.1.0", "0.2.0"]);
     }
 
     #[test]
-    fn bad_values_are_errors() {
-        assert!(parse(args("--abi 0.3.0")).is_err());
-        assert!(parse(args("--abi")).is_err());
-        assert!(parse(args("--emit-guests")).is_err());
-        assert!(parse(args("--timeout 0")).is_err());
-        assert!(parse(args("--timeout x")).is_err());
-        assert!(parse(args("--host")).is_err());
-        assert!(parse(args("--level spec")).is_err());
+    fn flags_that_need_a_host_say_so_without_one() {
+        let o = parse(args("--timeout 3 --work-dir w --serve")).expect("valid");
+        assert_eq!(o.ignored.len(), 3, "{:?}", o.ignored);
+    }
+
+    #[test]
+    fn bad_values_are_usage_errors() {
+        for line in [
+            "--abi 0.3.0",
+            "--abi",
+            "--emit-guests",
+            "--timeout 0",
+            "--timeout x",
+            "--host",
+            "--level spec",
+            "--no-such-flag",
+        ] {
+            let e = parse(args(line)).expect_err(line);
+            assert_eq!(e.exit_code(), 2, "{line}");
+        }
     }
 }

@@ -8,14 +8,14 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let options = match args::parse(std::env::args().skip(1)) {
         Ok(options) => options,
-        Err(message) => {
-            eprintln!("error: {message}\n\n{}", args::USAGE);
-            return ExitCode::from(2);
+        Err(e) => {
+            // `--help` and `--version` print to stdout and exit 0; a mistake, usage and 2.
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
         }
     };
-    if options.help {
-        print!("{}", args::USAGE);
-        return ExitCode::SUCCESS;
+    for warning in &options.ignored {
+        eprintln!("warning: {warning}");
     }
     let mut cases: Vec<Case> = Vec::new();
     for version in &options.versions {

@@ -96,9 +96,7 @@ pub fn run(options: &Options, mut cases: Vec<Case>) -> u8 {
 }
 
 fn prepare_and_run(options: &Options, cases: Vec<Case>) -> Result<u8, String> {
-    let arguments = Arguments::from_iter(
-        std::iter::once("conformance-runner".to_string()).chain(options.libtest.clone()),
-    );
+    let arguments = options.libtest.clone();
     let expectations = match &options.expectations {
         Some(path) => Expectations::load(path)?,
         None => Expectations::default(),

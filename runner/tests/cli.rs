@@ -56,9 +56,15 @@ fn emitted_guests_are_modules_with_scenarios() {
 
 #[test]
 fn bad_command_lines_exit_2() {
-    for args in [&["--abi", "9.9.9"][..], &["--abi"], &["--emit-guests"]] {
+    for args in [
+        &["--abi", "9.9.9"][..],
+        &["--abi"],
+        &["--emit-guests"],
+        &["--bogus"],
+    ] {
         let out = runner(args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
-        assert!(String::from_utf8_lossy(&out.stderr).contains("usage:"));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("error:") && err.contains("--help"), "{err}");
     }
 }
