@@ -46,10 +46,11 @@ pub fn run(args: &[&str]) -> ExitCode {
         None => inputs,
         Some(dir) => match inputs.with_results(&dir) {
             Ok(inputs) => {
+                let shown = dir.strip_prefix(crate::root()).unwrap_or(&dir);
                 println!(
                     "host support pages: {} report(s) in {}",
                     inputs.results.len(),
-                    dir.display()
+                    shown.display()
                 );
                 inputs
             }
