@@ -421,21 +421,20 @@ impl<'a> ProbeBuilder<'a> {
         fixed.chain(allocators).chain(callbacks).collect()
     }
 
-    /// Function index space: imports, helpers, the marker, allocator exports, callbacks.
-    /// Exports list the markers first, as hosts take the first marker export they meet.
+    /// Function index space: imports, the helpers the probe uses, the marker, allocator
+    /// exports, callbacks. Exports list the markers first, as hosts take the first marker
+    /// export they meet.
     fn assemble(&self) -> Vec<u8> {
         let n_imports = u32::try_from(self.imports.len()).unwrap_or(u32::MAX);
-        let mut funcs: Vec<Func> = Helper::ALL
-            .iter()
-            .map(|h| self.runtime.helper(*h))
-            .collect();
-        let mut exported: Vec<(String, u32)> = Vec::new();
-        let push = |funcs: &mut Vec<Func>, func: Func| {
-            funcs.push(func);
-            n_imports + u32::try_from(funcs.len() - 1).unwrap_or(u32::MAX)
+        // The probe's own functions, numbered after the helpers once those are known.
+        let mut own: Vec<Func> = Vec::new();
+        let mut exported: Vec<(String, usize)> = Vec::new();
+        let push = |own: &mut Vec<Func>, func: Func| {
+            own.push(func);
+            own.len() - 1
         };
         if !self.markers.is_empty() {
-            let marker = push(&mut funcs, Func::new(vec![], vec![], Code::default()));
+            let marker = push(&mut own, Func::new(vec![], vec![], Code::default()));
             exported.extend(self.markers.iter().map(|m| (m.clone(), marker)));
         }
         for a in &self.allocators {
@@ -443,14 +442,42 @@ impl<'a> ProbeBuilder<'a> {
             let counter = self.allocator_calls(*a).addr;
             allocator::export(counter, &mut code);
             let i = push(
-                &mut funcs,
+                &mut own,
                 Func::new(vec![ValType::I32], vec![ValType::I32], code),
             );
             exported.push((a.name().to_string(), i));
         }
         for (name, func) in &self.callbacks {
-            exported.push((name.clone(), push(&mut funcs, func.clone())));
+            exported.push((name.clone(), push(&mut own, func.clone())));
         }
+        // Only the helpers the probe reaches, directly or through other helpers: less for a
+        // host to compile.
+        let mut reached: Vec<Helper> = own.iter().flat_map(|f| f.code.helpers()).collect();
+        let mut n = 0;
+        while n < reached.len() {
+            for h in self.runtime.helper(reached[n]).code.helpers() {
+                if !reached.contains(&h) {
+                    reached.push(h);
+                }
+            }
+            n += 1;
+        }
+        let used: Vec<Helper> = Helper::ALL
+            .into_iter()
+            .filter(|h| reached.contains(h))
+            .collect();
+        let n_used = u32::try_from(used.len()).unwrap_or(u32::MAX);
+        let exported: Vec<(String, u32)> = exported
+            .into_iter()
+            .map(|(name, i)| {
+                (
+                    name,
+                    n_imports + n_used + u32::try_from(i).unwrap_or(u32::MAX),
+                )
+            })
+            .collect();
+        let mut funcs: Vec<Func> = used.iter().map(|h| self.runtime.helper(*h)).collect();
+        funcs.extend(own);
 
         let mut types = Types::default();
         let mut imports = ImportSection::new();
@@ -460,7 +487,10 @@ impl<'a> ProbeBuilder<'a> {
         }
         let index = |callee| match callee {
             Callee::Import(i) => i,
-            Callee::Helper(h) => n_imports + h.position(),
+            Callee::Helper(h) => {
+                let at = used.iter().position(|u| *u == h).unwrap_or(usize::MAX);
+                n_imports + u32::try_from(at).unwrap_or(u32::MAX)
+            }
         };
         let mut functions = FunctionSection::new();
         let mut code = CodeSection::new();
@@ -470,7 +500,7 @@ impl<'a> ProbeBuilder<'a> {
         for (i, f) in funcs.iter().enumerate() {
             let ty = types.index(&f.params, &f.results);
             let body = f.code.encode(&f.locals, index).into_raw_body();
-            let shared = (i >= Helper::ALL.len())
+            let shared = (i >= used.len())
                 .then(|| kept.iter().position(|(t, b)| *t == ty && *b == body))
                 .flatten();
             let position = shared.unwrap_or_else(|| {

@@ -4,7 +4,7 @@
 
 use wasm_encoder::{Function, Instruction, MemArg, ValType};
 
-/// A function every probe contains (bodies in `runtime`).
+/// A runtime function a probe contains when it calls it (bodies in `runtime`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Helper {
     /// `(ptr, len)`: logs the bytes at info level.
@@ -30,7 +30,7 @@ pub(crate) enum Helper {
 }
 
 impl Helper {
-    /// Every helper, in function index order.
+    /// Every helper, in the order a module holds those it uses.
     pub(crate) const ALL: [Helper; 10] = [
         Helper::Log,
         Helper::LogLine,
@@ -43,15 +43,6 @@ impl Helper {
         Helper::Matches,
         Helper::Alloc,
     ];
-
-    /// Its position among the helpers.
-    pub(crate) fn position(self) -> u32 {
-        Helper::ALL
-            .iter()
-            .position(|h| *h == self)
-            .and_then(|i| u32::try_from(i).ok())
-            .unwrap_or(0)
-    }
 }
 
 /// What a call refers to.
@@ -90,6 +81,14 @@ impl Code {
     /// Appends a call to a helper.
     pub(crate) fn helper(&mut self, helper: Helper) -> &mut Self {
         self.call(Callee::Helper(helper))
+    }
+
+    /// The helpers it calls.
+    pub(crate) fn helpers(&self) -> impl Iterator<Item = Helper> + '_ {
+        self.0.iter().filter_map(|op| match op {
+            Op::Call(Callee::Helper(h)) => Some(*h),
+            _ => None,
+        })
     }
 
     /// Appends another body's code.
