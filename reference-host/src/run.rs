@@ -21,6 +21,8 @@ pub fn engine() -> Result<Engine, LoadError> {
     // Probes and test plugins are small and short-lived: compiling fast beats running fast.
     config.cranelift_opt_level(wasmtime::OptLevel::None);
     config.strategy(wasmtime::Strategy::Winch);
+    config.cranelift_regalloc_algorithm(wasmtime::RegallocAlgorithm::SinglePass);
+    config.native_unwind_info(false);
     config.memory_reservation(1 << 20);
     config.memory_guard_size(64 << 10);
     Engine::new(&config).map_err(|e| LoadError::Compile(format!("{e:#}")))
