@@ -5,8 +5,7 @@
 //! `levels`, `checks` and `failed_checks`; they still load, with those figures unknown.
 
 use crate::names;
-pub use conformance_guests::catalog::Kind;
-pub use conformance_guests::{Basis, Level};
+pub use proxy_wasm_interchange::{Basis, Kind, Level};
 use serde::Deserialize;
 use std::fmt;
 use std::path::{Path, PathBuf};

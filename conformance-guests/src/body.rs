@@ -5,11 +5,11 @@
 //! `FAIL`, formatting what it found in the guest, so a probe reports the same way on every host.
 
 use crate::allocator::HEAP;
-use crate::basis::Basis;
 use crate::builder::{Data, Func, ProbeBuilder, SENTINEL, Slot, Width, val_type};
 use crate::code::{Callee, Code, Helper, mem, u32_const};
 use crate::runtime::{LINE, LINE_END, MAX_GOT};
 use crate::verdict::{Value, Verdict, fail_prefix};
+use proxy_wasm_interchange::basis::Basis;
 use proxy_wasm_spec::Abi;
 use proxy_wasm_spec::ir::{Builtin, Function, TypeDefKind, TypeRef};
 use wasm_encoder::BlockType;

@@ -6,11 +6,11 @@
 //! the allocator's heap starts after them. Memory is at least two pages and grows on demand.
 
 use crate::allocator::{self, AllocMode, AllocatorExport};
-use crate::basis::{Basis, Check};
 use crate::body::Body;
 use crate::code::{Callee, Code, Helper};
 use crate::runtime::{LINE_END, Runtime};
 use crate::verdict::valid_id;
+use proxy_wasm_interchange::basis::{Basis, Check};
 use proxy_wasm_spec::Abi;
 use proxy_wasm_spec::ir::{ContextKind, Function, Level, WasmType};
 use std::collections::HashSet;

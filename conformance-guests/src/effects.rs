@@ -2,45 +2,18 @@
 //! stream, what its client received — and how they are judged from what a host reports
 //! (an adapter's `upstream_request` and `http_response` events, see `runner/ADAPTERS.md`).
 
+use proxy_wasm_interchange::protocol::HttpMessage;
 use serde::Serialize;
 
 /// What a host reported about one HTTP stream's exchanges.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Exchanges {
     /// Each request that reached an upstream.
-    pub upstream: Vec<Message>,
+    pub upstream: Vec<HttpMessage>,
     /// Each response a client received.
-    pub responses: Vec<Message>,
+    pub responses: Vec<HttpMessage>,
     /// Event lines that named one of these kinds but could not be read, with why.
     pub unreadable: Vec<String>,
-}
-
-/// A request or response as a host reported it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Message {
-    /// The response status; `None` for a request, or when the host did not say.
-    pub status: Option<u16>,
-    /// Header pairs in order.
-    pub headers: Vec<(String, String)>,
-    /// The body as text.
-    pub body: String,
-}
-
-impl Message {
-    /// The values of header `name`, compared without regard to case as HTTP names are.
-    fn values(&self, name: &str) -> Vec<&str> {
-        self.headers
-            .iter()
-            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-            .collect()
-    }
-
-    /// Its status, from the `status` field or else a `:status` header.
-    fn status(&self) -> Option<u16> {
-        self.status
-            .or_else(|| self.values(":status").first().and_then(|v| v.parse().ok()))
-    }
 }
 
 /// Where an effect shows.
@@ -121,7 +94,7 @@ impl Effect {
                 seen.unreadable.join("; ")
             ));
         }
-        let message = |side: Side| -> Result<&Message, String> {
+        let message = |side: Side| -> Result<&HttpMessage, String> {
             let (all, what) = match side {
                 Side::Upstream => (&seen.upstream, "request reached the upstream"),
                 Side::Client => (&seen.responses, "response reached the client"),
@@ -156,7 +129,7 @@ impl Effect {
                     Err(format!("body {:?}", m.body))
                 }
             }
-            Effect::Status { status } => match message(Side::Client)?.status() {
+            Effect::Status { status } => match message(Side::Client)?.status_code() {
                 Some(s) if s == *status => Ok(()),
                 Some(s) => Err(format!("status {s}")),
                 None => Err("a response without a status".to_string()),
@@ -182,7 +155,7 @@ impl Side {
 mod tests {
     use super::*;
 
-    fn seen(upstream: Vec<Message>, responses: Vec<Message>) -> Exchanges {
+    fn seen(upstream: Vec<HttpMessage>, responses: Vec<HttpMessage>) -> Exchanges {
         Exchanges {
             upstream,
             responses,
@@ -190,14 +163,15 @@ mod tests {
         }
     }
 
-    fn message(headers: &[(&str, &str)], body: &str) -> Message {
-        Message {
+    fn message(headers: &[(&str, &str)], body: &str) -> HttpMessage {
+        HttpMessage {
             status: None,
             headers: headers
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
             body: body.to_string(),
+            trailers: Vec::new(),
         }
     }
 

@@ -49,7 +49,6 @@
 //! names, wrong argument types, duplicate check ids, no `END`) are all reported there.
 
 mod allocator;
-pub mod basis;
 mod body;
 mod builder;
 pub mod catalog;
@@ -59,6 +58,6 @@ mod runtime;
 pub mod verdict;
 
 pub use allocator::{AllocMode, AllocatorExport};
-pub use basis::{Basis, Check, Level};
 pub use body::{Arg, Body, Status};
 pub use builder::{BuildError, Data, ProbeBuilder, SENTINEL, Slot, Width, validate};
+pub use proxy_wasm_interchange::{Basis, Check, Level};

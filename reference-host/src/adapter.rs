@@ -3,56 +3,59 @@
 //! `serve` (JSON-lines jobs on stdin, one result line each on stdout).
 
 use crate::{LoadError, Scenario, Transcript};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use proxy_wasm_interchange::protocol::{
+    Capability, Event, Exchange, Failure, HttpMessage, Info, Job, JobResult, PROTOCOL, exit,
+};
 use std::io::{BufRead, Write};
 use wasmtime::Engine;
 
-/// The protocol version spoken.
-pub const PROTOCOL: u32 = 1;
-/// The exit code (and serve `exit`) for a module the host refuses to load.
-pub const REFUSED: i32 = 3;
-/// The exit code for an unusable job: unreadable files, a scenario that does not parse.
-pub const BAD_JOB: i32 = 2;
-
-/// What `info` prints.
-pub fn info() -> Value {
-    json!({
-        "protocol": PROTOCOL,
-        "name": "reference-host",
-        "version": env!("CARGO_PKG_VERSION"),
-        "abi_versions": ["0.1.0", "0.2.0", "0.2.1"],
-        "capabilities": [
-            "http", "http_events", "tcp", "ticks", "http_calls", "grpc", "shared_data", "shared_queues",
-            "metrics", "properties", "foreign_functions", "refusal"
-        ],
-        "serve": true,
-    })
+/// What `info` says.
+pub fn info() -> Info {
+    Info {
+        protocol: PROTOCOL,
+        name: "reference-host".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        abi_versions: proxy_wasm_spec::RELEASED.map(String::from).to_vec(),
+        capabilities: Capability::KNOWN.to_vec(),
+        serve: true,
+    }
 }
 
 /// Runs one job: the exit code `run` ends with and the lines it prints.
 pub fn job(engine: &Engine, module: &str, scenario: &str) -> (i32, Vec<String>) {
     let wasm = match std::fs::read(module) {
         Ok(bytes) => bytes,
-        Err(e) => return (BAD_JOB, vec![format!("error: cannot read {module}: {e}")]),
+        Err(e) => {
+            return (
+                exit::BAD_JOB,
+                vec![format!("error: cannot read {module}: {e}")],
+            );
+        }
     };
     let text = match std::fs::read_to_string(scenario) {
         Ok(text) => text,
-        Err(e) => return (BAD_JOB, vec![format!("error: cannot read {scenario}: {e}")]),
+        Err(e) => {
+            return (
+                exit::BAD_JOB,
+                vec![format!("error: cannot read {scenario}: {e}")],
+            );
+        }
     };
     let parsed: Scenario = match serde_json::from_str(&text) {
         Ok(s) => s,
         Err(e) => {
             let at = format!("{scenario}:{}:{}", e.line(), e.column());
-            return (BAD_JOB, vec![format!("error: {at}: {e}")]);
+            return (exit::BAD_JOB, vec![format!("error: {at}: {e}")]);
         }
     };
     match crate::run_with(engine, &wasm, &parsed) {
-        Ok(transcript) => (0, events(&transcript)),
-        Err(e @ LoadError::WrongVersion { .. }) => (BAD_JOB, vec![format!("error: {e}")]),
+        Ok(transcript) => (exit::RAN, events(&transcript)),
+        Err(e @ LoadError::WrongVersion { .. }) => (exit::BAD_JOB, vec![format!("error: {e}")]),
         Err(e) => {
-            let event = json!({ "event": "refused", "message": e.to_string() });
-            (REFUSED, vec![event.to_string()])
+            let event = Event::Refused {
+                message: e.to_string(),
+            };
+            (exit::REFUSED, vec![event.line()])
         }
     }
 }
@@ -60,11 +63,31 @@ pub fn job(engine: &Engine, module: &str, scenario: &str) -> (i32, Vec<String>) 
 /// The transcript as protocol event lines: logs in order, then host errors, then what reached
 /// each stream's upstream and client.
 pub fn events(t: &Transcript) -> Vec<String> {
-    let logs = t.logs.iter().map(
-        |l| json!({ "event": "log", "level": l.level, "context": l.context, "message": l.message }),
-    );
+    let logs = t.logs.iter().map(|l| Event::Log {
+        level: Some(l.level.clone()),
+        context: Some(l.context),
+        message: l.message.clone(),
+    });
     let errors = t.errors.iter().map(|e| {
-        json!({ "event": "error", "context": e.context, "callback": e.callback, "message": e.message })
+        Event::Error(Failure {
+            context: e.context,
+            callback: Some(e.callback.clone()),
+            message: e.message.clone(),
+        })
+    });
+    let exchange =
+        |context: u32, m: &crate::transcript::MessageOut, status: Option<u16>| Exchange {
+            context: Some(context),
+            message: HttpMessage {
+                status,
+                headers: m.headers.clone(),
+                body: m.body.clone(),
+                trailers: m.trailers.clone(),
+            },
+        };
+    let upstream = t.http.iter().filter_map(|h| {
+        let r = h.upstream_request.as_ref()?;
+        Some(Event::UpstreamRequest(exchange(h.context, r, None)))
     });
     let responses = t.http.iter().filter_map(|h| {
         let r = h.downstream_response.as_ref()?;
@@ -73,31 +96,13 @@ pub fn events(t: &Transcript) -> Vec<String> {
             .iter()
             .find(|(k, _)| k == ":status")
             .and_then(|(_, v)| v.parse::<u16>().ok());
-        Some(json!({
-            "event": "http_response", "context": h.context, "status": status,
-            "headers": r.headers, "body": r.body, "trailers": r.trailers,
-        }))
-    });
-    let upstream = t.http.iter().filter_map(|h| {
-        let r = h.upstream_request.as_ref()?;
-        Some(json!({
-            "event": "upstream_request", "context": h.context,
-            "headers": r.headers, "body": r.body, "trailers": r.trailers,
-        }))
+        Some(Event::HttpResponse(exchange(h.context, r, status)))
     });
     logs.chain(errors)
         .chain(upstream)
         .chain(responses)
-        .map(|v| v.to_string())
+        .map(|e| e.line())
         .collect()
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Job {
-    id: Value,
-    module: String,
-    scenario: String,
 }
 
 /// Serves jobs from `input` until it ends; a line that is not a job gets a result with
@@ -111,17 +116,25 @@ pub fn serve(engine: &Engine, input: impl BufRead, mut output: impl Write) -> st
         let result = match serde_json::from_str::<Job>(&line) {
             Ok(j) => {
                 let (exit, lines) = job(engine, &j.module, &j.scenario);
-                json!({ "id": j.id, "exit": exit, "lines": lines })
+                JobResult {
+                    id: Some(j.id),
+                    exit,
+                    lines,
+                }
             }
-            Err(e) => {
-                let id = serde_json::from_str::<Value>(&line)
+            Err(e) => JobResult {
+                id: serde_json::from_str::<serde_json::Value>(&line)
                     .ok()
-                    .and_then(|v| v.get("id").cloned())
-                    .unwrap_or(Value::Null);
-                json!({ "id": id, "exit": BAD_JOB, "lines": [format!("error: bad job: {e}")] })
-            }
+                    .and_then(|v| v.get("id").and_then(serde_json::Value::as_u64)),
+                exit: exit::BAD_JOB,
+                lines: vec![format!("error: bad job: {e}")],
+            },
         };
-        writeln!(output, "{result}")?;
+        writeln!(
+            output,
+            "{}",
+            serde_json::to_string(&result).unwrap_or_default()
+        )?;
         output.flush()?;
     }
     Ok(())

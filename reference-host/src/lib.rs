@@ -20,14 +20,14 @@ mod deliver;
 pub mod exports;
 pub mod load;
 mod older;
-pub mod pairs;
 pub mod run;
-pub mod scenario;
 pub mod state;
 mod tcp;
 pub mod transcript;
 
 pub use load::{AbiVersion, LoadError};
+/// The scenario and the header-map codec live with the other documents that cross a boundary.
+pub use proxy_wasm_interchange::{pairs, scenario};
 pub use run::{engine, run, run_changed, run_with};
 pub use scenario::Scenario;
 pub use transcript::Transcript;

@@ -19,7 +19,10 @@ fn main() -> ExitCode {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     match args.as_slice() {
         ["info"] => {
-            println!("{}", adapter::info());
+            println!(
+                "{}",
+                serde_json::to_string(&adapter::info()).unwrap_or_default()
+            );
             ExitCode::SUCCESS
         }
         ["serve"] => serve(),
@@ -56,7 +59,7 @@ fn run(plugin: &str, scenario: &str) -> ExitCode {
         out.push_str(line);
         out.push('\n');
     }
-    if exit == adapter::BAD_JOB {
+    if exit == proxy_wasm_interchange::protocol::exit::BAD_JOB {
         eprint!("{out}");
     } else {
         print!("{out}");

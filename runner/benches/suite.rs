@@ -5,9 +5,9 @@
 //!
 //! `cargo bench -p conformance-runner` (or `cargo xtask bench`); `BENCH_ROUNDS=N` repeats.
 
-use conformance_guests::Level;
 use conformance_guests::catalog::{self, Case};
 use conformance_runner::{embedded, judge};
+use proxy_wasm_interchange::Level;
 use reference_host::wasmtime::{Engine, Linker, Module, Store};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -28,7 +28,7 @@ fn bench() -> Result<(), String> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let started = Instant::now();
     let mut cases = Vec::new();
-    for v in catalog::VERSIONS {
+    for v in proxy_wasm_spec::RELEASED {
         cases.extend(catalog::catalog(v).map_err(|e| e.to_string())?);
     }
     let catalog_time = started.elapsed();

@@ -2,9 +2,9 @@
 //! flattened in), parsed by clap into one help and one error style.
 
 use clap::{CommandFactory, FromArgMatches, Parser};
-use conformance_guests::Level;
-use conformance_guests::catalog::VERSIONS;
 use libtest_mimic::Arguments;
+use proxy_wasm_interchange::Level;
+use proxy_wasm_spec::RELEASED;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -142,7 +142,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Options, clap::Er
         }
     }
     if versions.is_empty() {
-        versions = VERSIONS.iter().map(|v| v.to_string()).collect();
+        versions = RELEASED.iter().map(|v| v.to_string()).collect();
     }
     let serve = match (cli.serve, cli.no_serve) {
         (true, _) => Some(true),
@@ -183,9 +183,9 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Options, clap::Er
 /// An `--abi` value: one version, or every version for `all`.
 fn abi(v: &str) -> Result<Vec<String>, String> {
     match v {
-        "all" => Ok(VERSIONS.iter().map(|v| v.to_string()).collect()),
-        _ if VERSIONS.contains(&v) => Ok(vec![v.to_string()]),
-        _ => Err(format!("one of {} or all", VERSIONS.join(", "))),
+        "all" => Ok(RELEASED.iter().map(|v| v.to_string()).collect()),
+        _ if RELEASED.contains(&v) => Ok(vec![v.to_string()]),
+        _ => Err(format!("one of {} or all", RELEASED.join(", "))),
     }
 }
 
@@ -229,10 +229,10 @@ mod tests {
         assert_eq!(o.timeout, std::time::Duration::from_millis(2500));
         assert_eq!(o.serve, Some(false));
         assert_eq!(o.junit.as_deref(), Some(std::path::Path::new("j.xml")));
-        assert_eq!(o.level, conformance_guests::Level::Reference);
+        assert_eq!(o.level, proxy_wasm_interchange::Level::Reference);
         assert!(o.ignored.is_empty());
         let o = parse(args("--level required --no-timings -q --skip y")).expect("valid");
-        assert_eq!(o.level, conformance_guests::Level::Required);
+        assert_eq!(o.level, proxy_wasm_interchange::Level::Required);
         assert!(o.no_timings && o.libtest.quiet);
         assert_eq!(o.libtest.skip, ["y"]);
     }

@@ -2,7 +2,8 @@
 //! enum value, pointer faults, allocation) and how many a case probes; what is not probed is
 //! listed, with the reason when no probe can reach it.
 
-use conformance_guests::catalog::{self, Case, Kind};
+use conformance_guests::catalog::{self, Case};
+use proxy_wasm_interchange::Kind;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 

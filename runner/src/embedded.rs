@@ -2,10 +2,11 @@
 
 use crate::judge::Outcome;
 use conformance_guests::catalog::Case;
-use conformance_guests::effects::{Exchanges, Message};
+use conformance_guests::effects::Exchanges;
+use proxy_wasm_interchange::protocol::HttpMessage;
 use reference_host::state::HostState;
 use reference_host::wasmtime::{Engine, Linker};
-use reference_host::{LoadError, Scenario, Transcript};
+use reference_host::{LoadError, Transcript};
 use std::path::{Path, PathBuf};
 
 /// Runs `case` on the reference host with a shared engine.
@@ -20,11 +21,7 @@ pub fn run_changed(
     case: &Case,
     change: impl FnOnce(&mut Linker<HostState>) -> reference_host::wasmtime::Result<()>,
 ) -> Outcome {
-    let scenario: Scenario = match serde_json::from_value(case.scenario.clone()) {
-        Ok(s) => s,
-        Err(e) => return Outcome::BadScenario(e.to_string()),
-    };
-    match reference_host::run_changed(engine, &case.wasm, &scenario, change) {
+    match reference_host::run_changed(engine, &case.wasm, &case.scenario, change) {
         Ok(transcript) => Outcome::Ran {
             lines: log_lines(&transcript),
             exchanges: exchanges(&transcript),
@@ -51,10 +48,11 @@ fn log_lines(t: &Transcript) -> Vec<String> {
 
 /// The transcript's HTTP exchanges as an adapter reports them.
 fn exchanges(t: &Transcript) -> Exchanges {
-    let message = |m: &reference_host::transcript::MessageOut| Message {
+    let message = |m: &reference_host::transcript::MessageOut| HttpMessage {
         status: None,
         headers: m.headers.clone(),
         body: m.body.clone(),
+        trailers: m.trailers.clone(),
     };
     Exchanges {
         upstream: t

@@ -5,8 +5,8 @@
 use conformance_guests::catalog::{Case, Expect};
 use conformance_guests::effects::Exchanges;
 use conformance_guests::verdict::{self, Verdict};
-use conformance_guests::{Basis, Level};
-use serde::Serialize;
+use proxy_wasm_interchange::Level;
+use proxy_wasm_interchange::report::{Counts, FailedCheck};
 
 /// What became of one run of a case's module.
 #[derive(Debug)]
@@ -26,60 +26,6 @@ pub enum Outcome {
     Broken(String),
     /// The adapter could not be run at all (a harness error).
     Harness(String),
-}
-
-/// Checks passed and failed at one level.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct Count {
-    /// Checks that passed.
-    pub passed: usize,
-    /// Checks that failed or were not reached.
-    pub failed: usize,
-}
-
-/// A case's checks counted by level.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct Counts {
-    /// Checks a spec sentence requires.
-    pub required: Count,
-    /// Checks of reference-host behaviour.
-    pub reference: Count,
-    /// Robustness checks.
-    pub advisory: Count,
-}
-
-impl Counts {
-    /// The count of `level`.
-    pub fn at(&mut self, level: Level) -> &mut Count {
-        match level {
-            Level::Required => &mut self.required,
-            Level::Reference => &mut self.reference,
-            Level::Advisory => &mut self.advisory,
-        }
-    }
-
-    /// The count of `level`, by value.
-    pub fn get(&self, level: Level) -> Count {
-        match level {
-            Level::Required => self.required,
-            Level::Reference => self.reference,
-            Level::Advisory => self.advisory,
-        }
-    }
-}
-
-/// One check that did not pass.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct FailedCheck {
-    /// The check id.
-    pub id: String,
-    /// Its basis: level, then the citation or source.
-    #[serde(flatten)]
-    pub basis: Basis,
-    /// What the probe expected, when it reported.
-    pub expected: Option<String>,
-    /// What it found, or why there is no verdict (not reached, refused, ...).
-    pub got: String,
 }
 
 /// The judgement of one run of a case at one level.

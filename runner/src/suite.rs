@@ -6,11 +6,11 @@ use crate::args::Options;
 use crate::embedded;
 use crate::expectations::{self, Expectations, Expected};
 use crate::judge::{self, Outcome};
-use crate::report::{self, Record, Run, Verdict};
+use crate::report;
 use conformance_guests::catalog::Case;
 use libtest_mimic::{Arguments, Failed, Trial};
+use proxy_wasm_interchange::report::{self as reports, Record, Report, Verdict};
 use reference_host::wasmtime::Engine;
-use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -66,18 +66,20 @@ impl Host {
             .map(|need| format!("the adapter lacks capability `{need}`"))
     }
 
-    fn info(&self) -> Value {
+    fn info(&self) -> reports::Host {
         match self {
             Host::Embedded(_) => {
                 let mut info = reference_host::adapter::info();
-                info["name"] = json!("reference-host (embedded)");
-                info
+                info.name = "reference-host (embedded)".into();
+                reports::Host {
+                    info,
+                    serving: None,
+                }
             }
-            Host::Adapter { adapter, .. } => {
-                let mut info = serde_json::to_value(&adapter.info).unwrap_or(Value::Null);
-                info["serving"] = json!(adapter.serving());
-                info
-            }
+            Host::Adapter { adapter, .. } => reports::Host {
+                info: adapter.info.clone(),
+                serving: Some(adapter.serving()),
+            },
         }
     }
 }
@@ -102,8 +104,8 @@ fn prepare_and_run(options: &Options, cases: Vec<Case>) -> Result<u8, String> {
         None => Expectations::default(),
     };
     // Entries for versions or levels this run leaves out are not stale.
-    let every_version = options.versions.len() == conformance_guests::catalog::VERSIONS.len()
-        && options.level >= conformance_guests::Level::Reference;
+    let every_version = options.versions.len() == proxy_wasm_spec::RELEASED.len()
+        && options.level >= proxy_wasm_interchange::Level::Reference;
     let unused = if every_version {
         expectations.unused(cases.iter().map(|c| c.id.as_str()))
     } else {
@@ -273,14 +275,14 @@ fn finish(
             });
         }
     }
-    let run = Run {
-        level: options.level,
-        host: host.info(),
-        records: records.into_iter().flatten().collect(),
-        seconds: timed.then(|| started.elapsed().as_secs_f64()),
-    };
-    let mut code = if run.records.iter().any(|r| r.outcome.unexpected()) || conclusion.has_failed()
-    {
+    let run = Report::new(
+        env!("CARGO_PKG_VERSION"),
+        host.info(),
+        options.level,
+        timed.then(|| started.elapsed().as_secs_f64()),
+        records.into_iter().flatten().collect(),
+    );
+    let mut code = if run.cases.iter().any(|r| r.outcome.unexpected()) || conclusion.has_failed() {
         UNEXPECTED
     } else {
         OK
@@ -288,7 +290,7 @@ fn finish(
     write_reports(options, &run)?;
     if let Some(path) = &options.update_expectations {
         let failures: Vec<(String, Option<expectations::Entry>)> = run
-            .records
+            .cases
             .iter()
             .filter(|r| matches!(r.outcome, Verdict::Fail | Verdict::Xfail))
             .map(|r| {
@@ -299,7 +301,7 @@ fn finish(
             })
             .collect();
         let skips = expectations.skips().cloned().collect();
-        expectations::write(path, &run.host_name(), skips, &failures)?;
+        expectations::write(path, &run.host.info.name, skips, &failures)?;
         eprintln!(
             "wrote {} expected failures to {}",
             failures.len(),
@@ -329,12 +331,12 @@ fn selected(arguments: &Arguments, id: &str) -> bool {
     arguments.filter.as_deref().is_none_or(matches) && !arguments.skip.iter().any(|s| matches(s))
 }
 
-fn write_reports(options: &Options, run: &Run) -> Result<(), String> {
+fn write_reports(options: &Options, run: &Report) -> Result<(), String> {
     if let Some(path) = &options.junit {
         report::write(path, &report::junit(run)?)?;
     }
     if let Some(path) = &options.json {
-        let text = serde_json::to_string_pretty(&run.json()).map_err(|e| e.to_string())?;
+        let text = serde_json::to_string_pretty(&report::json(run)).map_err(|e| e.to_string())?;
         report::write(path, &text)?;
     }
     if let Some(path) = &options.report {

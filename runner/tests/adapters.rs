@@ -3,8 +3,8 @@
 //! the right outcome and exit code without hanging the run. Each adapter is a tiny script.
 #![allow(clippy::panic)] // test helpers fail loudly
 
-use conformance_guests::Level;
 use conformance_guests::catalog;
+use proxy_wasm_interchange::Level;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -76,7 +76,7 @@ fn the_reference_host_passes_the_full_suite_through_the_protocol() {
         env!("CARGO_MANIFEST_DIR"),
         "/expectations/reference-host.toml"
     );
-    let total: usize = catalog::VERSIONS
+    let total: usize = proxy_wasm_spec::RELEASED
         .iter()
         .map(|v| {
             catalog::catalog(v).map_or(0, |cases| {
@@ -290,7 +290,7 @@ fn reports_are_written_and_well_formed() {
 #[test]
 fn every_shipped_profile_loads_and_names_real_cases() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("expectations");
-    let ids: Vec<String> = conformance_guests::catalog::VERSIONS
+    let ids: Vec<String> = proxy_wasm_spec::RELEASED
         .iter()
         .flat_map(|v| conformance_guests::catalog::catalog(v).unwrap_or_default())
         .map(|c| c.id)

@@ -2,15 +2,16 @@
 //! behaviour broken fails exactly the cases about it, and the catalog itself is well formed.
 #![allow(clippy::panic)] // test helpers fail loudly
 
-use conformance_guests::Level;
-use conformance_guests::catalog::{self, Case, Kind};
+use conformance_guests::catalog::{self, Case};
 use conformance_runner::{embedded, judge};
+use proxy_wasm_interchange::Kind;
+use proxy_wasm_interchange::Level;
 use reference_host::state::HostState;
 use reference_host::wasmtime::{self, Linker};
 use std::collections::BTreeSet;
 
 fn all_cases() -> Vec<Case> {
-    catalog::VERSIONS
+    proxy_wasm_spec::RELEASED
         .iter()
         .flat_map(|v| catalog::catalog(v).unwrap_or_else(|e| panic!("{v}: {e}")))
         .collect()
@@ -78,7 +79,7 @@ fn a_host_that_checks_nothing_fails_exactly_those_cases() {
             failed.insert(case.id.clone());
         }
     }
-    let expected: BTreeSet<String> = catalog::VERSIONS
+    let expected: BTreeSet<String> = proxy_wasm_spec::RELEASED
         .iter()
         .flat_map(|v| {
             [
@@ -116,7 +117,7 @@ fn fixed_failures(
 }
 
 fn per_version(whats: &[&str]) -> BTreeSet<String> {
-    catalog::VERSIONS
+    proxy_wasm_spec::RELEASED
         .iter()
         .flat_map(|v| whats.iter().map(move |w| format!("v{v}/{w}")))
         .collect()
@@ -352,7 +353,7 @@ fn ids_are_unique_and_every_probe_validates() {
 
 #[test]
 fn every_obligation_is_probed_or_excepted() {
-    for version in catalog::VERSIONS {
+    for version in proxy_wasm_spec::RELEASED {
         let cases = catalog::catalog(version).unwrap_or_else(|e| panic!("{e}"));
         let covered: BTreeSet<String> = cases
             .iter()
@@ -389,7 +390,7 @@ fn a_host_whose_functions_all_answer_a_failure_passes_no_case_of_them() {
             ][..],
         ),
     ] {
-        for version in catalog::VERSIONS {
+        for version in proxy_wasm_spec::RELEASED {
             let abi = proxy_wasm_spec::builtin(version).unwrap_or_else(|e| panic!("{e}"));
             let cases = catalog::catalog(version).unwrap_or_else(|e| panic!("{e}"));
             for case in &cases {

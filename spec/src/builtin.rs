@@ -42,17 +42,18 @@ const DOCUMENTS: &[(&str, &str)] = &[
     ),
 ];
 
-/// The ABIs described here, oldest first, with their entry documents.
-pub const ABIS: &[(&str, &str)] = &[
-    ("0.1.0", "spec/abi/v0.1.0.witx"),
-    ("0.2.0", "spec/abi/v0.2.0.witx"),
-    ("0.2.1", "spec/abi/v0.2.1.witx"),
-    ("envoy-2020", "spec/abi/envoy-2020/envoy_abi.witx"),
-];
+/// The released ABI versions, oldest first: every program's list of versions. Each has its
+/// entry document at `spec/abi/v{version}.witx`.
+pub const RELEASED: [&str; 3] = ["0.1.0", "0.2.0", "0.2.1"];
+
+/// The other ABIs described here, with their entry documents.
+const OTHERS: &[(&str, &str)] = &[("envoy-2020", "spec/abi/envoy-2020/envoy_abi.witx")];
 
 /// The names [`builtin`] accepts, oldest first.
 pub fn names() -> impl Iterator<Item = &'static str> {
-    ABIS.iter().map(|(name, _)| *name)
+    RELEASED
+        .into_iter()
+        .chain(OTHERS.iter().map(|(name, _)| *name))
 }
 
 struct Embedded;
@@ -69,14 +70,20 @@ impl Files for Embedded {
 }
 
 /// The entry document of a built-in ABI.
-pub fn entry(name: &str) -> Option<&'static str> {
-    ABIS.iter().find(|(n, _)| *n == name).map(|(_, e)| *e)
+pub fn entry(name: &str) -> Option<String> {
+    if RELEASED.contains(&name) {
+        return Some(format!("spec/abi/v{name}.witx"));
+    }
+    OTHERS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, e)| (*e).to_string())
 }
 
 /// Loads a built-in ABI by name (one of [`names`]).
 pub fn builtin(name: &str) -> Result<Abi, Errors> {
     match entry(name) {
-        Some(entry) => crate::load(entry, &Embedded),
+        Some(entry) => crate::load(&entry, &Embedded),
         None => Err(Errors {
             diagnostics: vec![crate::diagnostic::Diagnostic::unlocated(format!(
                 "unknown ABI `{name}`; the known ones are {}",

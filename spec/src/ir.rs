@@ -516,7 +516,7 @@ pub struct StatusCase {
 }
 
 /// A line of a published spec text (proxy-wasm/spec `abi-versions/vX.Y.Z/README.md`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Citation {
     /// The ABI version whose text it is.
     pub version: String,

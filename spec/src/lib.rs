@@ -18,7 +18,7 @@ pub mod syntax;
 pub mod text;
 pub mod validate;
 
-pub use builtin::builtin;
+pub use builtin::{RELEASED, builtin};
 pub use diagnostic::Errors;
 pub use ir::Abi;
 

@@ -6,6 +6,7 @@
 use super::cite::{self, Sentence};
 use super::{Case, Expect, Fixed, Kind, recipes, scenario, status_of};
 use crate::{AllocMode, AllocatorExport, Arg, Basis, Body, BuildError, Slot, Status, Width};
+use proxy_wasm_interchange::protocol::Capability;
 use proxy_wasm_spec::Abi;
 use recipes::Site;
 
@@ -46,7 +47,7 @@ pub(super) fn cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(
             what,
             kind: Kind::Allocation,
             description,
-            needs: &["shared_data"],
+            needs: &[Capability::SharedData],
             expect: Expect::Pass,
             refusal: None,
         };
@@ -88,7 +89,7 @@ pub(super) fn cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(
         kind: Kind::Allocation,
         description: "an empty result is returned with size 0 and without calling the \
                       allocator (proxy-wasm-cpp-host copyToPointerSize)",
-        needs: &["shared_data"],
+        needs: &[Capability::SharedData],
         expect: Expect::Pass,
         refusal: None,
     };
@@ -114,7 +115,7 @@ pub(super) fn cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(
         kind: Kind::Allocation,
         description: "a module exporting neither proxy_on_memory_allocate nor malloc is refused \
                       at load",
-        needs: &["refusal"],
+        needs: &[Capability::Refusal],
         expect: Expect::Refused,
         refusal: Some(Basis::reference(
             "proxy-wasm-cpp-host src/wasm.cc WasmBase::getFunctions (\"missing malloc function\")",

@@ -2,16 +2,16 @@
 //! the sentences hand-written cases rest on, and the host code reference checks follow.
 //! `tests/citations.rs` checks every citation against the published spec texts.
 
-use super::VERSIONS;
 use crate::Basis;
 use proxy_wasm_spec::Abi;
+use proxy_wasm_spec::RELEASED;
 use proxy_wasm_spec::ir::{Citation, Function, Level as IrLevel, StatusCase};
 
 /// A sentence of the spec text, at the same heading in every version.
 pub(super) struct Sentence {
     /// The heading it stands under.
     section: &'static str,
-    /// Its line in the 0.1.0, 0.2.0 and 0.2.1 texts (see [`VERSIONS`]).
+    /// Its line in the 0.1.0, 0.2.0 and 0.2.1 texts (see [`RELEASED`]).
     lines: [u32; 3],
     /// What it requires of a host, in our words.
     requires: &'static str,
@@ -20,7 +20,7 @@ pub(super) struct Sentence {
 impl Sentence {
     /// The basis of a check this sentence requires, in `version`.
     pub(super) fn basis(&self, version: &str) -> Basis {
-        let line = VERSIONS
+        let line = RELEASED
             .iter()
             .position(|v| *v == version)
             .and_then(|i| self.lines.get(i).copied())

@@ -6,12 +6,14 @@
 use super::{Case, Expect, Fixed, Kind, cite, recipes, scenario};
 use crate::effects::{Effect, Side};
 use crate::{Arg, Basis, Body, BuildError};
+use proxy_wasm_interchange::pairs;
+use proxy_wasm_interchange::protocol::Capability;
+use proxy_wasm_interchange::scenario::{Event, Scenario};
 use proxy_wasm_spec::Abi;
 use recipes::Site;
-use serde_json::{Value, json};
 
 /// What these cases need of an adapter: an HTTP stream, and a report of its exchanges.
-const NEEDS: &[&str] = &["http", "http_events"];
+const NEEDS: &[Capability] = &[Capability::Http, Capability::HttpEvents];
 
 /// Map and buffer ids (the same in every version).
 const REQUEST_HEADERS: i32 = 0;
@@ -153,7 +155,7 @@ pub(super) fn cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(
         "a local response sent from proxy_on_request_headers reaches the client with its \
          status, body and headers, and the request does not reach the upstream",
     );
-    let local = recipes::pairs(&[ADDED]);
+    let local = pairs::encode(&[ADDED]);
     let case = fixed.case(abi, version, scenario(Site::RequestHeaders), |p, id| {
         let details = p.data(b"pwtck");
         let body = p.data(b"denied");
@@ -205,12 +207,14 @@ pub(super) fn cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(
 }
 
 /// A stream whose request and response carry a header to remove and one to replace.
-fn changeable_headers() -> Value {
+fn changeable_headers() -> Scenario {
     let mut s = scenario(Site::RequestHeaders);
-    let extra = [json!([DROP, "me"]), json!([SET.0, "old"])];
-    for part in ["request", "response"] {
-        if let Some(headers) = s["events"][0]["http"][part]["headers"].as_array_mut() {
-            headers.extend(extra.iter().cloned());
+    for event in &mut s.events {
+        if let Event::Http(stream) = event {
+            for message in [&mut stream.request, &mut stream.response] {
+                message.headers.push((DROP.into(), "me".into()));
+                message.headers.push((SET.0.into(), "old".into()));
+            }
         }
     }
     s

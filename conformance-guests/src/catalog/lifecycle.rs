@@ -6,9 +6,10 @@
 use super::cite::{self, Sentence};
 use super::{Case, Expect, Fixed, Kind, Slot, once_with_data, recipes, scenario, zeroed};
 use crate::{Arg, Basis, Body, BuildError, ProbeBuilder, Width};
+use proxy_wasm_interchange::protocol::Capability;
+use proxy_wasm_interchange::scenario::Event;
 use proxy_wasm_spec::Abi;
 use recipes::Site;
-use serde_json::json;
 
 /// Where Envoy orders a stream's callbacks: headers, then body, in the order the stream gives.
 const ENVOY_STREAM_ORDER: &str = "Envoy source/extensions/common/wasm/context.cc \
@@ -39,7 +40,7 @@ fn lifecycle<'s>(what: &'s str, description: &'s str) -> Fixed<'s> {
 
 fn root(abi: &Abi, version: &str) -> Result<Case, BuildError> {
     let mut s = scenario(Site::Configure);
-    s["vm_configuration"] = json!(VM_CONFIGURATION);
+    s.vm_configuration = VM_CONFIGURATION.into();
     let cited = |s: &Sentence| s.basis(version);
     let start = || Basis::reference(cite::CPP_HOST_START);
     let fixed = lifecycle(
@@ -127,7 +128,7 @@ fn http_stream(abi: &Abi, version: &str) -> Result<Case, BuildError> {
          (with the map's pair count; 0.1.0 without end_of_stream), body (size, end_of_stream), \
          response headers and body, then done and log before delete, all with its id",
     );
-    fixed.needs = &["http"];
+    fixed.needs = &[Capability::Http];
     let eos = version != "0.1.0";
     let body_len = recipes::BODY.len() as i64;
     fixed.case(abi, version, scenario(Site::RequestHeaders), |p, id| {
@@ -272,7 +273,7 @@ fn http_end_order(abi: &Abi, version: &str) -> Result<Case, BuildError> {
         "a finished HTTP stream gets proxy_on_done, then proxy_on_log, then proxy_on_delete \
          (the spec's order; Envoy logs before done since envoyproxy/envoy#12850)",
     );
-    fixed.needs = &["http"];
+    fixed.needs = &[Capability::Http];
     fixed.case(abi, version, scenario(Site::RequestHeaders), |p, id| {
         let (step, root, stream) = (zeroed(p), zeroed(p), zeroed(p));
         let (done, logged) = (zeroed(p), zeroed(p));
@@ -320,14 +321,14 @@ fn http_end_order(abi: &Abi, version: &str) -> Result<Case, BuildError> {
 
 fn tick(abi: &Abi, version: &str) -> Result<Case, BuildError> {
     let mut s = scenario(Site::Configure);
-    s["events"] = json!([{ "tick": 15 }]);
+    s.events = vec![Event::Tick(15)];
     let cited = |s: &Sentence| s.basis(version);
     let mut fixed = lifecycle(
         "lifecycle/tick",
         "a tick period set in proxy_on_configure makes the host call proxy_on_tick with the \
          root context's id",
     );
-    fixed.needs = &["ticks"];
+    fixed.needs = &[Capability::Ticks];
     fixed.case(abi, version, s, |p, id| {
         let (root, ticks) = (zeroed(p), zeroed(p));
         p.callback("proxy_on_configure", |b| {

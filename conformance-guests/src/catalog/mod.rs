@@ -17,91 +17,20 @@ pub mod recipes;
 mod semantics;
 mod structure;
 
-pub use crate::basis::Level;
 use crate::effects::{Effect, Observed};
 use crate::{
     AllocMode, AllocatorExport, Arg, Basis, Body, BuildError, Check, ProbeBuilder, Slot, Width,
 };
-use proxy_wasm_spec::Abi;
+use proxy_wasm_interchange::protocol::Capability;
+use proxy_wasm_interchange::scenario::{
+    Event, GrpcReply, HttpReply, HttpStream, Message, Scenario, TcpStream,
+};
+use proxy_wasm_interchange::{Kind, Level};
 use proxy_wasm_spec::ir::{self, Builtin, Function, Param, Role, TypeDefKind, TypeRef};
+use proxy_wasm_spec::{Abi, RELEASED};
 use recipes::{Out, Recipe, Site, V};
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde::Serialize;
 use std::collections::BTreeMap;
-
-/// What a case covers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    /// A status code of a host function.
-    Status,
-    /// A value of an enum parameter, or the first one outside it.
-    Enum,
-    /// An out-pointer the host must refuse.
-    OutPointer,
-    /// An input range the host must refuse.
-    InputPointer,
-    /// The guest-allocation convention.
-    Allocation,
-    /// ABI version detection.
-    Detection,
-    /// The order and arguments of callbacks.
-    Lifecycle,
-    /// Values observed through a round trip of host calls.
-    Semantics,
-    /// Which exports a module has: optional callbacks, start functions.
-    Structure,
-    /// What reached an HTTP stream's upstream or client.
-    Effect,
-}
-
-impl Kind {
-    /// Every kind, in the order reports show them.
-    pub const ALL: [Kind; 10] = [
-        Kind::Status,
-        Kind::Enum,
-        Kind::OutPointer,
-        Kind::InputPointer,
-        Kind::Allocation,
-        Kind::Detection,
-        Kind::Lifecycle,
-        Kind::Semantics,
-        Kind::Structure,
-        Kind::Effect,
-    ];
-
-    /// Its name in ids and reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::Status => "status",
-            Kind::Enum => "enum",
-            Kind::OutPointer => "out_pointer",
-            Kind::InputPointer => "input_pointer",
-            Kind::Allocation => "allocation",
-            Kind::Detection => "detection",
-            Kind::Lifecycle => "lifecycle",
-            Kind::Semantics => "semantics",
-            Kind::Structure => "structure",
-            Kind::Effect => "effect",
-        }
-    }
-
-    /// What its cases check, for legends.
-    pub fn description(self) -> &'static str {
-        match self {
-            Kind::Status => "the status codes of a host function",
-            Kind::Enum => "the values of an enum parameter, and the first one outside it",
-            Kind::OutPointer => "out-pointers the host must refuse",
-            Kind::InputPointer => "input ranges the host must refuse",
-            Kind::Allocation => "the guest-allocation convention",
-            Kind::Detection => "ABI version detection",
-            Kind::Lifecycle => "the order and arguments of callbacks",
-            Kind::Semantics => "values observed through a round trip of host calls",
-            Kind::Structure => "which exports a module has: optional callbacks, start functions",
-            Kind::Effect => "what reached an HTTP stream's upstream or client",
-        }
-    }
-}
 
 /// What the host must do with a case's module.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -134,7 +63,7 @@ pub struct Case {
     /// The obligations (see [`Obligation::key`]) it discharges.
     pub covers: Vec<String>,
     /// Host capabilities it needs beyond logging (`http`, `http_calls`, `grpc`, ...).
-    pub needs: Vec<String>,
+    pub needs: Vec<Capability>,
     /// What the host must do.
     pub expect: Expect,
     /// Checks judged from what the host reports of the stream's exchanges (an adapter's
@@ -144,7 +73,7 @@ pub struct Case {
     #[serde(skip)]
     pub wasm: Vec<u8>,
     /// The scenario (the reference host's format) that drives it.
-    pub scenario: Value,
+    pub scenario: Scenario,
 }
 
 impl Case {
@@ -180,9 +109,6 @@ pub struct Obligation {
     /// Why no probe can check it, if none can.
     pub exception: Option<&'static str>,
 }
-
-/// The ids of the ABI versions with a catalog.
-pub const VERSIONS: [&str; 3] = ["0.1.0", "0.2.0", "0.2.1"];
 
 /// Every case of `version`.
 pub fn catalog(version: &str) -> Result<Vec<Case>, BuildError> {
@@ -745,41 +671,69 @@ fn width(abi: &Abi, p: &Param) -> Width {
 /// The scenario every probe runs with: the configuration, scripted upstreams and foreign
 /// function the recipes use, and the stream, connection or call into the plugin the site
 /// needs.
-fn scenario(site: Site) -> Value {
-    let reply = json!({ "headers": [[":status", "200"]], "body": "reply" });
-    let grpc = json!({ "messages": ["pong"], "status": 0 });
-    let mut s = json!({
-        "plugin_configuration": recipes::PLUGIN_CONFIGURATION,
-        "upstreams": { (recipes::UPSTREAM): [reply.clone(), reply] },
-        "grpc_upstreams": { (recipes::GRPC_UPSTREAM): [grpc.clone(), grpc] },
-        "foreign_functions": { (recipes::FOREIGN_FUNCTION.0): recipes::FOREIGN_FUNCTION.1 },
+fn scenario(site: Site) -> Scenario {
+    let text = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    let reply = HttpReply {
+        headers: text(&[(":status", "200")]),
+        body: "reply".into(),
+        ..HttpReply::default()
+    };
+    let grpc = GrpcReply {
+        messages: vec!["pong".into()],
+        ..GrpcReply::default()
+    };
+    let mut s = Scenario {
+        plugin_configuration: recipes::PLUGIN_CONFIGURATION.into(),
+        upstreams: [(recipes::UPSTREAM.into(), vec![reply.clone(), reply])].into(),
+        grpc_upstreams: [(recipes::GRPC_UPSTREAM.into(), vec![grpc.clone(), grpc])].into(),
+        foreign_functions: [(
+            recipes::FOREIGN_FUNCTION.0.into(),
+            recipes::FOREIGN_FUNCTION.1.into(),
+        )]
+        .into(),
         // Something for environ_get to write, so its bad pointers show.
-        "environment": ["PWTCK=1"],
-        "events": []
-    });
-    match site {
-        Site::VmStart => s["vm_configuration"] = json!(recipes::VM_CONFIGURATION),
-        Site::ForeignFunction => {
-            s["events"] = json!([{ "foreign_function": { "id": 1, "data": "pwtck-arguments" } }]);
+        environment: vec!["PWTCK=1".into()],
+        ..Scenario::default()
+    };
+    s.events = match site {
+        Site::VmStart => {
+            s.vm_configuration = recipes::VM_CONFIGURATION.into();
+            Vec::new()
         }
-        Site::DownstreamData | Site::UpstreamData => {
-            s["events"] = json!([{ "tcp": { "downstream": ["ping"], "upstream": ["pong"] } }]);
+        Site::ForeignFunction => vec![Event::ForeignFunction {
+            id: 1,
+            data: "pwtck-arguments".into(),
+        }],
+        Site::DownstreamData | Site::UpstreamData => vec![Event::Tcp(TcpStream {
+            downstream: vec!["ping".into()],
+            upstream: vec!["pong".into()],
+        })],
+        Site::RequestHeaders | Site::RequestBody | Site::ResponseBody => {
+            vec![Event::Http(HttpStream {
+                request: Message {
+                    headers: text(&[
+                        (":path", recipes::PATH),
+                        (":method", "GET"),
+                        (":authority", "example.com"),
+                        ("x-pwtck", "one"),
+                    ]),
+                    body: vec![recipes::BODY.into()],
+                    ..Message::default()
+                },
+                response: Message {
+                    headers: text(&[(":status", "200")]),
+                    body: vec!["ok".into()],
+                    ..Message::default()
+                },
+            })]
         }
-        _ => {}
-    }
-    if matches!(
-        site,
-        Site::RequestHeaders | Site::RequestBody | Site::ResponseBody
-    ) {
-        s["events"] = json!([{ "http": {
-            "request": {
-                "headers": [[":path", recipes::PATH], [":method", "GET"],
-                            [":authority", "example.com"], ["x-pwtck", "one"]],
-                "body": [recipes::BODY]
-            },
-            "response": { "headers": [[":status", "200"]], "body": ["ok"] }
-        }}]);
-    }
+        _ => Vec::new(),
+    };
     s
 }
 
@@ -889,8 +843,8 @@ fn build(
             b.call(function, &args);
         });
     }
-    let mut needs: Vec<String> = recipe.needs.iter().map(|n| n.to_string()).collect();
-    needs.extend(recipe.site.needs().map(String::from));
+    let mut needs = recipe.needs.clone();
+    needs.extend(recipe.site.needs());
     if !problems.is_empty() {
         return Err(BuildError {
             probe: id.to_string(),
@@ -1074,7 +1028,7 @@ struct Fixed<'s> {
     what: &'s str,
     kind: Kind,
     description: &'s str,
-    needs: &'s [&'s str],
+    needs: &'s [Capability],
     /// Run it, or (with the refusal's basis) refuse it.
     expect: Expect,
     /// Why the host must refuse it, for [`Expect::Refused`].
@@ -1087,7 +1041,7 @@ impl Fixed<'_> {
         &self,
         abi: &Abi,
         version: &str,
-        scenario: Value,
+        scenario: Scenario,
         build: impl FnOnce(&mut ProbeBuilder<'_>, &str),
     ) -> Result<Case, BuildError> {
         let id = format!("v{version}/{}", self.what);
@@ -1115,7 +1069,7 @@ impl Fixed<'_> {
             checks,
             description: self.description.to_string(),
             covers: Vec::new(),
-            needs: self.needs.iter().map(|n| n.to_string()).collect(),
+            needs: self.needs.to_vec(),
             expect: self.expect,
             observed: Vec::new(),
             wasm,
@@ -1194,7 +1148,7 @@ fn detection_cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<()
         kind: Kind::Detection,
         description,
         // An adapter that cannot tell a refusal from a run cannot judge these.
-        needs: &["refusal"],
+        needs: &[Capability::Refusal],
         expect: Expect::Refused,
         refusal: Some(Basis::reference(CPP_HOST_UNKNOWN_ABI)),
     };
@@ -1238,7 +1192,7 @@ fn detection_cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<()
     })?);
     // Every host function only other versions define: the version's marker must not link it.
     let mut foreign: Vec<Function> = Vec::new();
-    for other in VERSIONS.iter().filter(|v| **v != version) {
+    for other in RELEASED.iter().filter(|v| **v != version) {
         let Ok(other) = proxy_wasm_spec::builtin(other) else {
             continue;
         };
@@ -1258,7 +1212,7 @@ fn detection_cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<()
             what: &what,
             kind: Kind::Detection,
             description: &description,
-            needs: &["refusal"],
+            needs: &[Capability::Refusal],
             expect: Expect::Refused,
             refusal: Some(Basis::reference(CPP_HOST_PER_VERSION)),
         };

@@ -78,14 +78,14 @@ impl Site {
     }
 
     /// The capability an adapter needs to reach it.
-    pub fn needs(self) -> Option<&'static str> {
+    pub fn needs(self) -> Option<Capability> {
         match self {
             Site::Configure | Site::VmStart => None,
-            Site::RequestHeaders | Site::RequestBody | Site::ResponseBody => Some("http"),
-            Site::HttpCallResponse => Some("http_calls"),
-            Site::ForeignFunction => Some("foreign_functions"),
-            Site::DownstreamData | Site::UpstreamData => Some("tcp"),
-            Site::GrpcReceive => Some("grpc"),
+            Site::RequestHeaders | Site::RequestBody | Site::ResponseBody => Some(Capability::Http),
+            Site::HttpCallResponse => Some(Capability::HttpCalls),
+            Site::ForeignFunction => Some(Capability::ForeignFunctions),
+            Site::DownstreamData | Site::UpstreamData => Some(Capability::Tcp),
+            Site::GrpcReceive => Some(Capability::Grpc),
         }
     }
 }
@@ -161,7 +161,7 @@ pub struct Recipe {
     /// Calls that show the effect of a success.
     pub then: Vec<Then>,
     /// Capabilities a host needs for it (beyond the site's own).
-    pub needs: Vec<&'static str>,
+    pub needs: Vec<Capability>,
     /// Set when the recipe relies on one host's behaviour rather than the spec text.
     pub reference: Option<&'static str>,
 }
@@ -172,24 +172,6 @@ fn call(function: &'static str, args: Vec<(&'static str, V)>) -> Call {
 
 fn b(text: &str) -> V {
     V::Bytes(text.as_bytes().to_vec())
-}
-
-/// A header map in the spec's pairs format.
-pub fn pairs(entries: &[(&str, &str)]) -> Vec<u8> {
-    let mut out = Vec::new();
-    let len = |n: usize| u32::try_from(n).unwrap_or(u32::MAX).to_le_bytes();
-    out.extend_from_slice(&len(entries.len()));
-    for (k, v) in entries {
-        out.extend_from_slice(&len(k.len()));
-        out.extend_from_slice(&len(v.len()));
-    }
-    for (k, v) in entries {
-        out.extend_from_slice(k.as_bytes());
-        out.push(0);
-        out.extend_from_slice(v.as_bytes());
-        out.push(0);
-    }
-    out
 }
 
 /// The plugin configuration every probe scenario carries.
@@ -216,7 +198,7 @@ struct R {
     args: Vec<(&'static str, V)>,
     outputs: Vec<(&'static str, Out)>,
     then: Vec<Then>,
-    needs: Vec<&'static str>,
+    needs: Vec<Capability>,
     reference: Option<&'static str>,
 }
 
@@ -245,7 +227,7 @@ impl R {
         self.then.push(Then { call, code, effect });
         self
     }
-    fn needs(mut self, what: &'static str) -> Self {
+    fn needs(mut self, what: Capability) -> Self {
         self.needs.push(what);
         self
     }
@@ -267,9 +249,11 @@ impl R {
 }
 
 use Site::{Configure, HttpCallResponse, RequestBody, RequestHeaders};
+use proxy_wasm_interchange::pairs;
+use proxy_wasm_interchange::protocol::Capability;
 
 fn request_headers() -> V {
-    V::Bytes(pairs(&[
+    V::Bytes(pairs::encode(&[
         (":method", "GET"),
         (":path", "/call"),
         (":authority", UPSTREAM),
@@ -480,7 +464,7 @@ pub fn recipes(function: &str, code: &str, nth: usize) -> Vec<Recipe> {
                 ("map_id", V::Member("http_request_headers")),
                 (
                     "serialized_pairs",
-                    V::Bytes(pairs(&[
+                    V::Bytes(pairs::encode(&[
                         (":method", "GET"),
                         (":path", PATH),
                         (":authority", "example.com"),
@@ -577,7 +561,7 @@ pub fn recipes(function: &str, code: &str, nth: usize) -> Vec<Recipe> {
                     ("timeout", V::Int(1000)),
                 ],
             )
-            .needs("http_calls"),
+            .needs(Capability::HttpCalls),
         ],
         ("proxy_http_call", "bad_argument", 0) => vec![at(
             Configure,
@@ -596,11 +580,11 @@ pub fn recipes(function: &str, code: &str, nth: usize) -> Vec<Recipe> {
                     ("timeout", V::Int(0x8000_0000)),
                 ],
             )
-            .needs("http_calls")
+            .needs(Capability::HttpCalls)
             .reference("Envoy reads the timeout as a signed number"),
         ],
         ("proxy_grpc_call" | "proxy_grpc_stream", "ok", 0) => {
-            vec![at(Configure, grpc(f == "proxy_grpc_call", GRPC_UPSTREAM)).needs("grpc")]
+            vec![at(Configure, grpc(f == "proxy_grpc_call", GRPC_UPSTREAM)).needs(Capability::Grpc)]
         }
         ("proxy_grpc_call" | "proxy_grpc_stream", "parse_failure", 0) => vec![at(
             Configure,
@@ -615,7 +599,7 @@ pub fn recipes(function: &str, code: &str, nth: usize) -> Vec<Recipe> {
                 ],
             )
             .after(grpc_stream())
-            .needs("grpc"),
+            .needs(Capability::Grpc),
         ],
         ("proxy_grpc_send", "bad_argument", 0) => vec![
             at(
@@ -626,7 +610,7 @@ pub fn recipes(function: &str, code: &str, nth: usize) -> Vec<Recipe> {
                 ],
             )
             .after(grpc_call())
-            .needs("grpc"),
+            .needs(Capability::Grpc),
         ],
         ("proxy_grpc_send", "not_found", 0) => vec![
             at(
@@ -637,7 +621,7 @@ pub fn recipes(function: &str, code: &str, nth: usize) -> Vec<Recipe> {
                 ],
             )
             .after(cancelled(grpc_stream(), "return_stream_id"))
-            .needs("grpc"),
+            .needs(Capability::Grpc),
         ],
         ("proxy_grpc_cancel" | "proxy_grpc_close", "ok", 0) => vec![
             at(
@@ -645,7 +629,7 @@ pub fn recipes(function: &str, code: &str, nth: usize) -> Vec<Recipe> {
                 vec![("call_or_stream_id", V::From(0, "return_call_id"))],
             )
             .after(grpc_call())
-            .needs("grpc"),
+            .needs(Capability::Grpc),
         ],
         ("proxy_grpc_cancel" | "proxy_grpc_close", "not_found", 0) => vec![
             at(
@@ -653,7 +637,7 @@ pub fn recipes(function: &str, code: &str, nth: usize) -> Vec<Recipe> {
                 vec![("call_or_stream_id", V::From(0, "return_call_id"))],
             )
             .after(cancelled(grpc_call(), "return_call_id"))
-            .needs("grpc"),
+            .needs(Capability::Grpc),
         ],
         ("proxy_set_shared_data", "ok", 0) => vec![at(
             Configure,
@@ -790,7 +774,7 @@ pub fn recipes(function: &str, code: &str, nth: usize) -> Vec<Recipe> {
                 vec![("name", b(FOREIGN_FUNCTION.0)), ("arguments", b("x"))],
             )
             .out("return_results_data", Out::Bytes(FOREIGN_FUNCTION.1.into()))
-            .needs("foreign_functions"),
+            .needs(Capability::ForeignFunctions),
         ],
         ("proxy_call_foreign_function", "not_found", 0) => {
             vec![at(Configure, vec![("name", b("pwtck-no-such-function"))])]

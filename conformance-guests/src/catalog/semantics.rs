@@ -6,9 +6,11 @@ use super::{
     Case, Expect, Fixed, Kind, cite, once_with_data, recipes, scenario, status_of, zeroed,
 };
 use crate::{Arg, Basis, Body, BuildError, Width};
+use proxy_wasm_interchange::pairs;
+use proxy_wasm_interchange::protocol::Capability;
+use proxy_wasm_interchange::scenario::Event;
 use proxy_wasm_spec::Abi;
 use recipes::Site;
-use serde_json::json;
 
 pub(super) fn cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(), BuildError> {
     let semantics = |what, description, needs| Fixed {
@@ -26,11 +28,11 @@ pub(super) fn cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(
     let configure = scenario(Site::Configure);
     let not_found = status_of(abi, "proxy_get_header_map_value", "not_found");
 
-    let pairs = recipes::pairs(&[("x-one", "1"), ("x-two", "two")]);
+    let pairs = pairs::encode(&[("x-one", "1"), ("x-two", "two")]);
     let fixed = semantics(
         "semantics/header_map/pairs_round_trip",
         "pairs set with proxy_set_header_map_pairs replace the map and come back byte for byte",
-        &["http"],
+        &[Capability::Http],
     );
     cases.push(fixed.case(abi, version, headers.clone(), |p, id| {
         p.callback("proxy_on_request_headers", |b| {
@@ -71,7 +73,7 @@ pub(super) fn cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(
         "semantics/header_map/value_edits",
         "a header added, replaced or removed reads back as such (removed: NOT_FOUND; ABI \
          0.1.0 as Envoy: an empty value)",
-        &["http"],
+        &[Capability::Http],
     );
     cases.push(fixed.case(abi, version, headers.clone(), |p, id| {
         p.callback("proxy_on_request_headers", |b| {
@@ -133,7 +135,7 @@ pub(super) fn cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(
         "semantics/effective_context/stream_from_call_response",
         "in proxy_on_http_call_response, proxy_set_effective_context with the paused stream's id \
          makes the next call act on that stream: its request header reads back",
-        &["http", "http_calls"],
+        &[Capability::Http, Capability::HttpCalls],
     );
     cases.push(fixed.case(abi, version, headers.clone(), |p, id| {
         let stream = zeroed(p);
@@ -149,7 +151,7 @@ pub(super) fn cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(
         });
         p.callback("proxy_on_request_headers", |b| {
             let upstream = b.data(recipes::UPSTREAM.as_bytes());
-            let call_headers = b.data(&recipes::pairs(&[
+            let call_headers = b.data(&pairs::encode(&[
                 (":method", "GET"),
                 (":path", "/call"),
                 (":authority", recipes::UPSTREAM),
@@ -211,7 +213,7 @@ pub(super) fn cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(
         "semantics/buffer/slice",
         "proxy_get_buffer_bytes returns the bytes from start, at most max_size, clamped to \
          the buffer's end",
-        &["http"],
+        &[Capability::Http],
     );
     let body = recipes::BODY.as_bytes();
     cases.push(fixed.case(abi, version, headers.clone(), |p, id| {
@@ -227,7 +229,7 @@ pub(super) fn cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(
             "semantics/shared_data/cas",
             "a set with the CAS a get returned succeeds once; the stale CAS then fails with \
              CAS_MISMATCH and the value and CAS read back are the new ones",
-            &["shared_data"],
+            &[Capability::SharedData],
         );
         cases.push(fixed.case(abi, version, configure.clone(), |p, id| {
             p.callback("proxy_on_configure", |b| {
@@ -268,7 +270,7 @@ pub(super) fn cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(
         let fixed = semantics(
             "semantics/queue/fifo",
             "items enqueued on a registered queue dequeue in order, then the queue is EMPTY",
-            &["shared_queues"],
+            &[Capability::SharedQueues],
         );
         cases.push(fixed.case(abi, version, configure.clone(), |p, id| {
             p.callback("proxy_on_configure", |b| {
@@ -322,12 +324,15 @@ pub(super) fn cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(
     }
 
     let mut ready = configure.clone();
-    ready["events"] = json!([{ "enqueue": { "queue": "pwtck-ready", "data": "item" } }]);
+    ready.events = vec![Event::Enqueue {
+        queue: "pwtck-ready".into(),
+        data: "item".into(),
+    }];
     let fixed = semantics(
         "semantics/queue/ready",
         "an item another producer enqueues makes the host call proxy_on_queue_ready on the \
          registering root context with the queue's id, and the item dequeues",
-        &["shared_queues"],
+        &[Capability::SharedQueues],
     );
     cases.push(fixed.case(abi, version, ready, |p, id| {
         let root = zeroed(p);
@@ -396,7 +401,7 @@ pub(super) fn cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(
         };
         // In a stream, not in proxy_on_configure: a host may configure the plugin in several
         // VMs whose metrics are one (Envoy's canary and worker VMs), so only one VM counts.
-        let fixed = semantics(what, description, &["metrics", "http"]);
+        let fixed = semantics(what, description, &[Capability::Metrics, Capability::Http]);
         let basis = |found: Result<Basis, String>| match reference {
             Some(source) => Ok(Basis::reference(source)),
             None => found,
@@ -436,7 +441,7 @@ pub(super) fn cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(
         "semantics/properties/request",
         "request.path and request.method read as the request's :path and :method (Envoy's \
          attributes, serialized by source/extensions/common/wasm/context.cc serializeValue)",
-        &["http", "properties"],
+        &[Capability::Http, Capability::Properties],
     );
     cases.push(fixed.case(abi, version, headers.clone(), |p, id| {
         p.callback("proxy_on_request_headers", |b| {
@@ -464,7 +469,7 @@ pub(super) fn cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(
         "semantics/properties/set_then_get",
         "a property the plugin sets in a stream reads back with the same bytes (Envoy \
          filter state)",
-        &["http", "properties"],
+        &[Capability::Http, Capability::Properties],
     );
     // In a stream, under one path segment: Envoy keeps the value as the stream's filter state
     // under the whole path and looks it up by the first segment.
@@ -520,7 +525,7 @@ pub(super) fn cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(
              BAD_ARGUMENT: the spec gives BAD_ARGUMENT for \"buffer overflow due to invalid \
              start\" without saying whether a start past the end is one; proxy-wasm-cpp-host \
              answers OK with size 0",
-            &["http"],
+            &[Capability::Http],
         );
         cases.push(fixed.case(abi, version, headers.clone(), |p, id| {
             let ran = zeroed(p);
@@ -565,7 +570,7 @@ pub(super) fn cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(
             "semantics/done/from_stream",
             "proxy_done from a stream context that is not pending finalization (its \
              proxy_on_done has not been called) answers NOT_FOUND, and the stream goes on",
-            &["http"],
+            &[Capability::Http],
         );
         cases.push(fixed.case(abi, version, headers.clone(), |p, id| {
             p.callback("proxy_on_request_headers", |b| {

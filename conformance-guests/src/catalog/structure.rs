@@ -5,6 +5,7 @@ use super::cite::{self, Sentence};
 use super::recipes::Site;
 use super::{Case, Expect, Fixed, Kind, scenario, zeroed};
 use crate::{Arg, BuildError};
+use proxy_wasm_interchange::protocol::Capability;
 use proxy_wasm_spec::Abi;
 
 /// Root callbacks a module may lack, and the callback that logs `END` without each.
@@ -39,7 +40,7 @@ pub(super) fn cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<(
             what: &what,
             kind: Kind::Structure,
             description: &description,
-            needs: if stream { &["http"] } else { &[] },
+            needs: if stream { &[Capability::Http] } else { &[] },
             expect: Expect::Pass,
             refusal: None,
         };

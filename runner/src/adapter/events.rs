@@ -1,7 +1,8 @@
 //! Reading an adapter's JSON event lines (`runner/ADAPTERS.md` §3): the message a line logs,
 //! why a refused module was refused, and the HTTP exchanges the host reported.
 
-use conformance_guests::effects::{Exchanges, Message};
+use conformance_guests::effects::Exchanges;
+use proxy_wasm_interchange::protocol::{Exchange, HttpMessage};
 use serde_json::{Map, Value};
 
 /// A line's event object, if it is one.
@@ -57,38 +58,10 @@ pub(crate) fn exchanges(lines: &[String]) -> Exchanges {
 }
 
 /// An exchange event's message; every field may be left out.
-fn message(event: &Map<String, Value>) -> Result<Message, String> {
-    let status = match event.get("status") {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(
-            v.as_u64()
-                .and_then(|s| u16::try_from(s).ok())
-                .ok_or_else(|| format!("`status` is not an HTTP status code: {v}"))?,
-        ),
-    };
-    let headers = match event.get("headers") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(pairs)) => pairs
-            .iter()
-            .map(|p| match p.as_array().map(Vec::as_slice) {
-                Some([Value::String(k), Value::String(v)]) => Ok((k.clone(), v.clone())),
-                _ => Err(format!(
-                    "`headers` holds {p}, not a [name, value] pair of strings"
-                )),
-            })
-            .collect::<Result<_, _>>()?,
-        Some(other) => return Err(format!("`headers` is not a list: {other}")),
-    };
-    let body = match event.get("body") {
-        None | Some(Value::Null) => String::new(),
-        Some(Value::String(b)) => b.clone(),
-        Some(other) => return Err(format!("`body` is not a string: {other}")),
-    };
-    Ok(Message {
-        status,
-        headers,
-        body,
-    })
+fn message(event: &Map<String, Value>) -> Result<HttpMessage, String> {
+    serde_json::from_value::<Exchange>(Value::Object(event.clone()))
+        .map(|e| e.message)
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -113,7 +86,7 @@ mod tests {
         assert_eq!(seen.upstream[0].headers, vec![("x-a".into(), "1".into())]);
         assert_eq!(seen.responses.len(), 2);
         assert_eq!(seen.responses[0].status, Some(403));
-        assert_eq!(seen.responses[1], Message::default());
+        assert_eq!(seen.responses[1], HttpMessage::default());
         assert!(seen.unreadable.is_empty());
     }
 
@@ -126,8 +99,12 @@ mod tests {
         ]));
         assert!(seen.responses.is_empty() && seen.upstream.is_empty());
         assert_eq!(seen.unreadable.len(), 3, "{:?}", seen.unreadable);
-        assert!(seen.unreadable[0].starts_with("line 1 (`http_response` event): `status`"));
-        assert!(seen.unreadable[2].contains("`body` is not a string"));
+        assert!(
+            seen.unreadable[0].starts_with("line 1 (`http_response` event): invalid type: string"),
+            "{:?}",
+            seen.unreadable
+        );
+        assert!(seen.unreadable[2].contains("expected a string"));
     }
 
     #[test]

@@ -8,30 +8,9 @@ pub mod shell;
 
 use crate::judge::Outcome;
 use process::{Exit, Finished};
-use serde::{Deserialize, Serialize};
+use proxy_wasm_interchange::protocol::{Capability, Info, PROTOCOL, exit};
 use std::path::Path;
 use std::time::Duration;
-
-/// The exit code (and serve `exit`) of a module the host refused to load.
-pub const REFUSED: i32 = 3;
-
-/// What `<cmd> info` says.
-#[derive(Clone, Debug, Deserialize, Serialize)]
-pub struct Info {
-    /// Protocol version; must be 1.
-    pub protocol: u32,
-    /// The host's name.
-    pub name: String,
-    /// The host's version.
-    pub version: String,
-    /// ABI versions it runs.
-    pub abi_versions: Vec<String>,
-    /// What it can drive beyond plugin logs.
-    pub capabilities: Vec<String>,
-    /// Whether it speaks `serve`.
-    #[serde(default)]
-    pub serve: bool,
-}
 
 /// A host behind an adapter command.
 pub struct Adapter {
@@ -66,9 +45,9 @@ impl Adapter {
                 process::tail(&done.stdout)
             )
         })?;
-        if info.protocol != 1 {
+        if info.protocol != PROTOCOL {
             return Err(format!(
-                "`{shown}` speaks protocol {}, this runner 1",
+                "`{shown}` speaks protocol {}, this runner {PROTOCOL}",
                 info.protocol
             ));
         }
@@ -97,11 +76,8 @@ impl Adapter {
     }
 
     /// The capability among `needs` the host lacks, if any.
-    pub fn missing<'n>(&self, needs: &'n [String]) -> Option<&'n str> {
-        needs
-            .iter()
-            .find(|n| !self.info.capabilities.contains(n))
-            .map(String::as_str)
+    pub fn missing<'n>(&self, needs: &'n [Capability]) -> Option<&'n Capability> {
+        needs.iter().find(|n| !self.info.capabilities.contains(n))
     }
 
     /// The command that runs one case by hand.
@@ -153,8 +129,8 @@ pub(crate) fn outcome(
         String::new()
     };
     match exit {
-        Exit::Code(0) => Outcome::Ran { lines, exchanges },
-        Exit::Code(REFUSED) => Outcome::Refused(refusal.unwrap_or_else(|| {
+        Exit::Code(exit::RAN) => Outcome::Ran { lines, exchanges },
+        Exit::Code(exit::REFUSED) => Outcome::Refused(refusal.unwrap_or_else(|| {
             lines
                 .iter()
                 .rev()

@@ -4,7 +4,8 @@
 
 use super::process::{self, Exit};
 use crate::judge::Outcome;
-use serde_json::{Value, json};
+use proxy_wasm_interchange::protocol::{Job, JobResult};
+use serde_json::Value;
 use std::collections::VecDeque;
 use std::io::Write;
 use std::path::Path;
@@ -57,12 +58,13 @@ impl Pool {
             },
         };
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let job = json!({
-            "id": id,
-            "module": module.display().to_string(),
-            "scenario": scenario.display().to_string(),
-        });
-        let (outcome, healthy) = self.exchange(&mut server, id, &job.to_string());
+        let job = Job {
+            id,
+            module: module.display().to_string(),
+            scenario: scenario.display().to_string(),
+        };
+        let line = serde_json::to_string(&job).unwrap_or_default();
+        let (outcome, healthy) = self.exchange(&mut server, id, &line);
         if healthy && let Ok(mut idle) = self.idle.lock() {
             idle.push(server);
         }
@@ -136,7 +138,7 @@ impl Pool {
                     if result.get("id").and_then(Value::as_u64) != Some(id) {
                         continue;
                     }
-                    return match parse(&result) {
+                    return match parse(result) {
                         Ok((exit, lines)) => {
                             let stderr = snapshot(&server.stderr);
                             (super::outcome(&Exit::Code(exit), lines, &stderr, 0), true)
@@ -178,21 +180,8 @@ fn snapshot(tail: &Mutex<VecDeque<String>>) -> Vec<String> {
 }
 
 /// `exit` and `lines` of a result line.
-fn parse(result: &Value) -> Result<(i32, Vec<String>), String> {
-    let exit = result
-        .get("exit")
-        .and_then(Value::as_i64)
-        .and_then(|e| i32::try_from(e).ok())
-        .ok_or("answered a result without an integer `exit`")?;
-    let lines = result
-        .get("lines")
-        .and_then(Value::as_array)
-        .ok_or("answered a result without a `lines` array")?
-        .iter()
-        .map(|l| match l {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        })
-        .collect();
-    Ok((exit, lines))
+fn parse(result: Value) -> Result<(i32, Vec<String>), String> {
+    serde_json::from_value::<JobResult>(result)
+        .map(|r| (r.exit, r.lines))
+        .map_err(|e| format!("answered a result that is not a protocol v1 result: {e}"))
 }

@@ -1,21 +1,21 @@
 //! JUnit XML: one `<testsuite>` per ABI version, one `<testcase>` per case; unexpected
 //! outcomes are `<failure>`s, skips and expected failures `<skipped>` with the reason.
 
-use super::{Record, Run, Verdict};
+use proxy_wasm_interchange::report::{Record, Report as Run, Verdict};
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use std::time::Duration;
 
 /// The report as a JUnit XML document.
 pub fn junit(run: &Run) -> Result<String, String> {
-    let mut versions: Vec<&str> = run.records.iter().map(|r| r.version.as_str()).collect();
+    let mut versions: Vec<&str> = run.cases.iter().map(|r| r.version.as_str()).collect();
     versions.dedup();
-    let mut report = Report::new(format!("proxy-wasm conformance: {}", run.host_name()));
+    let mut report = Report::new(format!("proxy-wasm conformance: {}", run.host.info.name));
     if let Some(seconds) = run.seconds {
         report.set_time(Duration::from_secs_f64(seconds));
     }
     for version in versions {
         let mut suite = TestSuite::new(format!("ABI {version}"));
-        let records = run.records.iter().filter(|r| r.version == version);
+        let records = run.cases.iter().filter(|r| r.version == version);
         suite.add_test_cases(records.map(case));
         report.add_test_suite(suite);
     }
@@ -59,9 +59,9 @@ fn case(r: &Record) -> TestCase {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::judge::Counts;
-    use conformance_guests::Level;
-    use conformance_guests::catalog::Kind;
+    use proxy_wasm_interchange::Level;
+    use proxy_wasm_interchange::protocol::Info;
+    use proxy_wasm_interchange::report::{Counts, Host, Kind};
 
     fn record(id: &str, outcome: Verdict, message: &str) -> Record {
         Record {
@@ -82,16 +82,23 @@ mod tests {
 
     #[test]
     fn what_a_host_printed_cannot_break_the_document() {
-        let run = Run {
-            level: Level::Reference,
-            host: serde_json::json!({ "name": "h<&>" }),
-            records: vec![
-                record("a", Verdict::Fail, "got \u{1}\u{1b}[31m<&>\"'\r\nmore"),
-                record("b", Verdict::Xfail, "known"),
-                record("c", Verdict::Pass, ""),
-            ],
-            seconds: None,
+        let host = Host {
+            info: Info {
+                protocol: 1,
+                name: "h<&>".into(),
+                version: "1".into(),
+                abi_versions: Vec::new(),
+                capabilities: Vec::new(),
+                serve: false,
+            },
+            serving: None,
         };
+        let records = vec![
+            record("a", Verdict::Fail, "got \u{1}\u{1b}[31m<&>\"'\r\nmore"),
+            record("b", Verdict::Xfail, "known"),
+            record("c", Verdict::Pass, ""),
+        ];
+        let run = Run::new("0", host, Level::Reference, None, records);
         let xml = junit(&run).unwrap_or_else(|e| panic!("{e}"));
         let doc = roxmltree::Document::parse(&xml).unwrap_or_else(|e| panic!("{e}\n{xml}"));
         let tag = |t: &str| doc.descendants().filter(|n| n.has_tag_name(t)).count();

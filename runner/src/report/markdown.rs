@@ -2,35 +2,35 @@
 //! rows and obligation kinds as columns, then every unexpected result with its message, the
 //! expected failures with their reasons, and the skips grouped by reason.
 
-use super::{Record, Run, Verdict};
-use conformance_guests::catalog::Kind;
+use proxy_wasm_interchange::Level;
+use proxy_wasm_interchange::report::{CELLS, Kind, Record, Report, Totals, Verdict};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 /// The report as Markdown.
-pub fn markdown(run: &Run) -> String {
+pub fn markdown(run: &Report) -> String {
     let mut md = String::new();
-    let host = &run.host;
-    let version = host.get("version").and_then(|v| v.as_str()).unwrap_or("?");
+    let host = &run.host.info;
     let _ = writeln!(
         md,
-        "# Proxy-Wasm conformance: {} {version}\n",
-        run.host_name()
+        "# Proxy-Wasm conformance: {} {}\n",
+        host.name, host.version
     );
-    let t = run.totals();
+    let t = &run.totals;
     let took = run
         .seconds
         .map_or(String::new(), |s| format!(" in {s:.1} s"));
     let _ = writeln!(
         md,
         "{} cases{took}: {} passed, {} failed, {} expected failures, {} passed unexpectedly, {} skipped.\n",
-        t["cases"], t["passed"], t["failed"], t["xfailed"], t["xpassed"], t["skipped"]
+        t.cases, t.passed, t.failed, t.xfailed, t.xpassed, t.skipped
     );
-    for (level, figure) in run.levels() {
+    for level in Level::ALL {
+        let figure = run.figure(level);
         let title = match level {
-            conformance_guests::Level::Required => "Spec conformance (required checks)",
-            conformance_guests::Level::Reference => "Reference compatibility (reference checks)",
-            conformance_guests::Level::Advisory => "Advisory checks",
+            Level::Required => "Spec conformance (required checks)",
+            Level::Reference => "Reference compatibility (reference checks)",
+            Level::Advisory => "Advisory checks",
         };
         let judged = if level <= run.level {
             ""
@@ -40,14 +40,12 @@ pub fn markdown(run: &Run) -> String {
         let _ = writeln!(md, "- {title}: {}{judged}", figure.describe());
     }
     md.push('\n');
-    md.push_str(
-        "Cells: passed/run, then ✗ unexpected results (failures and stale expectations), \
-         ~ expected failures, − skipped.\n",
-    );
-    let mut versions: Vec<&str> = run.records.iter().map(|r| r.version.as_str()).collect();
+    md.push_str(CELLS);
+    md.push('\n');
+    let mut versions: Vec<&str> = run.cases.iter().map(|r| r.version.as_str()).collect();
     versions.dedup();
     for v in versions {
-        let records: Vec<&Record> = run.records.iter().filter(|r| r.version == v).collect();
+        let records: Vec<&Record> = run.cases.iter().filter(|r| r.version == v).collect();
         let kinds: Vec<Kind> = Kind::ALL
             .into_iter()
             .filter(|k| records.iter().any(|r| r.kind == *k))
@@ -57,7 +55,7 @@ pub fn markdown(run: &Run) -> String {
         let _ = writeln!(md, "| function | {} |", header.join(" | "));
         let _ = writeln!(md, "|---|{}", "---|".repeat(kinds.len()));
         let mut rows: Vec<String> = Vec::new();
-        let mut cells: BTreeMap<(String, Kind), Vec<Verdict>> = BTreeMap::new();
+        let mut cells: BTreeMap<(String, Kind), Totals> = BTreeMap::new();
         for r in &records {
             let row = match &r.function {
                 Some(f) => format!("`{f}`"),
@@ -66,7 +64,7 @@ pub fn markdown(run: &Run) -> String {
             if !rows.contains(&row) {
                 rows.push(row.clone());
             }
-            cells.entry((row, r.kind)).or_default().push(r.outcome);
+            cells.entry((row, r.kind)).or_default().add(r.outcome);
         }
         for row in rows {
             let shown: Vec<String> = kinds
@@ -74,14 +72,14 @@ pub fn markdown(run: &Run) -> String {
                 .map(|k| {
                     cells
                         .get(&(row.clone(), *k))
-                        .map_or(String::new(), |v| cell(v))
+                        .map_or(String::new(), Totals::cell)
                 })
                 .collect();
             let _ = writeln!(md, "| {row} | {} |", shown.join(" | "));
         }
     }
     let list = |md: &mut String, title: &str, pick: &dyn Fn(&Record) -> bool| {
-        let picked: Vec<&Record> = run.records.iter().filter(|r| pick(r)).collect();
+        let picked: Vec<&Record> = run.cases.iter().filter(|r| pick(r)).collect();
         if picked.is_empty() {
             return;
         }
@@ -123,7 +121,7 @@ pub fn markdown(run: &Run) -> String {
         r.outcome == Verdict::Xfail
     });
     let mut skips: BTreeMap<&str, usize> = BTreeMap::new();
-    for r in run.records.iter().filter(|r| r.outcome == Verdict::Skip) {
+    for r in run.cases.iter().filter(|r| r.outcome == Verdict::Skip) {
         *skips
             .entry(r.message.as_deref().unwrap_or("skipped"))
             .or_default() += 1;
@@ -135,22 +133,6 @@ pub fn markdown(run: &Run) -> String {
         }
     }
     md
-}
-
-fn cell(outcomes: &[Verdict]) -> String {
-    let n = |v: &[Verdict]| outcomes.iter().filter(|o| v.contains(o)).count();
-    let run = outcomes.len() - n(&[Verdict::Skip]);
-    let mut s = format!("{}/{run}", n(&[Verdict::Pass]));
-    for (mark, which) in [
-        ("✗", &[Verdict::Fail, Verdict::Xpass][..]),
-        ("~", &[Verdict::Xfail][..]),
-        ("−", &[Verdict::Skip][..]),
-    ] {
-        if n(which) > 0 {
-            let _ = write!(s, " {mark}{}", n(which));
-        }
-    }
-    s
 }
 
 /// One line of text safe inside a Markdown list item or table.

@@ -12,42 +12,55 @@
 //! }
 //! ```
 //! Bytes (configuration, header names and values, body chunks) are written as UTF-8 strings.
+//! Values left at their default are left out when a scenario is written.
 
-use serde::Deserialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// One run.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Scenario {
     /// The ABI version the plugin must declare; a different one is an error.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub expect_abi: Option<String>,
     /// What `proxy_on_vm_start` announces and `VmConfiguration` holds.
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub vm_configuration: String,
     /// What `proxy_on_configure` announces and `PluginConfiguration` holds.
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub plugin_configuration: String,
     /// Property values by dotted path (`request.path`), overriding the built-in table.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub properties: BTreeMap<String, String>,
     /// The level `proxy_get_log_level` reports: trace, debug, info, warn, error or critical.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub log_level: Option<String>,
     /// Environment variables the plugin sees through WASI, as `KEY=VALUE`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub environment: Vec<String>,
     /// Scripted HTTP upstreams for `proxy_http_call`, by name: each call takes the next reply.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub upstreams: BTreeMap<String, Vec<HttpReply>>,
     /// Scripted gRPC upstreams for `proxy_grpc_call`/`proxy_grpc_stream`, by name: each call or
     /// stream takes the next reply.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub grpc_upstreams: BTreeMap<String, Vec<GrpcReply>>,
     /// Foreign functions `proxy_call_foreign_function` can call, by name, with the bytes each
     /// returns.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub foreign_functions: BTreeMap<String, String>,
     /// What happens, in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<Event>,
     /// Bounds on the plugin's work.
+    #[serde(skip_serializing_if = "Limits::is_default")]
     pub limits: Limits,
 }
 
 /// Something the host does to the plugin.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Event {
     /// An HTTP stream from request headers to the end of the response.
@@ -74,7 +87,7 @@ pub enum Event {
 
 /// One TCP connection: what each peer sends, in chunks; the client closes after its last chunk,
 /// then the upstream closes after its own.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct TcpStream {
     /// Chunks from the client, each in its own `proxy_on_downstream_data`.
@@ -84,38 +97,46 @@ pub struct TcpStream {
 }
 
 /// What a scripted HTTP upstream answers to one call.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct HttpReply {
     /// The call fails instead (the plugin sees 0 headers and `BrokenConnection`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub fail: bool,
     /// Response headers, in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub headers: Vec<(String, String)>,
     /// Response body.
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub body: String,
     /// Response trailers.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub trailers: Vec<(String, String)>,
 }
 
 /// What a scripted gRPC upstream answers to one call or stream.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct GrpcReply {
     /// Initial metadata; none means no initial-metadata callback.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub initial_metadata: Vec<(String, String)>,
     /// Response messages: a unary call gets them all at once, a stream one per message it sends,
     /// the rest when it half-closes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub messages: Vec<String>,
     /// Trailing metadata; none means no trailing-metadata callback.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub trailing_metadata: Vec<(String, String)>,
     /// The gRPC status the call or stream closes with (0 = OK).
     pub status: i32,
     /// The status message `proxy_get_status` reports.
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub status_message: String,
 }
 
 /// One HTTP exchange as the downstream client and the upstream server would send it.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct HttpStream {
     /// What the client sends.
@@ -125,25 +146,34 @@ pub struct HttpStream {
 }
 
 /// Headers, body chunks and trailers.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Message {
     /// Headers, in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub headers: Vec<(String, String)>,
     /// Body chunks, each delivered in its own body callback.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub body: Vec<String>,
     /// Trailers; none means the message ends with its body.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub trailers: Vec<(String, String)>,
 }
 
 /// Work and memory bounds; hostile plugins meet them instead of hanging the host.
-#[derive(Clone, Copy, Debug, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Limits {
     /// Fuel (roughly wasm instructions) each entry into the plugin may use.
     pub fuel_per_call: u64,
     /// Largest linear memory, in bytes.
     pub memory_bytes: usize,
+}
+
+impl Limits {
+    fn is_default(&self) -> bool {
+        *self == Limits::default()
+    }
 }
 
 impl Default for Limits {

@@ -4,12 +4,24 @@
 //! nor a host fixes the behaviour and the check only points at something fragile.
 
 use proxy_wasm_spec::ir::Citation;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// How binding a check is, from most to least. The default is the level a run judges unless
 /// told otherwise: required and reference checks.
 #[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    JsonSchema,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
@@ -42,7 +54,7 @@ impl Level {
 }
 
 /// The source of a check's expectation.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "level", rename_all = "snake_case")]
 pub enum Basis {
     /// Required by the cited sentence.

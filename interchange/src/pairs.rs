@@ -5,21 +5,22 @@
 /// Header or trailer entries in order; names may repeat.
 pub type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
 
-/// Serializes `pairs`. An empty map is the empty buffer, as every host sends it.
-pub fn encode(pairs: &[(Vec<u8>, Vec<u8>)]) -> Vec<u8> {
+/// Serializes `pairs`. An empty map is the empty buffer: the first of the two forms the spec
+/// allows, and the one proxy-wasm-cpp-host sends.
+pub fn encode<K: AsRef<[u8]>, V: AsRef<[u8]>>(pairs: &[(K, V)]) -> Vec<u8> {
     if pairs.is_empty() {
         return Vec::new();
     }
     let mut out = Vec::new();
     out.extend_from_slice(&len32(pairs.len()).to_le_bytes());
     for (k, v) in pairs {
-        out.extend_from_slice(&len32(k.len()).to_le_bytes());
-        out.extend_from_slice(&len32(v.len()).to_le_bytes());
+        out.extend_from_slice(&len32(k.as_ref().len()).to_le_bytes());
+        out.extend_from_slice(&len32(v.as_ref().len()).to_le_bytes());
     }
     for (k, v) in pairs {
-        out.extend_from_slice(k);
+        out.extend_from_slice(k.as_ref());
         out.push(0);
-        out.extend_from_slice(v);
+        out.extend_from_slice(v.as_ref());
         out.push(0);
     }
     out
@@ -110,6 +111,21 @@ mod tests {
         assert_eq!(decode(&bytes), Some(pairs));
         assert_eq!(decode(&[]), Some(Vec::new()));
         assert_eq!(decode(&[0]), Some(Vec::new()));
+    }
+
+    /// Spec v0.2.1 `Serialization` lines 1943-1944: "An empty map may be represented either as
+    /// an empty value (`size=0`), or as a single `0x00` byte (`size=1`)." proxy-wasm-cpp-host
+    /// sends the first (src/exports.cc get_header_map_pairs: an empty map is copied out as "").
+    #[test]
+    fn the_empty_map_is_the_empty_buffer_and_both_spec_forms_read_back() {
+        assert_eq!(encode::<&str, &str>(&[]), Vec::<u8>::new());
+        assert_eq!(decode(&[]), Some(Vec::new()));
+        assert_eq!(decode(&[0]), Some(Vec::new()));
+        assert_eq!(
+            decode(&[0, 0, 0, 0]),
+            Some(Vec::new()),
+            "a zero count is empty too"
+        );
     }
 
     #[test]
