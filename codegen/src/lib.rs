@@ -23,6 +23,9 @@ pub type Files = BTreeMap<String, String>;
 /// The command that regenerates everything, named in every file's preamble.
 pub const COMMAND: &str = "cargo xtask codegen";
 
+/// Where the JSON Schemas of the interchange documents go, below `generated/`.
+pub const SCHEMAS_DIR: &str = "schemas";
+
 /// Where the stored conformance results live, relative to the workspace root.
 pub const RESULTS_DIR: &str = "runner/results";
 
@@ -41,7 +44,7 @@ impl Inputs {
     /// Loads the built-in ABIs, without results.
     pub fn builtin() -> Result<Self, proxy_wasm_spec::Errors> {
         Ok(Inputs {
-            versions: ["0.1.0", "0.2.0", "0.2.1"]
+            versions: proxy_wasm_spec::RELEASED
                 .into_iter()
                 .map(proxy_wasm_spec::builtin)
                 .collect::<Result<_, _>>()?,
@@ -63,5 +66,10 @@ pub fn generate(inputs: &Inputs) -> Result<Files, host::Error> {
     files.extend(docs::render(inputs)?);
     files.extend(guest::render(inputs)?);
     files.extend(host::render(inputs)?);
+    files.extend(
+        proxy_wasm_interchange::schemas()
+            .into_iter()
+            .map(|(name, text)| (format!("{SCHEMAS_DIR}/{name}"), text)),
+    );
     Ok(files)
 }

@@ -2,7 +2,7 @@
 //! runs a plugin through, the adapter protocol between the conformance runner and a host, the
 //! conformance report, the expectations file, and the header-map wire format hosts and plugins
 //! exchange. Each type is serialized as documented in `runner/ADAPTERS.md` and described by a
-//! JSON Schema generated from it ([`schemas`], written to `runner/schemas/`).
+//! JSON Schema generated from it ([`schemas`], written to `generated/schemas/`).
 //!
 //! The list of ABI versions lives with their documents, in [`proxy_wasm_spec::RELEASED`].
 

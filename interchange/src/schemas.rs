@@ -1,5 +1,5 @@
 //! JSON Schemas of the documents in this crate, generated from their types: what
-//! `cargo xtask codegen` writes to `runner/schemas/` and checks for drift.
+//! `cargo xtask codegen` writes to `generated/schemas/` and checks for drift.
 
 use crate::expectations;
 use crate::protocol::{Event, Info, Job, JobResult};

@@ -67,7 +67,7 @@ struct Cli {
     /// Write a JUnit XML report
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
-    /// Write a JSON report (runner/schemas/report.schema.json)
+    /// Write a JSON report (generated/schemas/report.schema.json)
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
     /// Write a Markdown matrix

@@ -1,41 +1,11 @@
-//! Expectations files (`--expectations FILE.toml`, schema `runner/schemas/expectations.schema.json`):
+//! Expectations files (`--expectations FILE.toml`, schema `generated/schemas/expectations.schema.json`):
 //! which cases a host is known to fail or cannot run, each with a reason. An expected failure
 //! that passes is a failure too (a stale expectation); `--update-expectations` writes the
 //! failures of a run.
 
-use serde::{Deserialize, Serialize};
+pub use proxy_wasm_interchange::expectations::Entry;
+use proxy_wasm_interchange::expectations::File;
 use std::path::Path;
-
-/// One entry of a file.
-#[derive(Clone, Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct Entry {
-    /// A case id, or a glob (`*` any run of characters, `?` one).
-    pub case: String,
-    /// `"fail"`: the case is expected to fail.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expected: Option<String>,
-    /// The case is not run.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub skip: Option<bool>,
-    /// Why.
-    pub reason: String,
-    /// Where to read more.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub link: Option<String>,
-}
-
-#[derive(Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-struct File {
-    version: u32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    host: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    measured: Option<bool>,
-    #[serde(default)]
-    expect: Vec<Entry>,
-}
 
 /// What an entry says about a case.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

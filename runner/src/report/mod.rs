@@ -1,5 +1,5 @@
 //! The reports written from a run's [`Report`]: JUnit XML (`--junit`), JSON
-//! (`--json`, schema `runner/schemas/report.schema.json`) and a Markdown matrix (`--report`).
+//! (`--json`, schema `generated/schemas/report.schema.json`) and a Markdown matrix (`--report`).
 
 mod junit;
 mod markdown;

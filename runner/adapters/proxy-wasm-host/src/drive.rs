@@ -6,13 +6,14 @@
 use crate::embed::{
     GrpcPart, Owed, Phase, ScriptedCallouts, Sink, State, Stream, VirtualClock, lock,
 };
-use crate::scenario::{Event, HttpStream, Message, Scenario};
 use proxy_wasm_host::abi::v0_2_1::types::{Action, LogLevel};
 use proxy_wasm_host::abi::v0_2_1::{
     CallScope, ContextId, GrpcStatus, Guest, GuestError, HeaderPairs, Host, HttpCallResponse,
     InMemoryStore, Invocation, PluginConfig, StreamKind, VmServices,
 };
 use proxy_wasm_host::{AbiVersion, Engine, EngineConfig, Error, Limits, Module};
+use proxy_wasm_interchange::protocol::{self, Exchange, Failure, HttpMessage};
+use proxy_wasm_interchange::scenario::{Event, HttpStream, Message, Scenario};
 use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
@@ -209,13 +210,16 @@ fn parse_level(level: &str) -> Option<LogLevel> {
 }
 
 fn event(kind: &str, context: Option<ContextId>, callback: &str, message: &str) -> String {
-    serde_json::json!({
-        "event": kind,
-        "context": context.map(ContextId::get),
-        "callback": callback,
-        "message": message,
-    })
-    .to_string()
+    let failure = Failure {
+        context: context.map(ContextId::get),
+        callback: Some(callback.to_string()),
+        message: message.to_string(),
+    };
+    match kind {
+        "trap" => protocol::Event::Trap(failure),
+        _ => protocol::Event::Error(failure),
+    }
+    .line()
 }
 
 /// How a stream callback ended.
@@ -494,13 +498,16 @@ impl Driver {
                 }
             }
             if let Some(reply) = self.stream().and_then(|s| s.local_response.take()) {
-                self.events.push(
-                    serde_json::json!({
-                        "event": "http_response", "context": id.get(), "status": reply.status,
-                        "headers": reply.headers, "body": reply.body,
-                    })
-                    .to_string(),
-                );
+                let response = protocol::Event::HttpResponse(Exchange {
+                    context: Some(id.get()),
+                    message: HttpMessage {
+                        status: u16::try_from(reply.status).ok(),
+                        headers: reply.headers,
+                        body: reply.body,
+                        trailers: Vec::new(),
+                    },
+                });
+                self.events.push(response.line());
             }
             self.finish_stream(id);
         }
@@ -511,22 +518,31 @@ impl Driver {
     /// response that reached the client.
     fn exchanged(&mut self, id: ContextId, request: bool) {
         let Some(s) = self.stream() else { return };
-        let (kind, headers, trailers) = if request {
-            ("upstream_request", &s.request_headers, &s.request_trailers)
+        let (headers, trailers) = if request {
+            (&s.request_headers, &s.request_trailers)
         } else {
-            ("http_response", &s.response_headers, &s.response_trailers)
+            (&s.response_headers, &s.response_trailers)
         };
         let headers = headers.to_text();
         let status = (!request)
             .then(|| headers.iter().find(|(k, _)| k == ":status"))
             .flatten()
             .and_then(|(_, v)| v.parse::<u16>().ok());
-        let line = serde_json::json!({
-            "event": kind, "context": id.get(), "status": status, "headers": headers,
-            "body": crate::embed::text(&std::mem::take(&mut s.forwarded)),
-            "trailers": trailers.to_text(),
-        });
-        self.events.push(line.to_string());
+        let exchange = Exchange {
+            context: Some(id.get()),
+            message: HttpMessage {
+                status,
+                headers,
+                body: crate::embed::text(&std::mem::take(&mut s.forwarded)),
+                trailers: trailers.to_text(),
+            },
+        };
+        let line = if request {
+            protocol::Event::UpstreamRequest(exchange)
+        } else {
+            protocol::Event::HttpResponse(exchange)
+        };
+        self.events.push(line.line());
     }
 
     /// Headers, body chunks and trailers of one direction; false if the stream stopped.

@@ -17,7 +17,8 @@ use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use crate::scenario::{GrpcReply, HttpReply, Scenario};
+use proxy_wasm_interchange::protocol::Event;
+use proxy_wasm_interchange::scenario::{GrpcReply, HttpReply, Scenario};
 
 /// A lock that survives a panic elsewhere: the data are plain lists.
 pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -33,13 +34,12 @@ pub struct Sink {
 
 impl LogSink for Sink {
     fn log(&self, context: LogContext<'_>, level: LogLevel, message: &[u8]) {
-        let line = serde_json::json!({
-            "event": "log",
-            "level": level_name(level),
-            "context": context.call.map(|call| call.context.get()),
-            "message": String::from_utf8_lossy(message),
-        });
-        lock(&self.lines).push(line.to_string());
+        let line = Event::Log {
+            level: Some(level_name(level).to_string()),
+            context: context.call.map(|call| call.context.get()),
+            message: String::from_utf8_lossy(message).into_owned(),
+        };
+        lock(&self.lines).push(line.line());
     }
 }
 
@@ -189,7 +189,7 @@ impl ScriptedCallouts {
         self.owe(
             caller,
             callout,
-            GrpcPart::Close(reply.status, reply.status_message),
+            GrpcPart::Close(reply.status.cast_unsigned(), reply.status_message),
         );
     }
 

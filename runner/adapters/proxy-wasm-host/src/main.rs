@@ -4,19 +4,14 @@
 
 mod drive;
 mod embed;
-mod scenario;
 
 use drive::{Outcome, Runtime};
-use serde_json::{Value, json};
+use proxy_wasm_interchange::protocol::{Capability, Event, Info, Job, JobResult, PROTOCOL, exit};
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
 /// The library version this adapter is pinned to (`=0.2.0` in Cargo.toml).
 const HOST_VERSION: &str = "0.2.0";
-/// Exit code (and serve `exit`) for a module the library refuses to load.
-const REFUSED: u8 = 3;
-/// Exit code for an unusable job or command line.
-const BAD_JOB: u8 = 2;
 
 const USAGE: &str = "\
 usage: proxy-wasm-host-adapter info
@@ -28,7 +23,7 @@ fn main() -> ExitCode {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     match args.as_slice() {
         ["info"] => {
-            println!("{}", info());
+            println!("{}", serde_json::to_string(&info()).unwrap_or_default());
             ExitCode::SUCCESS
         }
         ["run", module, scenario] => run(module, scenario),
@@ -39,40 +34,41 @@ fn main() -> ExitCode {
         }
         _ => {
             eprintln!("error: bad command line\n\n{USAGE}");
-            ExitCode::from(BAD_JOB)
+            exit_code(exit::BAD_JOB)
         }
     }
 }
 
+fn exit_code(code: i32) -> ExitCode {
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
 /// What the library, as embedded here, supports. Not claimed: ABI 0.1.0 (the library refuses
 /// it: `AbiVersion` knows 0.2.0 and 0.2.1 only) and `tcp` (no case needs it yet).
-fn info() -> Value {
-    json!({
-        "protocol": 1,
-        "name": "proxy-wasm-host",
-        "version": HOST_VERSION,
-        "abi_versions": ["0.2.0", "0.2.1"],
-        "capabilities": [
-            "http", "http_events", "ticks", "http_calls", "grpc", "shared_data", "shared_queues", "metrics",
-            "properties", "foreign_functions", "refusal"
-        ],
-        "serve": true,
-    })
+fn info() -> Info {
+    Info {
+        protocol: PROTOCOL,
+        name: "proxy-wasm-host".into(),
+        version: HOST_VERSION.into(),
+        abi_versions: vec!["0.2.0".into(), "0.2.1".into()],
+        capabilities: Capability::KNOWN
+            .into_iter()
+            .filter(|c| *c != Capability::Tcp)
+            .collect(),
+        serve: true,
+    }
 }
 
 /// One job: its exit code and the lines `run` prints (event lines, or an error for exit 2).
-fn job(runtime: &Runtime, module: &str, scenario: &str) -> (u8, Vec<String>) {
+fn job(runtime: &Runtime, module: &str, scenario: &str) -> (i32, Vec<String>) {
     // A panic inside the library must not take a serve process (and its later jobs) down.
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         runtime.job(module, scenario)
     }));
     match outcome {
-        Ok(Outcome::Ran(lines)) => (0, lines),
-        Ok(Outcome::Refused(message)) => {
-            let event = json!({ "event": "refused", "message": message });
-            (REFUSED, vec![event.to_string()])
-        }
-        Ok(Outcome::Bad(message)) => (BAD_JOB, vec![format!("error: {message}")]),
+        Ok(Outcome::Ran(lines)) => (exit::RAN, lines),
+        Ok(Outcome::Refused(message)) => (exit::REFUSED, vec![Event::Refused { message }.line()]),
+        Ok(Outcome::Bad(message)) => (exit::BAD_JOB, vec![format!("error: {message}")]),
         Err(_) => (
             1,
             vec!["error: the adapter panicked (see stderr)".to_string()],
@@ -92,30 +88,23 @@ fn runtime() -> Option<Runtime> {
 
 fn run(module: &str, scenario: &str) -> ExitCode {
     let Some(runtime) = runtime() else {
-        return ExitCode::from(BAD_JOB);
+        return exit_code(exit::BAD_JOB);
     };
-    let (exit, lines) = job(&runtime, module, scenario);
+    let (code, lines) = job(&runtime, module, scenario);
     let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
-    if exit == 0 || exit == REFUSED {
+    if code == exit::RAN || code == exit::REFUSED {
         print!("{text}");
     } else {
         eprint!("{text}");
     }
-    ExitCode::from(exit)
-}
-
-#[derive(serde::Deserialize)]
-struct Job {
-    id: Value,
-    module: String,
-    scenario: String,
+    exit_code(code)
 }
 
 /// Jobs as JSON lines on stdin, one result line each on stdout, until stdin closes. A line
 /// that is not a job still gets an answer (exit 2), so the runner never waits for nothing.
 fn serve() -> ExitCode {
     let Some(runtime) = runtime() else {
-        return ExitCode::from(BAD_JOB);
+        return exit_code(exit::BAD_JOB);
     };
     let mut out = std::io::stdout().lock();
     for line in std::io::stdin().lock().lines() {
@@ -131,17 +120,22 @@ fn serve() -> ExitCode {
         }
         let result = match serde_json::from_str::<Job>(&line) {
             Ok(j) => {
-                let (exit, lines) = job(&runtime, &j.module, &j.scenario);
-                json!({ "id": j.id, "exit": exit, "lines": lines })
+                let (code, lines) = job(&runtime, &j.module, &j.scenario);
+                JobResult {
+                    id: Some(j.id),
+                    exit: code,
+                    lines,
+                }
             }
-            Err(e) => {
-                let id = serde_json::from_str::<Value>(&line)
+            Err(e) => JobResult {
+                id: serde_json::from_str::<serde_json::Value>(&line)
                     .ok()
-                    .and_then(|v| v.get("id").cloned())
-                    .unwrap_or(Value::Null);
-                json!({ "id": id, "exit": BAD_JOB, "lines": [format!("error: bad job: {e}")] })
-            }
+                    .and_then(|v| v.get("id").and_then(serde_json::Value::as_u64)),
+                exit: exit::BAD_JOB,
+                lines: vec![format!("error: bad job: {e}")],
+            },
         };
+        let result = serde_json::to_string(&result).unwrap_or_default();
         if writeln!(out, "{result}")
             .and_then(|()| out.flush())
             .is_err()
