@@ -14,12 +14,13 @@ fn root() -> &'static Path {
         .unwrap_or(Path::new("."))
 }
 
+/// The usage text; `{abis}` stands for the built-in ABIs.
 const USAGE: &str = "\
 usage: cargo xtask <task>
 
 tasks:
   spec check FILE...        validate spec documents; a summary line per file, or the errors
-  spec dump --abi NAME      print the IR of a built-in ABI as JSON (0.1.0, 0.2.0, 0.2.1, envoy-2020)
+  spec dump --abi NAME      print the IR of a built-in ABI as JSON ({abis})
   spec dump --file FILE     print the IR of the document set FILE enters
   codegen [--check] [--results DIR]
                             regenerate generated/ from the spec and the conformance reports in DIR
@@ -27,6 +28,11 @@ tasks:
   test                      everything CI runs: formatting, lints, the whole test suite
   bench                     time the conformance suite against the bare-wasmtime floor
 ";
+
+fn usage() -> String {
+    let abis: Vec<&str> = proxy_wasm_spec::builtin::names().collect();
+    USAGE.replace("{abis}", &abis.join(", "))
+}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -38,7 +44,7 @@ fn main() -> ExitCode {
         ["test", rest @ ..] => test::run(rest),
         ["bench"] => bench(),
         [] | ["help" | "--help" | "-h"] => {
-            print!("{USAGE}");
+            print!("{}", usage());
             ExitCode::SUCCESS
         }
         _ => usage_error(&format!("unknown task `{}`", args.join(" "))),
@@ -63,6 +69,6 @@ fn bench() -> ExitCode {
 
 /// Prints a command-line mistake with the usage text; exit code 2.
 fn usage_error(message: &str) -> ExitCode {
-    eprintln!("error: {message}\n\n{USAGE}");
+    eprintln!("error: {message}\n\n{}", usage());
     ExitCode::from(2)
 }
