@@ -1,4 +1,5 @@
-//! The changes page: what changed from each ABI version to the next, computed from the IRs.
+//! The changes page: what changed from each ABI version to the next, as the spec crate's
+//! [`Diff`] computes it.
 
 use super::index::abi_summary;
 use super::items::{context_text, level_text, page_ref, wasm_signature};
@@ -6,7 +7,8 @@ use super::markdown::{Table, code, first_sentence, inline, item_anchor, link, pr
 use crate::{Inputs, names, signature};
 use askama::Template;
 use proxy_wasm_spec::Abi;
-use proxy_wasm_spec::ir::{Function, StatusCase, TypeDefKind, TypeRef};
+use proxy_wasm_spec::diff::{Diff, Member};
+use proxy_wasm_spec::ir::{Function, StatusCase, TypeDefKind};
 
 /// The changes page.
 #[derive(Template)]
@@ -36,10 +38,13 @@ impl ChangesPage {
         let mut sections: Vec<ChangeSection> = inputs
             .versions
             .windows(2)
-            .map(|pair| change_section(&pair[0], &pair[1], true))
+            .map(|pair| change_section(&Diff::between(&pair[0], &pair[1]), true))
             .collect();
         if let Some(first) = inputs.versions.first() {
-            sections.push(change_section(&inputs.envoy_2020, first, false));
+            sections.push(change_section(
+                &Diff::between(&inputs.envoy_2020, first),
+                false,
+            ));
         }
         ChangesPage {
             preamble: preamble(),
@@ -54,28 +59,22 @@ pub(super) fn changes_heading(old: &Abi, new: &Abi) -> String {
     format!("From {} to {}", old.name, new.name)
 }
 
-/// A function's parameter names and types and its result types, for comparing signatures.
-fn typed_signature(f: &Function) -> (Vec<(&str, &TypeRef)>, Vec<&TypeRef>) {
-    let params = f.params.iter().map(|p| (p.name.as_str(), &p.ty)).collect();
-    let results = f.results.iter().map(|p| &p.ty).collect();
-    (params, results)
-}
-
-/// The changes from `old` to `new`. Between eras (`detailed` false) parameter names and status
+/// The changes of a diff as lists. Between eras (`detailed` false) parameter names and status
 /// tables are not compared: the Envoy-era description names parameters differently and records
 /// no status codes.
-fn change_section(old: &Abi, new: &Abi, detailed: bool) -> ChangeSection {
+fn change_section(diff: &Diff, detailed: bool) -> ChangeSection {
+    let (old, new) = (diff.old, diff.new);
     let mut intro = Vec::new();
     if let Some(released) = &new.released {
         intro.push(format!("{} was released on {released}.", new.name));
     }
-    match (&old.marker, &new.marker) {
-        (Some(a), Some(b)) if a != b => intro.push(format!(
+    match diff.marker.as_ref().map(|m| (m.old, m.new)) {
+        Some((Some(a), Some(b))) => intro.push(format!(
             "The version marker export changes from {} to {}.",
             page_ref(old, a),
             page_ref(new, b)
         )),
-        (None, Some(b)) => intro.push(format!(
+        Some((None, Some(b))) => intro.push(format!(
             "{} introduces the version marker export {}.",
             new.name,
             page_ref(new, b)
@@ -101,27 +100,24 @@ fn change_section(old: &Abi, new: &Abi, detailed: bool) -> ChangeSection {
             });
         }
     };
-    let not_marker = |f: &&Function| !f.marker;
 
-    for (what, old_items, new_items) in [
-        ("Host functions", &old.functions, &new.functions),
-        ("Callbacks", &old.callbacks, &new.callbacks),
+    for (what, items) in [
+        ("Host functions", &diff.functions),
+        ("Callbacks", &diff.callbacks),
     ] {
         group(
             &format!("{what} added"),
-            new_items
+            items
+                .added
                 .iter()
-                .filter(not_marker)
-                .filter(|f| !old_items.iter().any(|o| o.name == f.name))
                 .map(|f| format!("{}: {}", page_ref(new, &f.name), first_sentence(&f.docs)))
                 .collect(),
         );
         group(
             &format!("{what} removed"),
-            old_items
+            items
+                .removed
                 .iter()
-                .filter(not_marker)
-                .filter(|f| !new_items.iter().any(|n| n.name == f.name))
                 .map(|f| {
                     let replacement = match &f.replaced_by {
                         Some(r) => format!(
@@ -138,98 +134,74 @@ fn change_section(old: &Abi, new: &Abi, detailed: bool) -> ChangeSection {
         );
     }
 
-    let common: Vec<(&Function, &Function)> = old
-        .functions
-        .iter()
-        .chain(&old.callbacks)
-        .filter(|f| !f.marker)
-        .filter_map(|o| {
-            new.function(&o.name)
-                .or_else(|| new.callback(&o.name))
-                .map(|n| (o, n))
-        })
-        .collect();
-
     group(
         "Changed signatures",
-        common
+        diff.changed
             .iter()
-            .filter_map(|(o, n)| {
-                let wasm_changed =
-                    o.wasm_params() != n.wasm_params() || o.wasm_results() != n.wasm_results();
-                let changed =
-                    wasm_changed || (detailed && typed_signature(o) != typed_signature(n));
-                changed.then(|| {
-                    let wasm = if wasm_changed {
-                        format!(
-                            "the wasm signature changes from {} to {}, so a module built for one \
-                             version does not match the other",
-                            code(&wasm_signature(o)),
-                            code(&wasm_signature(n))
-                        )
-                    } else {
-                        format!("the wasm signature stays {}", code(&wasm_signature(n)))
-                    };
+            .filter(|c| c.wasm_signature || (detailed && c.typed_signature))
+            .map(|c| {
+                let (o, n) = (c.old, c.new);
+                let wasm = if c.wasm_signature {
                     format!(
-                        "{}: {} becomes {}; {wasm}.",
-                        page_ref(new, &n.name),
-                        code(&signature::c_declaration(o)),
-                        code(&signature::c_declaration(n))
+                        "the wasm signature changes from {} to {}, so a module built for one \
+                         version does not match the other",
+                        code(&wasm_signature(o)),
+                        code(&wasm_signature(n))
                     )
-                })
+                } else {
+                    format!("the wasm signature stays {}", code(&wasm_signature(n)))
+                };
+                format!(
+                    "{}: {} becomes {}; {wasm}.",
+                    page_ref(new, &n.name),
+                    code(&signature::c_declaration(o)),
+                    code(&signature::c_declaration(n))
+                )
             })
             .collect(),
     );
 
     if detailed {
-        let case = |s: &StatusCase| {
-            format!(
-                "{} ({}) when {} [{}]",
-                code(&s.code),
-                s.value,
-                inline(&s.condition),
-                level_text(s.level, s.reference.as_deref())
-            )
+        let cases = |cases: &[&StatusCase]| {
+            cases
+                .iter()
+                .map(|s| {
+                    format!(
+                        "{} ({}) when {} [{}]",
+                        code(&s.code),
+                        s.value,
+                        inline(&s.condition),
+                        level_text(s.level, s.reference.as_deref())
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
         };
-        let key = |s: &StatusCase| (s.code.clone(), s.condition.clone());
         group(
             "Status codes",
-            common
+            diff.changed
                 .iter()
-                .filter_map(|(o, n)| {
-                    let old_keys: Vec<_> = o.statuses.iter().map(key).collect();
-                    let new_keys: Vec<_> = n.statuses.iter().map(key).collect();
-                    let added: Vec<String> = n
-                        .statuses
-                        .iter()
-                        .filter(|s| !old_keys.contains(&key(s)))
-                        .map(case)
-                        .collect();
-                    let removed: Vec<String> = o
-                        .statuses
-                        .iter()
-                        .filter(|s| !new_keys.contains(&key(s)))
-                        .map(case)
-                        .collect();
+                .filter_map(|c| {
                     let mut parts = Vec::new();
-                    if !added.is_empty() {
-                        parts.push(format!("now returns {}", added.join("; ")));
+                    if !c.statuses_added.is_empty() {
+                        parts.push(format!("now returns {}", cases(&c.statuses_added)));
                     }
-                    if !removed.is_empty() {
-                        parts.push(format!("no longer returns {}", removed.join("; ")));
+                    if !c.statuses_removed.is_empty() {
+                        parts.push(format!("no longer returns {}", cases(&c.statuses_removed)));
                     }
                     (!parts.is_empty())
-                        .then(|| format!("{}: {}.", page_ref(new, &n.name), parts.join("; ")))
+                        .then(|| format!("{}: {}.", page_ref(new, &c.new.name), parts.join("; ")))
                 })
                 .collect(),
         );
         group(
             "Other changes",
-            common
+            diff.changed
                 .iter()
-                .flat_map(|(o, n)| {
+                .flat_map(|c| {
+                    let n = c.new;
                     let mut items = Vec::new();
-                    if o.deprecated != n.deprecated {
+                    if c.deprecated {
                         items.push(match &n.deprecated {
                             Some(why) => format!(
                                 "{} is deprecated: {}.",
@@ -239,7 +211,7 @@ fn change_section(old: &Abi, new: &Abi, detailed: bool) -> ChangeSection {
                             None => format!("{} is no longer deprecated.", page_ref(new, &n.name)),
                         });
                     }
-                    if o.contexts != n.contexts {
+                    if c.contexts {
                         let list = |f: &Function| {
                             f.contexts
                                 .iter()
@@ -250,7 +222,7 @@ fn change_section(old: &Abi, new: &Abi, detailed: bool) -> ChangeSection {
                         items.push(format!(
                             "{}: contexts change from {} to {}.",
                             page_ref(new, &n.name),
-                            list(o),
+                            list(c.old),
                             list(n)
                         ));
                     }
@@ -268,9 +240,9 @@ fn change_section(old: &Abi, new: &Abi, detailed: bool) -> ChangeSection {
     };
     group(
         "Types added",
-        new.types
+        diff.types
+            .added
             .iter()
-            .filter(|t| old.type_def(&t.name).is_none())
             .map(|t| {
                 let values = match &t.def {
                     TypeDefKind::Enum { values, .. } | TypeDefKind::Flags { values, .. } => {
@@ -292,56 +264,35 @@ fn change_section(old: &Abi, new: &Abi, detailed: bool) -> ChangeSection {
     );
     group(
         "Types removed",
-        old.types
+        diff.types
+            .removed
             .iter()
-            .filter(|t| new.type_def(&t.name).is_none())
             .map(|t| format!("{}: {}", type_link(old, &t.name), first_sentence(&t.docs)))
             .collect(),
     );
     group(
         "Enum and flags values",
-        new.types
+        diff.members
             .iter()
-            .filter_map(|t| old.type_def(&t.name).map(|o| (o, t)))
-            .flat_map(|(o, t)| {
-                let values = |d: &TypeDefKind| match d {
-                    TypeDefKind::Enum { values, .. } | TypeDefKind::Flags { values, .. } => {
-                        values.clone()
-                    }
-                    _ => Vec::new(),
-                };
-                let (old_values, new_values) = (values(&o.def), values(&t.def));
-                let mut items = Vec::new();
-                for v in &new_values {
-                    match old_values.iter().find(|x| x.name == v.name) {
-                        None => items.push(format!(
-                            "{}: added {} = {} ({}).",
-                            type_link(new, &t.name),
-                            code(&v.name),
-                            v.value,
-                            code(&names::c_const(&t.name, &v.name))
-                        )),
-                        Some(x) if x.value != v.value => items.push(format!(
-                            "{}: {} is renumbered from {} to {}.",
-                            type_link(new, &t.name),
-                            code(&v.name),
-                            x.value,
-                            v.value
-                        )),
-                        Some(_) => {}
+            .map(|m| {
+                let ty = type_link(new, &m.ty.name);
+                match &m.change {
+                    Member::Added(v) => format!(
+                        "{ty}: added {} = {} ({}).",
+                        code(&v.name),
+                        v.value,
+                        code(&names::c_const(&m.ty.name, &v.name))
+                    ),
+                    Member::Renumbered { old: was, new: now } => format!(
+                        "{ty}: {} is renumbered from {} to {}.",
+                        code(&now.name),
+                        was.value,
+                        now.value
+                    ),
+                    Member::Removed(v) => {
+                        format!("{ty}: {} = {} is removed.", code(&v.name), v.value)
                     }
                 }
-                for v in &old_values {
-                    if !new_values.iter().any(|x| x.name == v.name) {
-                        items.push(format!(
-                            "{}: {} = {} is removed.",
-                            type_link(new, &t.name),
-                            code(&v.name),
-                            v.value
-                        ));
-                    }
-                }
-                items
             })
             .collect(),
     );
