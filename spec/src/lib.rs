@@ -2,7 +2,9 @@
 //!
 //! The ABI versions are described in witx-style documents (`spec/abi/`, format in `spec/FORMAT.md`).
 //! This crate parses them ([`syntax`]), follows their `use`s ([`loader`]), and validates them into
-//! an [`ir::Abi`] ([`validate`]), reporting every error with its place ([`diagnostic`]).
+//! an [`ir::Abi`] ([`validate`]), reporting every error with its place ([`diagnostic`]). What
+//! changed from one ABI to another is computed from the IRs ([`diff`]), and the order in which a
+//! host drives a plugin is data too ([`lifecycle`]).
 //!
 //! ```
 //! let abi = proxy_wasm_spec::builtin("0.2.1").expect("the built-in documents are valid");
@@ -11,7 +13,9 @@
 
 pub mod builtin;
 pub mod diagnostic;
+pub mod diff;
 pub mod ir;
+pub mod lifecycle;
 pub mod loader;
 pub mod published;
 pub mod syntax;

@@ -2,7 +2,9 @@
 //! conformance and reference compatibility, its support table per ABI version and its failing
 //! cases with their failed checks, and an index comparing every host.
 
-use super::{Fact, PageLink, Table, code, has_item, inline, item_anchor, link, preamble_from};
+use super::index::PageLink;
+use super::items::has_item;
+use super::markdown::{Fact, Table, code, inline, item_anchor, link, preamble_from};
 use crate::results::{Basis, CaseResult, FailedCheck, Figure, HostResults, Kind, Level, Outcome};
 use crate::{Inputs, names};
 use askama::Template;
