@@ -87,5 +87,5 @@ fn broken_reports_are_named() {
         text.contains("truncated.json: not a conformance-runner --json report: EOF while parsing"),
         "{text}"
     );
-    assert!(text.contains("line 7 column 0"), "{text}");
+    assert!(text.contains("line 11 column 0"), "{text}");
 }

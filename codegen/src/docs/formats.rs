@@ -3,6 +3,7 @@
 
 use super::items::{format_heading, local_ref};
 use super::markdown::{Table, code, inline, prose};
+use proxy_wasm_interchange::pairs;
 use proxy_wasm_spec::Abi;
 use proxy_wasm_spec::ir::Format;
 
@@ -68,24 +69,6 @@ pub(super) fn view(abi: &Abi, format: &Format) -> FormatView {
     }
 }
 
-/// Serializes a map in the header-map pairs format.
-fn encode_pairs(pairs: &[(&str, &str)]) -> Vec<u8> {
-    let mut out = Vec::new();
-    let len = |s: &str| u32::try_from(s.len()).unwrap_or(u32::MAX).to_le_bytes();
-    out.extend(u32::try_from(pairs.len()).unwrap_or(u32::MAX).to_le_bytes());
-    for (key, value) in pairs {
-        out.extend(len(key));
-        out.extend(len(value));
-    }
-    for (key, value) in pairs {
-        out.extend(key.as_bytes());
-        out.push(0);
-        out.extend(value.as_bytes());
-        out.push(0);
-    }
-    out
-}
-
 /// Bytes as two-digit hex, space-separated.
 fn hex(bytes: &[u8]) -> String {
     bytes
@@ -119,13 +102,13 @@ fn hex_dump(bytes: &[u8]) -> String {
 
 /// The header-map example for one map: the bytes and what each run of them means.
 fn pairs_example(pairs: &[(&str, &str)]) -> PairsExample {
-    let bytes = encode_pairs(pairs);
+    let bytes = pairs::encode(pairs);
     let mut breakdown = Table::new(&["Offset", "Bytes", "Meaning"]);
     let mut offset = 0;
     let mut add = |count: usize, meaning: String| {
         breakdown.row(vec![
             offset.to_string(),
-            code(&hex(&bytes[offset..offset + count])),
+            code(&hex(bytes.get(offset..offset + count).unwrap_or_default())),
             meaning,
         ]);
         offset += count;
@@ -164,15 +147,14 @@ mod tests {
     #[test]
     fn pairs_example_bytes() {
         assert_eq!(
-            hex(&encode_pairs(&[(":method", "GET")])),
+            hex(&pairs::encode(&[(":method", "GET")])),
             "01 00 00 00 07 00 00 00 03 00 00 00 3a 6d 65 74 68 6f 64 00 47 45 54 00"
         );
         assert_eq!(
-            hex(&encode_pairs(&[("a", "1"), ("b", "22")])),
+            hex(&pairs::encode(&[("a", "1"), ("b", "22")])),
             "02 00 00 00 01 00 00 00 01 00 00 00 01 00 00 00 02 00 00 00 \
              61 00 31 00 62 00 32 32 00"
         );
-        assert_eq!(encode_pairs(&[]), [0, 0, 0, 0]);
         let v021 = page("v0.2.1.md");
         assert!(v021.contains("00000000  01 00 00 00 07 00 00 00 03 00 00 00 3a 6d 65 74  |"));
         assert!(v021.contains("`0x49`"), "the erratum is explained");

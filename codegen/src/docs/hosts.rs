@@ -5,9 +5,11 @@
 use super::index::PageLink;
 use super::items::has_item;
 use super::markdown::{Fact, Table, code, inline, item_anchor, link, preamble_from};
-use crate::results::{Basis, CaseResult, FailedCheck, Figure, HostResults, Kind, Level, Outcome};
+use crate::results::HostResults;
 use crate::{Inputs, names};
 use askama::Template;
+use proxy_wasm_interchange::report::{CELLS, FailedCheck, Figure, Record, Totals, Verdict};
+use proxy_wasm_interchange::{Basis, Kind, Level};
 use proxy_wasm_spec::Abi;
 
 /// The folder of the host pages, below `docs/`.
@@ -16,9 +18,6 @@ const DIR: &str = "hosts";
 const INDEX: &str = "index.md";
 /// From a host page back to the version pages.
 const UP: &str = "../";
-/// What the cells mean, on every page that has them.
-const CELLS: &str = "Cells: passed/run, then ✗ unexpected results (failures, and passes of \
-                     cases expected to fail), ~ expected failures, − skipped.";
 /// What the figures per level mean, on every page that has them.
 const FIGURES: &str = "Each figure counts the checks at one level that passed, of those run, \
                        and the cases with checks at that level whose checks there all passed; \
@@ -27,8 +26,6 @@ const FIGURES: &str = "Each figure counts the checks at one level that passed, o
                        compatibility the `reference` checks (what proxy-wasm-cpp-host or Envoy \
                        does where the spec is silent); `advisory` checks (robustness) are not \
                        judged by default.";
-/// Why a report has no figures per level.
-const UNKNOWN: &str = "unknown: the report predates per-check levels";
 /// The most characters of an expected or found value a page shows.
 const SHOWN_CHARS: usize = 120;
 
@@ -51,7 +48,7 @@ pub(super) fn summary(inputs: &Inputs) -> Vec<PageLink> {
     }
     let mut entries = vec![PageLink::new("Host support", &index_page())];
     entries.extend(inputs.results.iter().map(|r| PageLink {
-        title: inline(&r.host.name),
+        title: inline(&r.report.host.info.name),
         page: host_page(r),
         indent: "  ",
     }));
@@ -108,7 +105,7 @@ fn versions<'a>(
     reports: impl IntoIterator<Item = &'a HostResults>,
 ) -> Vec<String> {
     let mut seen: Vec<String> = Vec::new();
-    for case in reports.into_iter().flat_map(|r| &r.cases) {
+    for case in reports.into_iter().flat_map(|r| &r.report.cases) {
         if !seen.contains(&case.version) {
             seen.push(case.version.clone());
         }
@@ -125,86 +122,29 @@ fn versions<'a>(
     seen
 }
 
-/// How many cases came out each way.
-#[derive(Clone, Copy, Default)]
-struct Tally {
-    pass: usize,
-    fail: usize,
-    xfail: usize,
-    xpass: usize,
-    skip: usize,
-}
-
-impl Tally {
-    fn of<'a>(cases: impl IntoIterator<Item = &'a CaseResult>) -> Self {
-        let mut tally = Tally::default();
-        for case in cases {
-            tally.add(case.outcome);
+/// A sentence: `12 cases: 9 passed, 1 failed, 2 skipped.`, leaving out what did not happen.
+fn sentence(t: &Totals) -> String {
+    let mut parts = vec![format!("{} passed", t.passed)];
+    for (n, what) in [
+        (t.failed, "failed"),
+        (t.xfailed, "failed as expected"),
+        (t.xpassed, "passed though expected to fail"),
+        (t.skipped, "skipped"),
+    ] {
+        if n > 0 {
+            parts.push(format!("{n} {what}"));
         }
-        tally
     }
-
-    fn add(&mut self, outcome: Outcome) {
-        *match outcome {
-            Outcome::Pass => &mut self.pass,
-            Outcome::Fail => &mut self.fail,
-            Outcome::Xfail => &mut self.xfail,
-            Outcome::Xpass => &mut self.xpass,
-            Outcome::Skip => &mut self.skip,
-        } += 1;
-    }
-
-    fn cases(&self) -> usize {
-        self.run() + self.skip
-    }
-
-    fn run(&self) -> usize {
-        self.pass + self.fail + self.xfail + self.xpass
-    }
-
-    /// A table cell: `passed/run` and the marks of `CELLS`; empty when there are no cases.
-    fn cell(&self) -> String {
-        if self.cases() == 0 {
-            return String::new();
-        }
-        let mut cell = format!("{}/{}", self.pass, self.run());
-        for (mark, n) in [
-            ("✗", self.fail + self.xpass),
-            ("~", self.xfail),
-            ("−", self.skip),
-        ] {
-            if n > 0 {
-                cell.push_str(&format!(" {mark}{n}"));
-            }
-        }
-        cell
-    }
-
-    /// A sentence: `12 cases: 9 passed, 1 failed, 2 skipped.`, leaving out what did not happen.
-    fn sentence(&self) -> String {
-        let mut parts = vec![format!("{} passed", self.pass)];
-        for (n, what) in [
-            (self.fail, "failed"),
-            (self.xfail, "failed as expected"),
-            (self.xpass, "passed though expected to fail"),
-            (self.skip, "skipped"),
-        ] {
-            if n > 0 {
-                parts.push(format!("{n} {what}"));
-            }
-        }
-        let cases = self.cases();
-        let noun = if cases == 1 { "case" } else { "cases" };
-        format!("{cases} {noun}: {}.", parts.join(", "))
-    }
+    let noun = if t.cases == 1 { "case" } else { "cases" };
+    format!("{} {noun}: {}.", t.cases, parts.join(", "))
 }
 
 /// The figure of a level, named for people.
-fn figure_label(level: Level, judged: Option<Level>) -> String {
+fn figure_label(level: Level, judged: Level) -> String {
     match level {
         Level::Required => "Spec conformance (`required` checks)".to_string(),
         Level::Reference => "Reference compatibility (`reference` checks)".to_string(),
-        Level::Advisory if judged == Some(Level::Advisory) => {
+        Level::Advisory if judged == Level::Advisory => {
             "Advisory (`advisory` checks, judged in this run)".to_string()
         }
         Level::Advisory => "Advisory (`advisory` checks, not judged by default)".to_string(),
@@ -212,43 +152,17 @@ fn figure_label(level: Level, judged: Option<Level>) -> String {
 }
 
 /// A figure for a cell or a fact: `12/13 checks, 4/5 cases`, or `no checks`.
-fn figure_text(figure: Option<Figure>) -> String {
-    match figure {
-        None => "unknown".to_string(),
-        Some(f) if f.checks.total() == 0 => "no checks run".to_string(),
-        Some(f) => format!(
-            "{}/{} checks, {}/{} cases",
-            f.checks.passed,
-            f.checks.total(),
-            f.cases.passed,
-            f.cases.total()
-        ),
+fn figure_text(figure: Figure) -> String {
+    if figure.checks.total() == 0 {
+        "no checks run".to_string()
+    } else {
+        figure.describe()
     }
-}
-
-/// The whole run's figure at `level`: the report's own, else counted from its cases; `None` for
-/// a report that predates per-check levels.
-fn run_figure(results: &HostResults, level: Level) -> Option<Figure> {
-    match &results.levels {
-        Some(levels) => Some(levels.get(level)),
-        None => Figure::of(&results.cases, level),
-    }
-}
-
-/// Whether a report counts checks by level.
-fn has_levels(results: &HostResults) -> bool {
-    run_figure(results, Level::Required).is_some()
 }
 
 /// What the judged level means, for a fact.
 fn judged_text(results: &HostResults) -> String {
-    let Some(level) = results.level else {
-        return if has_levels(results) {
-            "unknown".to_string()
-        } else {
-            format!("{UNKNOWN} (every case was judged as a whole)")
-        };
-    };
+    let level = results.report.level;
     let which = match level {
         Level::Required => "only `required` checks decide a case's outcome",
         Level::Reference => "`required` and `reference` checks decide a case's outcome",
@@ -289,12 +203,9 @@ fn value_span(value: &str) -> String {
 
 /// A failed check of `case` for a nested list item: its id (without the case's id in front),
 /// level (marked when it was not judged) and citation or source, then what was expected and found.
-fn check_item(case: &CaseResult, check: &FailedCheck, judged: Option<Level>) -> String {
+fn check_item(case: &Record, check: &FailedCheck, judged: Level) -> String {
     let level = check.basis.level();
-    let not_judged = match judged {
-        Some(judged) if level > judged => ", not judged",
-        _ => "",
-    };
+    let not_judged = if level > judged { ", not judged" } else { "" };
     let basis = match &check.basis {
         Basis::Required { spec, requires } => format!(
             "spec v{} line {}, {}: {}",
@@ -343,16 +254,16 @@ struct HostPage {
     versions: Vec<VersionView>,
     unexpected: Vec<String>,
     expected: Vec<String>,
-    not_judged: Option<Vec<String>>,
+    not_judged: Vec<String>,
     skipped: Vec<String>,
 }
 
 /// Spec conformance, reference compatibility and advisory checks, per version and in all.
 struct LevelsView {
-    /// What the figures mean, or why there are none.
+    /// What the figures mean.
     note: String,
-    /// A row per level, a column per version; `None` for a report without levels.
-    table: Option<Table>,
+    /// A row per level, a column per version.
+    table: Table,
 }
 
 /// The support table of one ABI version.
@@ -364,14 +275,14 @@ struct VersionView {
 
 impl HostPage {
     fn new(inputs: &Inputs, results: &HostResults) -> Self {
-        let host = &results.host;
+        let host = &results.report.host.info;
         let name = inline(&host.name);
         let claimed: Vec<String> = host
             .abi_versions
             .iter()
             .map(|v| version_ref(inputs, v))
             .collect();
-        let capabilities: Vec<String> = host.capabilities.iter().map(|c| code(c)).collect();
+        let capabilities: Vec<String> = host.capabilities.iter().map(|c| code(c.name())).collect();
         let or_none = |list: Vec<String>| {
             if list.is_empty() {
                 "none".to_string()
@@ -387,16 +298,16 @@ impl HostPage {
                 "Runner",
                 format!(
                     "{} {}",
-                    inline(&results.tool),
-                    inline(&results.tool_version)
+                    inline(&results.report.tool),
+                    inline(&results.report.tool_version)
                 ),
             ),
-            Fact::new("Cases", Tally::of(&results.cases).sentence()),
+            Fact::new("Cases", sentence(&results.report.totals)),
             Fact::new("Judged at", judged_text(results)),
         ];
         let kinds = Kind::ALL
             .into_iter()
-            .filter(|k| results.cases.iter().any(|c| c.kind == *k))
+            .filter(|k| results.report.cases.iter().any(|c| c.kind == *k))
             .map(|k| Fact::new(k.name(), k.description().to_string()))
             .collect();
         let version_names = versions(inputs, [results]);
@@ -405,26 +316,16 @@ impl HostPage {
             .iter()
             .map(|v| version_view(inputs, results, v))
             .collect();
-        let listed = |pick: &dyn Fn(Outcome) -> bool| {
+        let judged = results.report.level;
+        let listed = |pick: &dyn Fn(&Record) -> bool| {
             results
+                .report
                 .cases
                 .iter()
-                .filter(|c| pick(c.outcome))
-                .map(|c| case_item(c, results.level))
+                .filter(|c| pick(c))
+                .map(|c| case_item(c, judged))
                 .collect()
         };
-        // Cases that passed at the judged level with failed checks below it.
-        let not_judged = has_levels(results).then(|| {
-            results
-                .cases
-                .iter()
-                .filter(|c| {
-                    c.outcome == Outcome::Pass
-                        && c.failed_checks.as_ref().is_some_and(|f| !f.is_empty())
-                })
-                .map(|c| case_item(c, results.level))
-                .collect()
-        });
         HostPage {
             preamble: results_preamble(&format!("the conformance results {}", results.source)),
             title: format!("Host support: {name}"),
@@ -439,9 +340,10 @@ impl HostPage {
             cells: CELLS,
             kinds,
             versions,
-            unexpected: listed(&Outcome::unexpected),
-            expected: listed(&|o| o == Outcome::Xfail),
-            not_judged,
+            unexpected: listed(&|c| c.outcome.unexpected()),
+            expected: listed(&|c| c.outcome == Verdict::Xfail),
+            // Cases that passed at the judged level with failed checks below it.
+            not_judged: listed(&|c| c.outcome == Verdict::Pass && !c.failed_checks.is_empty()),
             skipped: skipped(results),
         }
     }
@@ -449,29 +351,18 @@ impl HostPage {
 
 /// The figures per level: a row per level, a column for the whole run and one per version.
 fn levels_view(results: &HostResults, versions: &[String]) -> LevelsView {
-    if !has_levels(results) {
-        return LevelsView {
-            note: format!(
-                "Unknown: `{}` was written before `conformance-runner` counted checks by level, so \
-                 spec conformance and reference compatibility cannot be told apart, and failing \
-                 cases list no failed checks. A report from a newer run shows them.",
-                results.source
-            ),
-            table: None,
-        };
-    }
     let mut head = vec!["Level".to_string(), "All versions".to_string()];
     head.extend(versions.iter().map(|v| format!("ABI {}", inline(v))));
     let head: Vec<&str> = head.iter().map(String::as_str).collect();
     let mut table = Table::new(&head);
     for level in Level::ALL {
         let mut cells = vec![
-            figure_label(level, results.level),
-            figure_text(run_figure(results, level)),
+            figure_label(level, results.report.level),
+            figure_text(results.report.figure(level)),
         ];
         cells.extend(versions.iter().map(|v| {
             figure_text(Figure::of(
-                results.cases.iter().filter(|c| c.version == *v),
+                results.report.cases.iter().filter(|c| c.version == *v),
                 level,
             ))
         }));
@@ -479,7 +370,7 @@ fn levels_view(results: &HostResults, versions: &[String]) -> LevelsView {
     }
     LevelsView {
         note: FIGURES.to_string(),
-        table: Some(table),
+        table,
     }
 }
 
@@ -487,7 +378,8 @@ fn levels_view(results: &HostResults, versions: &[String]) -> LevelsView {
 /// the cases that cover none; a column per kind the version's cases have.
 fn version_view(inputs: &Inputs, results: &HostResults, version: &str) -> VersionView {
     let abi = abi(inputs, version);
-    let cases: Vec<&CaseResult> = results
+    let cases: Vec<&Record> = results
+        .report
         .cases
         .iter()
         .filter(|c| c.version == version)
@@ -507,7 +399,7 @@ fn version_view(inputs: &Inputs, results: &HostResults, version: &str) -> Versio
     head.extend(kinds.iter().map(|k| k.name()));
     let mut table = Table::new(&head);
     let tally = |function: Option<&str>, kind: Kind| {
-        Tally::of(
+        Totals::of(
             cases
                 .iter()
                 .copied()
@@ -535,8 +427,15 @@ fn version_view(inputs: &Inputs, results: &HostResults, version: &str) -> Versio
             table.row(cells);
         }
     }
-    let mut summary = Tally::of(cases.iter().copied()).sentence();
-    if !results.host.abi_versions.iter().any(|v| v == version) {
+    let mut summary = sentence(&Totals::of(cases.iter().copied()));
+    if !results
+        .report
+        .host
+        .info
+        .abi_versions
+        .iter()
+        .any(|v| v == version)
+    {
         summary.push_str(" The host does not claim this version.");
     }
     if let Some(abi) = abi {
@@ -557,8 +456,8 @@ fn version_view(inputs: &Inputs, results: &HostResults, version: &str) -> Versio
 
 /// A failing case: its id, level, outcome and the first line of its message (if it has none, and
 /// failed checks to show, nothing), then its failed checks as a nested list.
-fn case_item(case: &CaseResult, judged: Option<Level>) -> String {
-    let failed = case.failed_checks.as_deref().unwrap_or_default();
+fn case_item(case: &Record, judged: Level) -> String {
+    let failed = &case.failed_checks;
     let mut item = format!(
         "{} ({}, {})",
         code(&case.id),
@@ -603,7 +502,12 @@ fn external_link(target: &str) -> String {
 /// The skipped cases grouped by reason: most common first, then by reason.
 fn skipped(results: &HostResults) -> Vec<String> {
     let mut reasons: Vec<(String, usize)> = Vec::new();
-    for case in results.cases.iter().filter(|c| c.outcome == Outcome::Skip) {
+    for case in results
+        .report
+        .cases
+        .iter()
+        .filter(|c| c.outcome == Verdict::Skip)
+    {
         let reason = first_line(case.message.as_deref(), "no reason given");
         match reasons.iter_mut().find(|(r, _)| *r == reason) {
             Some((_, n)) => *n += 1,
@@ -626,7 +530,6 @@ struct HostsIndex {
     preamble: String,
     figures: &'static str,
     levels: Table,
-    unknown: Option<String>,
     cells: &'static str,
     table: Table,
 }
@@ -637,28 +540,17 @@ impl HostsIndex {
         let mut levels = Table::new(&[
             "Host",
             "Judged at",
-            &figure_label(Level::Required, None),
-            &figure_label(Level::Reference, None),
-            &figure_label(Level::Advisory, None),
+            &figure_label(Level::Required, Level::default()),
+            &figure_label(Level::Reference, Level::default()),
+            &figure_label(Level::Advisory, Level::default()),
         ]);
-        let mut old = Vec::new();
         for results in &inputs.results {
             let host = link(
-                &inline(&results.host.name),
+                &inline(&results.report.host.info.name),
                 &format!("{}.md", results.slug()),
             );
-            if !has_levels(results) {
-                old.push(code(&results.source));
-                let mut cells = vec![host];
-                cells.extend(["unknown"; 4].map(String::from));
-                levels.row(cells);
-                continue;
-            }
-            let judged = results
-                .level
-                .map_or_else(|| "unknown".to_string(), |l| code(l.name()));
-            let mut cells = vec![host, judged];
-            cells.extend(Level::ALL.map(|l| figure_text(run_figure(results, l))));
+            let mut cells = vec![host, code(results.report.level.name())];
+            cells.extend(Level::ALL.map(|l| figure_text(results.report.figure(l))));
             levels.row(cells);
         }
         let mut head = vec!["Host".to_string(), "Version".to_string()];
@@ -668,30 +560,20 @@ impl HostsIndex {
         for results in &inputs.results {
             let mut cells = vec![
                 link(
-                    &inline(&results.host.name),
+                    &inline(&results.report.host.info.name),
                     &format!("{}.md", results.slug()),
                 ),
-                inline(&results.host.version),
+                inline(&results.report.host.info.version),
             ];
-            cells.extend(
-                versions
-                    .iter()
-                    .map(|v| Tally::of(results.cases.iter().filter(|c| c.version == *v)).cell()),
-            );
+            cells.extend(versions.iter().map(|v| {
+                Totals::of(results.report.cases.iter().filter(|c| c.version == *v)).cell()
+            }));
             table.row(cells);
         }
         HostsIndex {
             preamble: results_preamble("the stored conformance results"),
             figures: FIGURES,
             levels,
-            unknown: (!old.is_empty()).then(|| {
-                format!(
-                    "Unknown: {} {} written before `conformance-runner` counted checks by level; a \
-                     report from a newer run shows the figures.",
-                    old.join(", "),
-                    if old.len() == 1 { "was" } else { "were" }
-                )
-            }),
             cells: CELLS,
             table,
         }
