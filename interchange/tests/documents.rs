@@ -2,6 +2,8 @@
 //! into their types: the conformance reports in `runner/results/` and the host profiles in
 //! `runner/expectations/`.
 
+#![allow(clippy::panic)] // test helpers fail loudly
+
 use proxy_wasm_interchange::report::Report;
 use std::path::{Path, PathBuf};
 
