@@ -261,6 +261,8 @@ fn ir_type(t: &TypeRef) -> String {
         TypeRef::Named { name } => name.clone(),
         TypeRef::Pointer { to } => format!("Pointer<{}>", ir_type(to)),
         TypeRef::ConstPointer { to } => format!("ConstPointer<{}>", ir_type(to)),
+        TypeRef::List { of } => format!("List<{}>", ir_type(of)),
+        TypeRef::Tuple { .. } | TypeRef::Variant { .. } => "(written in place)".to_string(),
     }
 }
 
@@ -270,6 +272,8 @@ fn named_type(t: &TypeRef) -> Option<&str> {
         TypeRef::Builtin { .. } => None,
         TypeRef::Named { name } => Some(name),
         TypeRef::Pointer { to } | TypeRef::ConstPointer { to } => named_type(to),
+        TypeRef::List { of } => named_type(of),
+        TypeRef::Tuple { .. } | TypeRef::Variant { .. } => None,
     }
 }
 
@@ -439,6 +443,7 @@ fn direction_text(d: Direction) -> &'static str {
         Direction::In => "in",
         Direction::Out => "out",
         Direction::Return => "return",
+        Direction::Unknown => "unknown",
     }
 }
 
@@ -898,6 +903,7 @@ fn type_view(abi: &Abi, t: &proxy_wasm_spec::ir::TypeDef) -> TypeView {
             ));
             None
         }
+        TypeDefKind::Variant { .. } | TypeDefKind::Union { .. } => None,
     };
     facts.push(Fact::new("Spelled", spellings));
     facts.push(Fact::new(
@@ -1457,6 +1463,9 @@ impl EnvoyPage {
                     },
                     TypeDefKind::Struct { .. } => ("Struct".to_string(), "", &[][..], false),
                     TypeDefKind::Handle => ("Handle".to_string(), "", &[][..], false),
+                    TypeDefKind::Variant { .. } | TypeDefKind::Union { .. } => {
+                        (String::new(), "", &[][..], false)
+                    }
                 };
                 EnvoyType {
                     name: t.name.clone(),

@@ -944,7 +944,12 @@ fn value_type(abi: &Abi, t: &TypeRef) -> String {
             }
             _ => names::rust_type(name),
         },
-        TypeRef::Pointer { .. } | TypeRef::ConstPointer { .. } => "u32".to_string(),
+        // `generate` refuses ABIs with list, tuple and variant types (`renderable`).
+        TypeRef::Pointer { .. }
+        | TypeRef::ConstPointer { .. }
+        | TypeRef::List { .. }
+        | TypeRef::Tuple { .. }
+        | TypeRef::Variant { .. } => "u32".to_string(),
     }
 }
 
