@@ -132,6 +132,15 @@ pub enum TypeExpr {
         /// The whole form.
         span: Span,
     },
+    /// `(int REPR (const $name VALUE)*)` (witx 0.7 and 0.8)
+    Int {
+        /// Representation keyword.
+        repr: (Builtin, Span),
+        /// The named values.
+        consts: Vec<IntConst>,
+        /// The whole form.
+        span: Span,
+    },
     /// `(flags REPR member*)`, `(flags (@witx repr REPR) member*)` or `(flags member*)`
     Flags {
         /// The representation, if written.
@@ -148,7 +157,8 @@ pub enum TypeExpr {
         /// The whole form.
         span: Span,
     },
-    /// `(union (field ...)*)` (witx 0.6, untagged) or `(union (@witx tag T)? T*)` (witx 0.9)
+    /// `(union (field ...)*)` (witx 0.6, untagged), `(union $tag (field ...)|(empty $x) ...)`
+    /// (witx 0.7 and 0.8, the tag in `tag`) or `(union (@witx tag T)? T*)` (witx 0.9)
     Union {
         /// The tag type, if written.
         tag: Option<Box<TypeExpr>>,
@@ -200,6 +210,7 @@ impl TypeExpr {
             TypeExpr::Named(id) => id.span,
             TypeExpr::Enum { span, .. }
             | TypeExpr::Flags { span, .. }
+            | TypeExpr::Int { span, .. }
             | TypeExpr::Struct { span, .. }
             | TypeExpr::Union { span, .. }
             | TypeExpr::Variant { span, .. }
@@ -211,11 +222,24 @@ impl TypeExpr {
     }
 }
 
+/// `(const $name VALUE)` of an `int` type.
+#[derive(Debug)]
+pub struct IntConst {
+    /// Doc comment.
+    pub docs: Docs,
+    /// The name.
+    pub name: Ident,
+    /// The value as written.
+    pub value: (i128, Span),
+}
+
 /// An alternative of a `union`.
 #[derive(Debug)]
 pub enum UnionCase {
-    /// witx 0.6: `(field $name T)`.
+    /// witx 0.6, 0.7 and 0.8: `(field $name T)`.
     Field(Field),
+    /// witx 0.7 and 0.8: `(empty $name)`, a case without payload.
+    Empty(Docs, Ident),
     /// witx 0.9: a type, with its doc comment.
     Type(Docs, TypeExpr),
 }

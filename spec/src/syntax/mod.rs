@@ -142,6 +142,9 @@ fn rule_name(rule: &Rule) -> String {
         Rule::type_expr => "a type",
         Rule::enum_type => "`(enum ...)`",
         Rule::flags_type => "`(flags ...)`",
+        Rule::int_type => "`(int ...)`",
+        Rule::int_const => "`(const $name VALUE)`",
+        Rule::empty_case => "`(empty $name)`",
         Rule::struct_type => "`(struct ...)`",
         Rule::record_type => "`(record ...)`",
         Rule::union_type => "`(union ...)`",
@@ -194,6 +197,8 @@ fn rule_name(rule: &Rule) -> String {
         Rule::kw_char8 => "`char8`",
         Rule::kw_noreturn => "`noreturn`",
         Rule::kw_const => "`const`",
+        Rule::kw_int => "`int`",
+        Rule::kw_empty => "`empty`",
         Rule::kw_field => "`field`",
         Rule::kw_handle => "`handle`",
         Rule::kw_import => "`import`",
@@ -564,6 +569,39 @@ impl Builder {
                     span,
                 }
             }
+            Rule::int_type => {
+                let mut repr = None;
+                let mut consts = Vec::new();
+                for c in children(inner) {
+                    match c.as_rule() {
+                        Rule::builtin => repr = Some((builtin(c.as_str())?, self.span(&c))),
+                        Rule::int_const => {
+                            let mut docs = self.docs_before(&c);
+                            let mut name = None;
+                            let mut value = None;
+                            for part in children(c.clone()) {
+                                match part.as_rule() {
+                                    Rule::id => name = Some(self.ident(part)),
+                                    Rule::int => value = Some(self.int(part)),
+                                    _ => {}
+                                }
+                            }
+                            self.enclosed(&mut docs, &c);
+                            consts.push(IntConst {
+                                docs,
+                                name: name?,
+                                value: value?,
+                            });
+                        }
+                        _ => {}
+                    }
+                }
+                TypeExpr::Int {
+                    repr: repr?,
+                    consts,
+                    span,
+                }
+            }
             Rule::flags_type => {
                 let mut repr = None;
                 let mut members = Vec::new();
@@ -592,12 +630,34 @@ impl Builder {
                 TypeExpr::Struct { fields, span }
             }
             Rule::union_type => {
+                let items: Vec<Pair<Rule>> = children(inner).collect();
+                // witx 0.7 and 0.8 name the tag enum first, then fields and empty cases; in witx 0.9
+                // a leading name is the first alternative.
+                let old_style = items
+                    .iter()
+                    .any(|c| matches!(c.as_rule(), Rule::field | Rule::empty_case));
                 let mut tag = None;
                 let mut cases = Vec::new();
-                for c in children(inner) {
+                for c in items {
                     match c.as_rule() {
                         Rule::tag => tag = self.inner_type(c)?.map(Box::new),
                         Rule::field => cases.push(UnionCase::Field(self.field(c)?)),
+                        Rule::empty_case => {
+                            let mut docs = self.docs_before(&c);
+                            let id = children(c.clone()).find(|p| p.as_rule() == Rule::id)?;
+                            let name = self.ident(id);
+                            self.enclosed(&mut docs, &c);
+                            cases.push(UnionCase::Empty(docs, name));
+                        }
+                        Rule::type_expr
+                            if old_style
+                                && tag.is_none()
+                                && cases.is_empty()
+                                && children(c.clone()).next().map(|t| t.as_rule())
+                                    == Some(Rule::id) =>
+                        {
+                            tag = Some(Box::new(self.type_expr(c)?));
+                        }
                         Rule::type_expr => {
                             let mut docs = self.docs_before(&c);
                             let ty = self.type_expr(c.clone())?;

@@ -930,6 +930,7 @@ fn describe_type(t: &TypeExpr) -> String {
         TypeExpr::List(of, _) => format!("(list {})", describe_type(of)),
         TypeExpr::Enum { .. } => "(enum ...)".to_string(),
         TypeExpr::Flags { .. } => "(flags ...)".to_string(),
+        TypeExpr::Int { .. } => "(int ...)".to_string(),
         TypeExpr::Struct { .. } => "(struct ...)".to_string(),
         TypeExpr::Union { .. } => "(union ...)".to_string(),
         TypeExpr::Variant { .. } => "(variant ...)".to_string(),

@@ -258,6 +258,7 @@ fn in_type<'a>(t: &'a TypeExpr, found: &mut Vec<&'a Annotation>) {
                         in_type(&f.ty, found);
                     }
                     UnionCase::Type(_, t) => in_type(t, found),
+                    UnionCase::Empty(..) => {}
                 }
             }
         }
@@ -279,6 +280,9 @@ fn in_type<'a>(t: &'a TypeExpr, found: &mut Vec<&'a Annotation>) {
         TypeExpr::List(t, _) | TypeExpr::Pointer(t, _) | TypeExpr::ConstPointer(t, _) => {
             in_type(t, found)
         }
-        TypeExpr::Builtin(..) | TypeExpr::Named(_) | TypeExpr::Handle { .. } => {}
+        TypeExpr::Builtin(..)
+        | TypeExpr::Named(_)
+        | TypeExpr::Int { .. }
+        | TypeExpr::Handle { .. } => {}
     }
 }

@@ -37,7 +37,9 @@ impl<'a> Scope<'a> {
             .iter()
             .map(|t| {
                 let body = match &t.ty {
-                    TypeExpr::Builtin(b, _) => TagBody::Int(builtin(*b)),
+                    TypeExpr::Builtin(b, _) | TypeExpr::Int { repr: (b, _), .. } => {
+                        TagBody::Int(builtin(*b))
+                    }
                     TypeExpr::Named(id) => TagBody::Alias(id.name.as_str()),
                     TypeExpr::Enum { repr, members, .. } => {
                         let repr = match repr.as_deref() {
@@ -165,6 +167,12 @@ impl Validator {
                         values: self.members(repr, members, true, &t.name.name, &mut refs),
                     }
                 }
+                // Its constants are read with the `(@witx const ...)` ones.
+                TypeExpr::Int { repr, .. } => TypeDefKind::Alias {
+                    target: TypeRef::Builtin {
+                        name: self.repr(*repr, "an `int` type"),
+                    },
+                },
                 TypeExpr::Struct { fields, .. } => TypeDefKind::Struct {
                     fields: self.fields(fields, &scope, false),
                 },
@@ -220,9 +228,28 @@ impl Validator {
     /// Reads the `(@witx const $type $name VALUE)` items.
     pub(crate) fn constants(&mut self, set: &DocumentSet, types: &[Checked]) -> Vec<ir::Constant> {
         let mut out: Vec<(ir::Constant, Span)> = Vec::new();
+        // `(int u64 (const $name VALUE))` (witx 0.7 and 0.8) says what `(@witx const $type $name
+        // VALUE)` (witx 0.9) says; both become constants of their type.
+        let mut written: Vec<(&ast::Ident, &ast::Ident, (i128, Span), &ast::Docs)> = Vec::new();
         for item in &set.items {
-            let TopItem::Const(c) = &item.item else {
-                continue;
+            match &item.item {
+                TopItem::Const(c) => written.push((&c.ty, &c.name, c.value, &c.docs)),
+                TopItem::Typename(t) if types.iter().any(|k| k.span == t.name.span) => {
+                    if let TypeExpr::Int { consts, .. } = &t.ty {
+                        for c in consts {
+                            written.push((&t.name, &c.name, c.value, &c.docs));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        for (ty, name, value, docs) in written {
+            let c = ast::Const {
+                docs: docs.clone(),
+                ty: ty.clone(),
+                name: name.clone(),
+                value,
             };
             if !types.iter().any(|t| t.def.name == c.ty.name) {
                 let hint = suggest(&c.ty.name, types.iter().map(|t| t.def.name.as_str()), "$");
@@ -557,12 +584,13 @@ impl Validator {
                 TypeRef::Variant { tag, cases }
             }
             TypeExpr::Enum { span, .. }
+            | TypeExpr::Int { span, .. }
             | TypeExpr::Flags { span, .. }
             | TypeExpr::Struct { span, .. }
             | TypeExpr::Union { span, .. }
             | TypeExpr::Handle { span, .. } => {
                 self.error(Diagnostic::new(
-                    "an enum, flags, struct, record, union or handle type must be named with `(typename $name ...)` and used by its name",
+                    "an enum, int, flags, struct, record, union or handle type must be named with `(typename $name ...)` and used by its name",
                     *span,
                 ));
                 return None;
@@ -579,30 +607,19 @@ impl Validator {
         span: Span,
         scope: &Scope,
     ) -> Option<TypeDefKind> {
-        let fields: Vec<&ast::Field> = cases
+        let types = cases
             .iter()
-            .filter_map(|c| match c {
-                UnionCase::Field(f) => Some(f),
-                UnionCase::Type(..) => None,
-            })
-            .collect();
-        if !fields.is_empty() {
-            if fields.len() != cases.len() {
-                self.error(Diagnostic::new(
-                    "a `union` lists either fields, `(field $name T)` (witx 0.6), or types (witx 0.9), not both",
-                    span,
-                ));
-                return None;
-            }
-            if let Some(tag) = tag {
-                self.error(Diagnostic::new(
-                    "a `union` of fields (witx 0.6) is untagged; a tag belongs to a union of types (witx 0.9)",
-                    tag.span(),
-                ));
-            }
-            return Some(TypeDefKind::Union {
-                fields: self.fields(fields, scope, true),
-            });
+            .filter(|c| matches!(c, UnionCase::Type(..)))
+            .count();
+        if types > 0 && types < cases.len() {
+            self.error(Diagnostic::new(
+                "a `union` lists either fields, `(field $name T)` and `(empty $name)` (witx 0.6 to 0.8), or types (witx 0.9), not both",
+                span,
+            ));
+            return None;
+        }
+        if types == 0 && !cases.is_empty() {
+            return self.union_of_fields(tag, cases, span, scope);
         }
         let (tag, names) = self.tag(tag, scope)?;
         if let Some(names) = &names
@@ -635,6 +652,70 @@ impl Validator {
             });
         }
         Some(TypeDefKind::Variant { tag, cases: out })
+    }
+
+    /// A union of fields: untagged, the fields overlapping (witx 0.6), or tagged by an enum whose
+    /// members name the fields and empty cases (witx 0.7 and 0.8), which is a variant.
+    fn union_of_fields(
+        &mut self,
+        tag: Option<&TypeExpr>,
+        cases: &[UnionCase],
+        span: Span,
+        scope: &Scope,
+    ) -> Option<TypeDefKind> {
+        let Some(tag_type) = tag else {
+            if let Some(UnionCase::Empty(_, name)) =
+                cases.iter().find(|c| matches!(c, UnionCase::Empty(..)))
+            {
+                self.error(Diagnostic::new(
+                    "an `(empty $name)` case belongs to a union tagged by an enum, `(union $tag ...)`",
+                    name.span,
+                ));
+                return None;
+            }
+            let fields = cases.iter().filter_map(|c| match c {
+                UnionCase::Field(f) => Some(f),
+                _ => None,
+            });
+            return Some(TypeDefKind::Union {
+                fields: self.fields(fields, scope, true),
+            });
+        };
+        let (tag, names) = self.tag(Some(tag_type), scope)?;
+        let Some(names) = names else {
+            self.error(Diagnostic::new(
+                "a union of fields is tagged by an enum whose members name its fields",
+                tag_type.span(),
+            ));
+            return None;
+        };
+        let mut out: Vec<(Case, Span)> = Vec::new();
+        for c in cases {
+            let (docs, name, ty) = match c {
+                UnionCase::Field(f) => {
+                    self.only(&f.annotations, &[], "a union field");
+                    (&f.docs, &f.name, Some(self.type_ref(&f.ty, scope)?))
+                }
+                UnionCase::Empty(docs, name) => (docs, name, None),
+                UnionCase::Type(..) => continue,
+            };
+            let docs = self.docs(docs, &format!("case `${}`", name.name), name.span);
+            if let Some((_, first)) = out.iter().find(|(o, _)| o.name == name.name) {
+                let first = *first;
+                self.duplicate("case", &name.name, name.span, first);
+                continue;
+            }
+            out.push((
+                Case {
+                    name: name.name.clone(),
+                    ty,
+                    docs,
+                },
+                name.span,
+            ));
+        }
+        let cases = self.order_by_tag(out, &names, span)?;
+        Some(TypeDefKind::Variant { tag, cases })
     }
 
     /// Reads a variant's or union's `(@witx tag T)`: an unsigned integer type, or an enum whose
@@ -679,10 +760,7 @@ impl Validator {
             if !names.contains(&c.name) {
                 let hint = suggest(&c.name, names.iter().map(String::as_str), "$");
                 self.error(Diagnostic::new(
-                    format!(
-                        "case `${}` is not a member of the variant's tag{hint}",
-                        c.name
-                    ),
+                    format!("case `${}` is not a member of the tag enum{hint}", c.name),
                     *at,
                 ));
                 ok = false;
@@ -695,7 +773,7 @@ impl Validator {
         if ok && !missing.is_empty() {
             self.error(Diagnostic::new(
                 format!(
-                    "the variant's tag has members without a case: {}",
+                    "the tag enum has members without a case: {}",
                     missing
                         .iter()
                         .map(|n| format!("`${n}`"))
