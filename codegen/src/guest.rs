@@ -344,6 +344,8 @@ pub(crate) fn rust_type_item(
             format!("pub type {name} = {};", signature::rust_type(abi, target))
         }
         TypeDefKind::Handle => format!("pub type {name} = u32;"),
+        // `generate` refuses ABIs with these (`renderable`).
+        TypeDefKind::Variant { .. } | TypeDefKind::Union { .. } => format!("pub struct {name};"),
         TypeDefKind::Struct { fields } => {
             let mut s =
                 format!("#[repr(C)]\n#[derive(Clone, Copy, Debug)]\npub struct {name} {{\n");
@@ -460,6 +462,10 @@ fn c_type_item(t: &TypeDef) -> Item {
     let body = match &t.def {
         TypeDefKind::Alias { target } => format!("typedef {} {name};", signature::c_type(target)),
         TypeDefKind::Handle => format!("typedef uint32_t {name};"),
+        // `generate` refuses ABIs with these (`renderable`).
+        TypeDefKind::Variant { .. } | TypeDefKind::Union { .. } => {
+            format!("typedef struct {name} {name};")
+        }
         TypeDefKind::Struct { fields } => {
             let mut s = format!("typedef struct {name} {{\n");
             for f in fields {

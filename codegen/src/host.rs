@@ -38,6 +38,8 @@ pub enum Error {
     Template(askama::Error),
     /// The ABI uses a convention the glue has no lifting for.
     Unsupported(String),
+    /// The ABI holds what no generator renders (plain witx, witx 0.9 types).
+    NotRendered(String),
 }
 
 impl fmt::Display for Error {
@@ -45,6 +47,7 @@ impl fmt::Display for Error {
         match self {
             Error::Template(e) => write!(f, "{e}"),
             Error::Unsupported(what) => write!(f, "host glue: {what}"),
+            Error::NotRendered(what) => write!(f, "{what}"),
         }
     }
 }
@@ -944,7 +947,12 @@ fn value_type(abi: &Abi, t: &TypeRef) -> String {
             }
             _ => names::rust_type(name),
         },
-        TypeRef::Pointer { .. } | TypeRef::ConstPointer { .. } => "u32".to_string(),
+        // `generate` refuses ABIs with list, tuple and variant types (`renderable`).
+        TypeRef::Pointer { .. }
+        | TypeRef::ConstPointer { .. }
+        | TypeRef::List { .. }
+        | TypeRef::Tuple { .. }
+        | TypeRef::Variant { .. } => "u32".to_string(),
     }
 }
 

@@ -13,6 +13,7 @@ pub mod results;
 pub mod signature;
 
 use proxy_wasm_spec::Abi;
+use proxy_wasm_spec::ir::{Builtin, Dialect, TypeDefKind, TypeRef};
 use results::HostResults;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -62,6 +63,9 @@ impl Inputs {
 
 /// Everything under `generated/`.
 pub fn generate(inputs: &Inputs) -> Result<Files, host::Error> {
+    for abi in inputs.versions.iter().chain([&inputs.envoy_2020]) {
+        renderable(abi)?;
+    }
     let mut files = Files::new();
     files.extend(docs::render(inputs)?);
     files.extend(guest::render(inputs)?);
@@ -72,4 +76,94 @@ pub fn generate(inputs: &Inputs) -> Result<Files, host::Error> {
             .map(|(name, text)| (format!("{SCHEMAS_DIR}/{name}"), text)),
     );
     Ok(files)
+}
+
+/// Refuses an ABI that holds what the generators do not render: plain witx, which states no
+/// statuses or pointer directions to build glue and docs from, and the types witx 0.9 added.
+fn renderable(abi: &Abi) -> Result<(), host::Error> {
+    let refuse = |what: String| {
+        Err(host::Error::NotRendered(format!(
+            "ABI `{}`: {what}, which the generators do not render",
+            abi.name
+        )))
+    };
+    if abi.dialect == Dialect::Witx {
+        return refuse("it is plain witx (no `(@abi ...)`)".to_string());
+    }
+    let mut uses: Vec<(String, &TypeRef)> = Vec::new();
+    for t in &abi.types {
+        match &t.def {
+            TypeDefKind::Variant { .. } => {
+                return refuse(format!("type `{}` is a variant", t.name));
+            }
+            TypeDefKind::Union { .. } => return refuse(format!("type `{}` is a union", t.name)),
+            TypeDefKind::Alias { target } => uses.push((format!("type `{}`", t.name), target)),
+            TypeDefKind::Struct { fields } => uses.extend(
+                fields
+                    .iter()
+                    .map(|f| (format!("field `{}` of `{}`", f.name, t.name), &f.ty)),
+            ),
+            TypeDefKind::Enum { .. } | TypeDefKind::Flags { .. } | TypeDefKind::Handle => {}
+        }
+    }
+    for f in abi.functions.iter().chain(&abi.callbacks) {
+        for p in f.params.iter().chain(&f.results) {
+            uses.push((format!("`{}` of `{}`", p.name, f.name), &p.ty));
+        }
+    }
+    for (place, t) in uses {
+        if let Some(what) = witx_only(t) {
+            return refuse(format!("{place} is {what}"));
+        }
+    }
+    Ok(())
+}
+
+/// What a type written in place uses that only witx 0.9 documents have.
+fn witx_only(t: &TypeRef) -> Option<&'static str> {
+    match t {
+        TypeRef::List { .. } => Some("a list"),
+        TypeRef::Tuple { .. } => Some("a tuple"),
+        TypeRef::Variant { .. } => Some("a variant"),
+        TypeRef::Builtin {
+            name: Builtin::Char,
+        } => Some("a `char`"),
+        TypeRef::Pointer { to } | TypeRef::ConstPointer { to } => witx_only(to),
+        TypeRef::Builtin { .. } | TypeRef::Named { .. } => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct One(&'static str);
+
+    impl proxy_wasm_spec::loader::Files for One {
+        fn read(&self, _: &str) -> Result<String, String> {
+            Ok(self.0.to_string())
+        }
+    }
+
+    fn inputs(text: &'static str) -> Inputs {
+        let abi = proxy_wasm_spec::load("t.witx", &One(text)).expect("the test document is valid");
+        Inputs {
+            versions: vec![abi.clone()],
+            envoy_2020: abi,
+            results: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn what_no_generator_renders_is_refused_by_name() {
+        let plain = inputs("(typename $size u32)");
+        let err = generate(&plain).expect_err("plain witx is refused");
+        assert!(err.to_string().contains("plain witx"), "{err}");
+        let list = inputs(";;; T.\n(@abi \"t\")\n;;; Bytes.\n(typename $bytes (list u8))");
+        let err = generate(&list).expect_err("a list is refused");
+        assert_eq!(
+            err.to_string(),
+            "ABI `t`: type `bytes` is a list, which the generators do not render"
+        );
+    }
 }

@@ -11,6 +11,10 @@ pub fn c_type(t: &TypeRef) -> String {
         TypeRef::Named { name } => names::c_type(name),
         TypeRef::Pointer { to } => format!("{}*", c_type(to)),
         TypeRef::ConstPointer { to } => format!("const {}*", c_type(to)),
+        // `generate` refuses ABIs with these (`renderable`); spelled as their address.
+        TypeRef::List { .. } | TypeRef::Tuple { .. } | TypeRef::Variant { .. } => {
+            "void*".to_string()
+        }
     }
 }
 
@@ -27,6 +31,7 @@ pub fn c_builtin(b: Builtin) -> &'static str {
         Builtin::S64 => "int64_t",
         Builtin::Usize => "size_t",
         Builtin::Char8 => "char",
+        Builtin::Char => "uint32_t",
         // The ABI carries booleans as a 32-bit 0 or 1.
         Builtin::Bool => "uint32_t",
         Builtin::String => "const char*",
@@ -46,10 +51,19 @@ pub fn rust_type(abi: &Abi, t: &TypeRef) -> String {
             }
             Some(TypeDefKind::Alias { target }) => rust_type(abi, target),
             Some(TypeDefKind::Handle) => "u32".to_string(),
-            Some(TypeDefKind::Struct { .. }) | None => names::rust_type(name),
+            Some(
+                TypeDefKind::Struct { .. }
+                | TypeDefKind::Variant { .. }
+                | TypeDefKind::Union { .. },
+            )
+            | None => names::rust_type(name),
         },
         TypeRef::Pointer { to } => format!("*mut {}", rust_type(abi, to)),
         TypeRef::ConstPointer { to } => format!("*const {}", rust_type(abi, to)),
+        // `generate` refuses ABIs with these (`renderable`); spelled as their address.
+        TypeRef::List { .. } | TypeRef::Tuple { .. } | TypeRef::Variant { .. } => {
+            "*const u8".to_string()
+        }
     }
 }
 
@@ -58,7 +72,7 @@ pub fn rust_builtin(b: Builtin) -> &'static str {
     match b {
         Builtin::U8 | Builtin::Char8 => "u8",
         Builtin::U16 => "u16",
-        Builtin::U32 | Builtin::Bool => "u32",
+        Builtin::U32 | Builtin::Bool | Builtin::Char => "u32",
         Builtin::U64 => "u64",
         Builtin::S8 => "i8",
         Builtin::S16 => "i16",

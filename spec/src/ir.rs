@@ -6,8 +6,12 @@ use serde::{Deserialize, Serialize};
 /// One ABI: a released version ("0.2.1") or another described interface ("envoy-2020").
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Abi {
-    /// The name given by `(@abi "NAME")`.
+    /// The name given by `(@abi "NAME")`; for plain witx, the entry document's file name without
+    /// its extension.
     pub name: String,
+    /// What the documents say: this project's dialect, or plain witx.
+    #[serde(default)]
+    pub dialect: Dialect,
     /// The version number, when the name is one.
     pub version: Option<Version>,
     /// The export that marks a module as built for this ABI.
@@ -22,12 +26,28 @@ pub struct Abi {
     pub formats: Vec<Format>,
     /// Named types, in source order.
     pub types: Vec<TypeDef>,
+    /// Named values of types (witx 0.9 `(@witx const ...)`), in source order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub constants: Vec<Constant>,
     /// Function groups, in source order.
     pub modules: Vec<Module>,
     /// Host functions: what a plugin imports.
     pub functions: Vec<Function>,
     /// Callbacks: what a plugin exports and the host calls.
     pub callbacks: Vec<Function>,
+}
+
+/// Which facts a document set states.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Dialect {
+    /// The entry document has `(@abi ...)`: every function states its statuses, contexts and
+    /// level, every pointer parameter its direction, every item its docs.
+    #[default]
+    ProxyWasm,
+    /// Plain witx: only what witx says. Statuses and contexts are not stated (their lists are
+    /// empty), a `(@witx pointer T)` parameter has [`Direction::Unknown`], and docs may be empty.
+    Witx,
 }
 
 /// `major.minor.patch`.
@@ -120,6 +140,8 @@ pub enum Builtin {
     Usize,
     Char8,
     Bool,
+    /// A Unicode scalar value in 32 bits (witx 0.9 `char`).
+    Char,
     String,
     F32,
     F64,
@@ -170,6 +192,7 @@ impl Builtin {
             Builtin::Usize => "usize",
             Builtin::Char8 => "char8",
             Builtin::Bool => "bool",
+            Builtin::Char => "char",
             Builtin::String => "string",
             Builtin::F32 => "f32",
             Builtin::F64 => "f64",
@@ -200,6 +223,24 @@ pub enum TypeRef {
     ConstPointer {
         /// The pointee.
         to: Box<TypeRef>,
+    },
+    /// A sequence of values in guest memory, passed as address and count (witx 0.9 `list`,
+    /// witx 0.6 `array`).
+    List {
+        /// The element type.
+        of: Box<TypeRef>,
+    },
+    /// Values side by side, laid out like a struct (witx 0.9 `tuple`).
+    Tuple {
+        /// The member types in order.
+        members: Vec<TypeRef>,
+    },
+    /// A tagged union written in place (witx 0.9 `variant` or `expected`).
+    Variant {
+        /// The integer type the tag is carried in.
+        tag: Builtin,
+        /// The cases, in tag order.
+        cases: Vec<Case>,
     },
 }
 
@@ -255,13 +296,52 @@ pub enum TypeDefKind {
         /// Members in source order.
         values: Vec<EnumValue>,
     },
-    /// A record in guest memory.
+    /// A record in guest memory (witx `struct`, witx 0.9 `record`).
     Struct {
         /// Fields in order.
         fields: Vec<Field>,
     },
     /// An opaque 32-bit handle.
     Handle,
+    /// A tagged union: a tag, then the payload of its case (witx 0.9 `variant`, `union` and
+    /// `expected`; the cases of an `expected` are `ok` and `err`).
+    Variant {
+        /// The integer type the tag is carried in.
+        tag: Builtin,
+        /// The cases, in tag order.
+        cases: Vec<Case>,
+    },
+    /// An untagged union: the fields share one place in memory (witx 0.6 `union`).
+    Union {
+        /// The alternatives.
+        fields: Vec<Field>,
+    },
+}
+
+/// A case of a tagged union.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Case {
+    /// The name.
+    pub name: String,
+    /// The payload, if the case has one.
+    #[serde(rename = "type")]
+    pub ty: Option<TypeRef>,
+    /// What it means.
+    pub docs: String,
+}
+
+/// A named value of a type (witx 0.9 `(@witx const $type $name VALUE)`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Constant {
+    /// The type it is a value of.
+    #[serde(rename = "type")]
+    pub ty: String,
+    /// Its name.
+    pub name: String,
+    /// The value.
+    pub value: u64,
+    /// What it means.
+    pub docs: String,
 }
 
 /// An enum or flags member.
@@ -337,7 +417,19 @@ pub struct Module {
     pub status_type: Option<String>,
     /// Whether the module imports the plugin's memory.
     pub imports_memory: bool,
+    /// The memory imports as written, `(import "NAME" (memory))`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub memory_imports: Vec<MemoryImport>,
     /// What the module is.
+    pub docs: String,
+}
+
+/// `(import "NAME" (memory))`: the module uses the plugin's memory under that import name.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MemoryImport {
+    /// The import name.
+    pub name: String,
+    /// What the document says of it.
     pub docs: String,
 }
 
@@ -395,14 +487,23 @@ pub struct Function {
     pub errata: Vec<String>,
     /// True for the ABI version marker export.
     pub marker: bool,
+    /// True if the function never returns (witx 0.9 `(@witx noreturn)`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub noreturn: bool,
 }
 
 impl Function {
-    /// The wasm parameter types, in order.
+    /// The wasm parameter types, in order: the parameters', then the pointers results are
+    /// written through.
     pub fn wasm_params(&self) -> Vec<WasmType> {
         self.params
             .iter()
             .flat_map(|p| p.wasm_types.iter().copied())
+            .chain(
+                self.results
+                    .iter()
+                    .flat_map(|r| r.out_pointers.iter().copied()),
+            )
             .collect()
     }
 
@@ -423,8 +524,14 @@ pub struct Param {
     /// The type.
     #[serde(rename = "type")]
     pub ty: TypeRef,
-    /// The wasm values it occupies.
+    /// The wasm values it occupies: parameters in the wasm parameters, results in the wasm
+    /// results.
     pub wasm_types: Vec<WasmType>,
+    /// For a result: the wasm parameters, after all others, that point to where the callee
+    /// writes the result (plain witx: a second result in witx 0.6, the value of an `expected`
+    /// in witx 0.9).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub out_pointers: Vec<WasmType>,
     /// Which way data flows.
     pub direction: Direction,
     /// Its part in a pointer convention.
@@ -471,15 +578,18 @@ pub enum Direction {
     Out,
     /// The function's return value.
     Return,
+    /// The document does not say: a `(@witx pointer T)` parameter of plain witx, which the
+    /// callee may read, write or both.
+    Unknown,
 }
 
 /// A parameter's part in a pointer convention.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
-    /// A plain value.
+    /// A plain value, or (plain witx) a pointer in no convention the document states.
     Value,
-    /// An input buffer's address.
+    /// An input buffer's address: the callee reads there.
     InputData,
     /// An input buffer's length.
     InputLength,

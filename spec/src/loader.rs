@@ -41,6 +41,9 @@ pub struct DocumentSet {
     pub entry: FileId,
     /// Top-level items other than `use`, in order.
     pub items: Vec<Item>,
+    /// Doc comments that document a whole document (at its end, with no item after them), in
+    /// reading order.
+    pub docs: Vec<ast::Docs>,
 }
 
 /// Loads `entry` and what it uses. Returns the set together with every error found on the way
@@ -52,6 +55,7 @@ pub fn load(entry: &str, files: &dyn Files) -> (DocumentSet, Vec<Diagnostic>) {
         loaded: Vec::new(),
         stack: Vec::new(),
         items: Vec::new(),
+        docs: Vec::new(),
         errors: Vec::new(),
     };
     let entry_path = normalize(entry);
@@ -72,6 +76,7 @@ pub fn load(entry: &str, files: &dyn Files) -> (DocumentSet, Vec<Diagnostic>) {
         sources: l.sources,
         entry: entry_id,
         items: l.items,
+        docs: l.docs,
     };
     (set, l.errors)
 }
@@ -84,6 +89,7 @@ struct Loader<'a> {
     /// The documents being read, outermost first, each with the `use` that led to it.
     stack: Vec<(String, Option<Span>)>,
     items: Vec<Item>,
+    docs: Vec<ast::Docs>,
     errors: Vec<Diagnostic>,
 }
 
@@ -102,6 +108,9 @@ impl Loader<'_> {
                 ast::TopItem::Use(target) => self.follow(&path, id, &target),
                 item => self.items.push(Item { file: id, item }),
             }
+        }
+        if doc.docs.span.is_some() {
+            self.docs.push(doc.docs);
         }
     }
 

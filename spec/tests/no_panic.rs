@@ -35,6 +35,7 @@ fn load(text: String) {
 
 const SEED: &str = include_str!("../abi/proxy-wasm/host.witx");
 const TYPES: &str = include_str!("../abi/proxy-wasm/types.witx");
+const WITX_0_9: &str = include_str!("accept/witx-0.9.witx");
 
 /// Tokens worth splicing into documents: the grammar's punctuation, keywords and annotations.
 const TOKENS: &[&str] = &[
@@ -69,6 +70,27 @@ const TOKENS: &[&str] = &[
     "\n",
     "0x",
     "-",
+    "(@witx tag $x)",
+    "(@witx repr u8)",
+    "(variant (case $a)",
+    "(case $b u32)",
+    "(expected",
+    "(error",
+    "(union (field $f u8)",
+    "(list",
+    "(array",
+    "(tuple",
+    "(record",
+    "(handle $x)",
+    "(@witx const $x $y 1)",
+    "(@witx noreturn)",
+    "(@witx usize)",
+    "(int u8 (const $c 1)",
+    "(empty $e)",
+    "(union $x",
+    "char",
+    "\\ff",
+    "\\'",
 ];
 
 proptest! {
@@ -88,12 +110,12 @@ proptest! {
     fn damaged_documents(
         cuts in proptest::collection::vec((any::<prop::sample::Index>(), 0usize..40), 1..6),
         splices in proptest::collection::vec((any::<prop::sample::Index>(), any::<prop::sample::Index>()), 0..6),
-        with_types in any::<bool>(),
+        base in 0usize..3,
     ) {
-        let base = if with_types {
-            format!(";;; A test ABI.\n(@abi \"0.2.1\")\n{TYPES}\n{SEED}")
-        } else {
-            SEED.to_string()
+        let base = match base {
+            0 => format!(";;; A test ABI.\n(@abi \"0.2.1\")\n{TYPES}\n{SEED}"),
+            1 => SEED.to_string(),
+            _ => WITX_0_9.to_string(),
         };
         let mut chars: Vec<char> = base.chars().collect();
         for (at, len) in cuts {

@@ -1,7 +1,10 @@
 //! `cargo xtask spec check|dump`.
 
 use crate::usage_error;
-use proxy_wasm_spec::{Abi, Errors, ir::Level};
+use proxy_wasm_spec::{
+    Abi, Errors,
+    ir::{Dialect, Level},
+};
 use std::process::ExitCode;
 
 pub fn check(files: &[&str]) -> ExitCode {
@@ -30,6 +33,16 @@ pub fn check(files: &[&str]) -> ExitCode {
 }
 
 fn summary(abi: &Abi) -> String {
+    if abi.dialect == Dialect::Witx {
+        let count = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+        return format!(
+            "ABI {} (plain witx): {}, {}, {}",
+            abi.name,
+            count(abi.modules.len(), "module"),
+            count(abi.functions.len() + abi.callbacks.len(), "function"),
+            count(abi.types.len(), "type")
+        );
+    }
     let spec =
         |fs: &[proxy_wasm_spec::ir::Function]| fs.iter().filter(|f| f.level == Level::Spec).count();
     format!(

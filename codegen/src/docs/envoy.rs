@@ -94,6 +94,9 @@ impl EnvoyPage {
                     },
                     TypeDefKind::Struct { .. } => ("Struct".to_string(), "", &[][..], false),
                     TypeDefKind::Handle => ("Handle".to_string(), "", &[][..], false),
+                    TypeDefKind::Variant { .. } | TypeDefKind::Union { .. } => {
+                        (String::new(), "", &[][..], false)
+                    }
                 };
                 EnvoyType {
                     name: t.name.clone(),

@@ -41,6 +41,8 @@ pub(super) fn ir_type(t: &TypeRef) -> String {
         TypeRef::Named { name } => name.clone(),
         TypeRef::Pointer { to } => format!("Pointer<{}>", ir_type(to)),
         TypeRef::ConstPointer { to } => format!("ConstPointer<{}>", ir_type(to)),
+        TypeRef::List { of } => format!("List<{}>", ir_type(of)),
+        TypeRef::Tuple { .. } | TypeRef::Variant { .. } => "(written in place)".to_string(),
     }
 }
 
@@ -50,6 +52,8 @@ fn named_type(t: &TypeRef) -> Option<&str> {
         TypeRef::Builtin { .. } => None,
         TypeRef::Named { name } => Some(name),
         TypeRef::Pointer { to } | TypeRef::ConstPointer { to } => named_type(to),
+        TypeRef::List { of } => named_type(of),
+        TypeRef::Tuple { .. } | TypeRef::Variant { .. } => None,
     }
 }
 
@@ -219,5 +223,6 @@ pub(super) fn direction_text(d: Direction) -> &'static str {
         Direction::In => "in",
         Direction::Out => "out",
         Direction::Return => "return",
+        Direction::Unknown => "unknown",
     }
 }

@@ -340,6 +340,7 @@ fn type_view(abi: &Abi, t: &TypeDef) -> TypeView {
             ));
             None
         }
+        TypeDefKind::Variant { .. } | TypeDefKind::Union { .. } => None,
     };
     facts.push(Fact::new("Spelled", spellings));
     facts.push(Fact::new(

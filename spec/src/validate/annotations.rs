@@ -2,6 +2,7 @@
 
 use super::Validator;
 use crate::diagnostic::{Diagnostic, Span};
+use crate::ir::Dialect;
 use crate::syntax::ast::{Annotation, Arg, Ident, Str};
 
 /// One positional argument kind.
@@ -71,8 +72,12 @@ fn matches(want: Want, arg: &Arg) -> bool {
 }
 
 impl Validator {
-    /// Checks `a` against `shape`, reporting a usage error if it does not fit.
+    /// Checks `a` against `shape`, reporting a usage error if it does not fit. Plain witx reads
+    /// no annotation (the one error saying so comes from `no_annotations`).
     pub(super) fn read<'a>(&mut self, a: &'a Annotation, shape: &Shape) -> Option<Read<'a>> {
+        if self.dialect == Dialect::Witx {
+            return None;
+        }
         let mut args = Vec::new();
         let mut nested = Vec::new();
         let mut ok = true;
@@ -127,8 +132,10 @@ impl Validator {
             ));
             ok = false;
         }
+        // Only declarations take docs; `(@format $id)` on a parameter is a use, not one.
         if let Some(span) = a.docs.span
-            && !matches!(shape.name, "abi" | "host" | "format")
+            && !matches!(shape.name, "abi" | "host")
+            && shape.usage != FORMAT_DECL.usage
         {
             self.error(Diagnostic::new(
                 format!("a doc comment cannot document `@{}`", shape.name),
@@ -140,6 +147,9 @@ impl Validator {
 
     /// Reports annotations not in `allowed` for a place described by `place`.
     pub(super) fn only(&mut self, annotations: &[Annotation], allowed: &[&str], place: &str) {
+        if self.dialect == Dialect::Witx {
+            return;
+        }
         for a in annotations {
             if !allowed.contains(&a.name.as_str()) {
                 let expected = if allowed.is_empty() {

@@ -1,12 +1,12 @@
 //! Modules and functions: parameter conventions, status results and function annotations.
 
 use super::annotations::{self, all, find};
-use super::types::Checked;
+use super::types::{Checked, Scope};
 use super::{Validator, suggest};
 use crate::diagnostic::{Diagnostic, Span};
 use crate::ir::{
-    self, Alias, Builtin, ContextKind, Deviation, Direction, Level, Replacement, Role, Side,
-    StatusCase, TypeDefKind, TypeRef, WasmType,
+    self, Alias, Builtin, ContextKind, Deviation, Dialect, Direction, Level, Replacement, Role,
+    Side, StatusCase, TypeDefKind, TypeRef, WasmType,
 };
 use crate::syntax::ast::{self, TypeExpr};
 
@@ -15,11 +15,20 @@ pub(crate) struct Names<'a> {
     pub types: &'a [Checked],
     pub hosts: &'a [(ir::Host, Span)],
     pub formats: &'a [(ir::Format, Span)],
+    pub scope: Scope<'a>,
+}
+
+/// How a value is passed to a function.
+pub(crate) enum Passing {
+    /// As these wasm values.
+    Value(Vec<WasmType>),
+    /// By its address: a struct, union or tuple, which witx passes that way.
+    Address,
 }
 
 impl Names<'_> {
     fn type_names(&self) -> Vec<&str> {
-        self.types.iter().map(|t| t.def.name.as_str()).collect()
+        self.scope.names.clone()
     }
 
     fn def(&self, name: &str) -> Option<&ir::TypeDef> {
@@ -27,7 +36,7 @@ impl Names<'_> {
     }
 
     /// Follows aliases to a type that is not an alias.
-    fn resolve<'t>(&'t self, t: &'t TypeRef) -> &'t TypeRef {
+    pub(crate) fn resolve<'t>(&'t self, t: &'t TypeRef) -> &'t TypeRef {
         let mut cur = t;
         for _ in 0..self.types.len() + 1 {
             let TypeRef::Named { name } = cur else {
@@ -41,9 +50,9 @@ impl Names<'_> {
         cur
     }
 
-    /// The wasm values a type occupies when passed; `None` for a struct.
-    fn wasm_types(&self, t: &TypeRef) -> Option<Vec<WasmType>> {
-        Some(match self.resolve(t) {
+    /// How a type is passed as a parameter.
+    pub(crate) fn passing(&self, t: &TypeRef) -> Passing {
+        Passing::Value(match self.resolve(t) {
             TypeRef::Builtin { name } => match name {
                 Builtin::U64 | Builtin::S64 => vec![WasmType::I64],
                 Builtin::F32 => vec![WasmType::F32],
@@ -58,11 +67,38 @@ impl Names<'_> {
                         _ => vec![WasmType::I32],
                     }
                 }
-                Some(TypeDefKind::Struct { .. }) => return None,
+                Some(TypeDefKind::Struct { .. } | TypeDefKind::Union { .. }) => {
+                    return Passing::Address;
+                }
                 _ => vec![WasmType::I32],
             },
-            TypeRef::Pointer { .. } | TypeRef::ConstPointer { .. } => vec![WasmType::I32],
+            TypeRef::List { .. } => vec![WasmType::I32, WasmType::I32],
+            TypeRef::Tuple { .. } => return Passing::Address,
+            // witx 0.9 passes every variant as one i32.
+            TypeRef::Pointer { .. } | TypeRef::ConstPointer { .. } | TypeRef::Variant { .. } => {
+                vec![WasmType::I32]
+            }
         })
+    }
+
+    /// The wasm values a type occupies when passed by value; `None` for one passed by address.
+    fn wasm_types(&self, t: &TypeRef) -> Option<Vec<WasmType>> {
+        match self.passing(t) {
+            Passing::Value(w) => Some(w),
+            Passing::Address => None,
+        }
+    }
+
+    /// The tag and cases of a variant type, through names.
+    pub(crate) fn variant<'t>(&'t self, t: &'t TypeRef) -> Option<(Builtin, &'t [ir::Case])> {
+        match self.resolve(t) {
+            TypeRef::Variant { tag, cases } => Some((*tag, cases)),
+            TypeRef::Named { name } => match self.def(name).map(|d| &d.def) {
+                Some(TypeDefKind::Variant { tag, cases }) => Some((*tag, cases)),
+                _ => None,
+            },
+            _ => None,
+        }
     }
 
     fn is_integer_value(&self, t: &TypeRef) -> bool {
@@ -133,12 +169,32 @@ impl Validator {
                 .and_then(|r| r.str(0).map(|s| s.value.clone()))
                 .unwrap_or_else(|| m.name.name.clone());
             let status_type = self.status_type(m, names);
+            for i in &m.memory_imports {
+                // witx takes any name; this project's hosts give the plugin's memory as "memory".
+                if self.dialect == Dialect::ProxyWasm && i.name.value != "memory" {
+                    self.error(Diagnostic::new(
+                        format!(
+                            "a module can import only `\"memory\"`, not `{:?}`",
+                            i.name.value
+                        ),
+                        i.name.span,
+                    ));
+                }
+            }
             let module = ir::Module {
                 name: m.name.name.clone(),
                 import_module: import_module.clone(),
                 side,
                 status_type: status_type.clone(),
                 imports_memory: !m.memory_imports.is_empty(),
+                memory_imports: m
+                    .memory_imports
+                    .iter()
+                    .map(|i| ir::MemoryImport {
+                        name: i.name.value.clone(),
+                        docs: i.docs.text.clone(),
+                    })
+                    .collect(),
                 docs,
             };
             for f in &m.functions {
@@ -221,10 +277,18 @@ impl Validator {
             _ => name.clone(),
         };
         let docs = self.docs(&f.docs, &format!("function `{name}`"), f.name.span);
-        let params = self.params(&f.params, &name, names, false);
-        let results = self.params(&f.results, &name, names, true);
+        let (params, results) = match self.dialect {
+            Dialect::ProxyWasm => (
+                self.params(&f.params, &name, names, false),
+                self.params(&f.results, &name, names, true),
+            ),
+            Dialect::Witx => (
+                self.plain_params(&f.params, names),
+                self.plain_results(&f.results, names),
+            ),
+        };
         self.unique_params(f);
-        if f.results.len() > 1 {
+        if self.dialect == Dialect::ProxyWasm && f.results.len() > 1 {
             self.error(Diagnostic::new(
                 format!(
                     "`{name}` has {} results; a function here returns at most one value",
@@ -241,11 +305,15 @@ impl Validator {
         }
         let statuses = self.statuses(f, &name, &section, status_type, names);
         let mut params = params;
-        self.invalid_values(f, &name, side, status_type, &statuses, &mut params, names);
+        if self.dialect == Dialect::ProxyWasm {
+            self.invalid_values(f, &name, side, status_type, &statuses, &mut params, names);
+        }
         let contexts = self.contexts(&f.annotations);
         let reference = self.reference(&f.annotations);
         let spec = self.cite(&f.annotations, &section, reference.is_some());
-        let marker = match find(&f.annotations, "marker") {
+        let marker = match find(&f.annotations, "marker")
+            .filter(|_| self.dialect == Dialect::ProxyWasm)
+        {
             Some(a) => {
                 self.read(a, &annotations::MARKER);
                 if side != Side::Guest {
@@ -337,6 +405,7 @@ impl Validator {
             deviations,
             errata,
             marker,
+            noreturn: f.noreturn.is_some(),
         })
     }
 
@@ -473,7 +542,6 @@ impl Validator {
         } else {
             &["out", "format", "since", "until", "invalid", "unchecked"]
         };
-        let type_names = names.type_names();
         let mut kept: Vec<(&ast::Param, TypeRef, Option<String>)> = Vec::new();
         for p in params {
             self.only(&p.annotations, allowed, place);
@@ -482,9 +550,26 @@ impl Validator {
             if !gates.keep {
                 continue;
             }
-            if let Some(ty) = self.type_ref(&p.ty, &type_names) {
-                kept.push((p, ty, gates.since));
+            let Some(ty) = self.type_ref(&p.ty, &names.scope) else {
+                continue;
+            };
+            // witx 0.9 writes the value of an `expected` result through a hidden pointer; this
+            // dialect names every out-pointer as a parameter instead.
+            if results
+                && names
+                    .variant(&ty)
+                    .is_some_and(|(_, cases)| cases.iter().any(|c| c.ty.is_some()))
+            {
+                self.error(Diagnostic::new(
+                    format!(
+                        "`${}` of `{function}` returns a variant with a payload; in this dialect a function returns one value and the host writes the rest through `(@witx pointer T) (@out)` parameters",
+                        p.name.name
+                    ),
+                    p.ty.span(),
+                ));
+                continue;
             }
+            kept.push((p, ty, gates.since));
         }
         let mut out: Vec<ir::Param> = Vec::new();
         let mut i = 0;
@@ -573,7 +658,9 @@ impl Validator {
                     ),
                     p.ty.span(),
                 )),
-                (TypeRef::Builtin { name: Builtin::String }, None) => role = Role::InputData,
+                (TypeRef::Builtin { name: Builtin::String } | TypeRef::List { .. }, None) => {
+                    role = Role::InputData
+                }
                 _ => {}
             }
             let Some(wasm_types) = names.wasm_types(ty) else {
@@ -597,6 +684,7 @@ impl Validator {
                 name: p.name.name.clone(),
                 ty: ty.clone(),
                 wasm_types,
+                out_pointers: Vec::new(),
                 direction,
                 role,
                 pair: partner.map(|(_, j)| kept[j].0.name.name.clone()),
@@ -618,6 +706,7 @@ impl Validator {
                     name: lp.name.name.clone(),
                     ty: lty.clone(),
                     wasm_types: names.wasm_types(lty).unwrap_or_default(),
+                    out_pointers: Vec::new(),
                     direction: if partner_role == Role::InputLength
                         || partner_role == Role::FillLength
                     {
@@ -838,9 +927,15 @@ fn describe_type(t: &TypeExpr) -> String {
         TypeExpr::Named(id) => format!("${}", id.name),
         TypeExpr::Pointer(to, _) => format!("(@witx pointer {})", describe_type(to)),
         TypeExpr::ConstPointer(to, _) => format!("(@witx const_pointer {})", describe_type(to)),
+        TypeExpr::List(of, _) => format!("(list {})", describe_type(of)),
         TypeExpr::Enum { .. } => "(enum ...)".to_string(),
         TypeExpr::Flags { .. } => "(flags ...)".to_string(),
+        TypeExpr::Int { .. } => "(int ...)".to_string(),
         TypeExpr::Struct { .. } => "(struct ...)".to_string(),
-        TypeExpr::Handle(_) => "(handle)".to_string(),
+        TypeExpr::Union { .. } => "(union ...)".to_string(),
+        TypeExpr::Variant { .. } => "(variant ...)".to_string(),
+        TypeExpr::Tuple(..) => "(tuple ...)".to_string(),
+        TypeExpr::Expected { .. } => "(expected ...)".to_string(),
+        TypeExpr::Handle { .. } => "(handle)".to_string(),
     }
 }

@@ -1,24 +1,41 @@
 //! Syntax tree → IR: version gating, name resolution and every consistency check, with all errors
 //! collected in one run.
+//!
+//! A document set with an `(@abi ...)` is in this project's dialect, and every rule applies; one
+//! without is plain witx, checked only as witx checks it (see [`ir::Dialect`]).
 
 mod annotations;
 mod functions;
+mod plain;
 mod types;
 
 use crate::diagnostic::{Diagnostic, FileId, Span};
-use crate::ir::{self, Abi, Version};
+use crate::ir::{self, Abi, Dialect, Version};
 use crate::loader::DocumentSet;
 use crate::syntax::ast::{self, Annotation, Docs, TopItem};
 use annotations::{Read, all, find};
 
 /// Validates a loaded document set into an [`Abi`], or returns every error found.
 pub fn validate(set: &DocumentSet) -> Result<Abi, Vec<Diagnostic>> {
+    let dialect = if top_annotations(set, "abi").next().is_some() {
+        Dialect::ProxyWasm
+    } else {
+        Dialect::Witx
+    };
     let mut v = Validator {
         errors: Vec::new(),
         version: None,
         abi_name: String::new(),
+        dialect,
     };
-    let header = v.abi_header(set);
+    let header = match dialect {
+        Dialect::ProxyWasm => v.abi_header(set),
+        Dialect::Witx => {
+            v.abi_name = plain::name(set.sources.name(set.entry));
+            v.no_annotations(set);
+            None
+        }
+    };
     let hosts = v.hosts(set);
     let formats = v.formats(set);
     let typenames: Vec<(FileId, &ast::Typename)> = set
@@ -30,6 +47,7 @@ pub fn validate(set: &DocumentSet) -> Result<Abi, Vec<Diagnostic>> {
         })
         .collect();
     let types = v.types(&typenames);
+    let constants = v.constants(set, &types);
     let modules: Vec<&ast::Module> = set
         .items
         .iter()
@@ -42,6 +60,7 @@ pub fn validate(set: &DocumentSet) -> Result<Abi, Vec<Diagnostic>> {
         types: &types,
         hosts: &hosts,
         formats: &formats,
+        scope: types::Scope::of_ir(&types),
     };
     let (modules, functions, callbacks) = v.modules(&modules, &ctx);
     v.check_availability(&types, &callbacks);
@@ -51,9 +70,16 @@ pub fn validate(set: &DocumentSet) -> Result<Abi, Vec<Diagnostic>> {
             .sort_by_key(|d| d.span.map(|s| (s.file.0, s.start)));
         return Err(v.errors);
     }
-    let (docs, marker, released) = header.unwrap_or_default();
+    let (mut docs, marker, released) = header.unwrap_or_default();
+    for d in &set.docs {
+        if !docs.is_empty() {
+            docs.push_str("\n\n");
+        }
+        docs.push_str(&d.text);
+    }
     Ok(Abi {
         name: v.abi_name,
+        dialect,
         version: v.version,
         marker,
         released,
@@ -61,6 +87,7 @@ pub fn validate(set: &DocumentSet) -> Result<Abi, Vec<Diagnostic>> {
         hosts: hosts.into_iter().map(|(h, _)| h).collect(),
         formats: formats.into_iter().map(|(f, _)| f).collect(),
         types: types.into_iter().map(|t| t.def).collect(),
+        constants,
         modules,
         functions,
         callbacks,
@@ -71,6 +98,7 @@ pub(crate) struct Validator {
     errors: Vec<Diagnostic>,
     version: Option<Version>,
     abi_name: String,
+    dialect: Dialect,
 }
 
 /// Whether an item survives version gating, and the gates it carried.
@@ -193,6 +221,7 @@ impl Validator {
         }
         for item in &set.items {
             if let TopItem::Annotation(a) = &item.item
+                && self.dialect == Dialect::ProxyWasm
                 && !matches!(a.name.as_str(), "abi" | "host" | "format")
             {
                 self.error(Diagnostic::new(
@@ -214,8 +243,11 @@ impl Validator {
         );
     }
 
-    /// Checks that an item has docs without a TODO, and returns them.
+    /// Checks that an item has docs without a TODO (in this project's dialect), and returns them.
     pub(crate) fn docs(&mut self, docs: &Docs, what: &str, at: Span) -> String {
+        if self.dialect == Dialect::Witx {
+            return docs.text.clone();
+        }
         if docs.text.trim().is_empty() {
             self.error(Diagnostic::new(
                 format!("{what} has no doc comment; write one with `;;;` on the lines before it"),
@@ -246,6 +278,9 @@ impl Validator {
             since: None,
             until: None,
         };
+        if self.dialect == Dialect::Witx {
+            return gates;
+        }
         let mut bounds: [Option<(Version, Span)>; 2] = [None, None];
         for (slot, (name, shape)) in [
             ("since", &annotations::SINCE),
