@@ -17,9 +17,8 @@
 pub mod adapter;
 pub mod callouts;
 mod deliver;
-pub mod exports;
 pub mod load;
-mod older;
+mod older_only;
 pub mod pairs;
 pub mod run;
 pub mod scenario;
@@ -27,7 +26,8 @@ pub mod state;
 mod tcp;
 pub mod transcript;
 
-pub use load::{AbiVersion, LoadError};
+pub use load::LoadError;
+pub use proxy_wasm_host_abi::AbiVersion;
 pub use run::{engine, run, run_changed, run_with};
 pub use scenario::Scenario;
 pub use transcript::Transcript;
