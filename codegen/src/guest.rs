@@ -295,7 +295,7 @@ fn wrap_rust_alias(indent: usize, lhs: &str, rhs: &str) -> String {
 }
 
 /// The parenthesis that closes the first one in `s`.
-pub(crate) fn matching_paren(s: &str) -> Option<usize> {
+fn matching_paren(s: &str) -> Option<usize> {
     let mut depth = 0usize;
     for (i, c) in s.char_indices() {
         match c {
@@ -313,7 +313,7 @@ pub(crate) fn matching_paren(s: &str) -> Option<usize> {
 }
 
 /// The parameters of a list, split at the top-level commas only (`Caller<'_, T>` is one).
-pub(crate) fn split_params(list: &str) -> Vec<&str> {
+fn split_params(list: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let (mut depth, mut start) = (0i32, 0);
     for (i, c) in list.char_indices() {

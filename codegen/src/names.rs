@@ -68,6 +68,36 @@ pub fn rust_module(abi: &str) -> String {
     }
 }
 
+/// A version enum variant: `0.2.1` → `V0_2_1`.
+pub fn rust_version_variant(abi: &str) -> String {
+    rust_module(abi).to_uppercase()
+}
+
+/// The trait of a host module's functions: the proxy functions (`env`) are `Host`, WASI's are
+/// `Wasi`, any other module is named after itself.
+pub fn host_trait(module: &str) -> String {
+    match module {
+        "env" => "Host".to_string(),
+        "wasi_snapshot_preview1" => "Wasi".to_string(),
+        other => other.to_upper_camel_case(),
+    }
+}
+
+/// The function that links a host module's functions: `add_to_linker` for `Host`,
+/// `add_wasi_to_linker` for `Wasi`.
+pub fn linker_fn(module: &str) -> String {
+    match host_trait(module).as_str() {
+        "Host" => "add_to_linker".to_string(),
+        other => format!("add_{}_to_linker", other.to_snake_case()),
+    }
+}
+
+/// The trait that serves an older version's host module through the newest version's
+/// implementation: `Host` → `HostViaLatest`.
+pub fn via_latest_trait(module: &str) -> String {
+    format!("{}ViaLatest", host_trait(module))
+}
+
 /// A C type name: `map_type` → `proxy_map_type_t`.
 pub fn c_type(name: &str) -> String {
     format!("proxy_{}_t", name.to_snake_case())
@@ -141,6 +171,11 @@ mod tests {
         assert_eq!(spec_const("http_request_headers"), "HTTP_REQUEST_HEADERS");
         assert_eq!(rust_module("0.2.1"), "v0_2_1");
         assert_eq!(rust_module("envoy-2020"), "envoy_2020");
+        assert_eq!(rust_version_variant("0.2.1"), "V0_2_1");
+        assert_eq!(host_trait("env"), "Host");
+        assert_eq!(linker_fn("env"), "add_to_linker");
+        assert_eq!(linker_fn("wasi_snapshot_preview1"), "add_wasi_to_linker");
+        assert_eq!(via_latest_trait("wasi_snapshot_preview1"), "WasiViaLatest");
         assert_eq!(c_type("status"), "proxy_status_t");
         assert_eq!(c_const("status", "not_found"), "PROXY_STATUS_NOT_FOUND");
         assert_eq!(c_ident("default"), "default_");

@@ -3,8 +3,8 @@
 //! their absence on error), and the typed callback caller with version-correct arity.
 #![allow(clippy::panic)] // test helpers fail loudly
 
-use proxy_wasm_host_abi::CallError;
 use proxy_wasm_host_abi::v0_2_1::{self, Errno, Fd, LogLevel, MapType, Status};
+use proxy_wasm_host_abi::{CallError, HostError, Trap};
 use proxy_wasm_host_abi::{v0_1_0, v0_2_0};
 use proxy_wasm_spec::ir::WasmType;
 use wasm_encoder::{
@@ -33,13 +33,13 @@ struct TestHost {
 }
 
 impl v0_2_1::Host for TestHost {
-    fn proxy_log(&mut self, log_level: LogLevel, message: &[u8]) -> Result<(), Status> {
+    fn proxy_log(&mut self, log_level: LogLevel, message: &[u8]) -> Result<(), HostError<Status>> {
         self.calls += 1;
         self.logs.push((log_level, message.to_vec()));
         Ok(())
     }
 
-    fn proxy_get_current_time_nanoseconds(&mut self) -> Result<u64, Status> {
+    fn proxy_get_current_time_nanoseconds(&mut self) -> Result<u64, HostError<Status>> {
         self.calls += 1;
         Ok(0x1122_3344_5566_7788)
     }
@@ -48,22 +48,30 @@ impl v0_2_1::Host for TestHost {
         &mut self,
         map_id: MapType,
         key: &[u8],
-    ) -> Result<Vec<u8>, Status> {
+    ) -> Result<Vec<u8>, HostError<Status>> {
         self.calls += 1;
         assert_eq!(map_id, MapType::HttpRequestHeaders);
         match key {
             b"present" => Ok(b"value".to_vec()),
             b"empty" => Ok(Vec::new()),
-            _ => Err(Status::NotFound),
+            _ => Err(Status::NotFound.into()),
         }
     }
 
-    fn proxy_get_status(&mut self) -> Result<(u32, Vec<u8>), Status> {
+    fn proxy_get_status(&mut self) -> Result<(u32, Vec<u8>), HostError<Status>> {
         self.calls += 1;
         Ok((14, b"unavailable".to_vec()))
     }
 
-    fn fd_write(&mut self, fd_id: Fd, iovec: &[&[u8]]) -> Result<u32, Errno> {
+    fn proxy_set_effective_context(&mut self, context_id: u32) -> Result<(), HostError<Status>> {
+        Err(HostError::Trap(Trap::Message(format!(
+            "no context {context_id}"
+        ))))
+    }
+}
+
+impl v0_2_1::Wasi for TestHost {
+    fn fd_write(&mut self, fd_id: Fd, iovec: &[&[u8]]) -> Result<u32, HostError<Errno>> {
         self.calls += 1;
         assert_eq!(fd_id, Fd::Stdout);
         for part in iovec {
@@ -72,16 +80,16 @@ impl v0_2_1::Host for TestHost {
         Ok(u32::try_from(self.written.len()).unwrap_or(u32::MAX))
     }
 
-    fn random_get(&mut self, buffer: &mut [u8]) -> Result<(), Errno> {
+    fn random_get(&mut self, buffer: &mut [u8]) -> Result<(), HostError<Errno>> {
         self.calls += 1;
         buffer.fill(0xAB);
         if buffer.len() > 16 {
-            return Err(Errno::Inval);
+            return Err(Errno::Inval.into());
         }
         Ok(())
     }
 
-    fn environ_get(&mut self) -> Result<Vec<Vec<u8>>, Errno> {
+    fn environ_get(&mut self) -> Result<Vec<Vec<u8>>, HostError<Errno>> {
         self.calls += 1;
         Ok(vec![b"A=1".to_vec(), b"BB=22".to_vec()])
     }
@@ -89,6 +97,8 @@ impl v0_2_1::Host for TestHost {
 
 impl v0_2_0::Host for TestHost {}
 impl v0_1_0::Host for TestHost {}
+impl v0_2_0::Wasi for TestHost {}
+impl v0_1_0::Wasi for TestHost {}
 
 fn wasm(t: WasmType) -> ValType {
     match t {
@@ -225,6 +235,7 @@ impl Guest {
         let module = wasmtime::Module::new(&engine, &bytes).unwrap_or_else(|e| panic!("{e}"));
         let mut linker = Linker::new(&engine);
         v0_2_1::add_to_linker(&mut linker).unwrap_or_else(|e| panic!("{e}"));
+        v0_2_1::add_wasi_to_linker(&mut linker).unwrap_or_else(|e| panic!("{e}"));
         let mut store = Store::new(&engine, TestHost::default());
         let instance = linker
             .instantiate(&mut store, &module)
@@ -439,6 +450,36 @@ fn unimplemented_methods_return_the_unimplemented_status() {
     assert_eq!(g.call("proxy_done", ()), UNIMPLEMENTED);
     assert_eq!(g.call("proxy_continue_stream", 0u32), UNIMPLEMENTED);
     assert_eq!(g.call("proxy_continue_stream", 7u32), BAD_ARGUMENT);
+}
+
+#[test]
+fn a_trap_ends_the_call_with_its_message() {
+    let mut g = Guest::new(&["proxy_set_effective_context", "proc_exit"], true);
+    let effective = g
+        .instance
+        .get_typed_func::<u32, u32>(&mut g.store, "call_proxy_set_effective_context")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let error = match effective.call(&mut g.store, 7) {
+        Ok(status) => panic!("returned {status} instead of trapping"),
+        Err(e) => e,
+    };
+    assert_eq!(
+        error.downcast_ref::<Trap>(),
+        Some(&Trap::Message("no context 7".into()))
+    );
+    // A function without a status has nothing to refuse with: unimplemented, it traps.
+    let exit = g
+        .instance
+        .get_typed_func::<u32, ()>(&mut g.store, "call_proc_exit")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let error = match exit.call(&mut g.store, 3) {
+        Ok(()) => panic!("proc_exit returned"),
+        Err(e) => e,
+    };
+    assert_eq!(
+        error.downcast_ref::<Trap>(),
+        Some(&Trap::unimplemented("proc_exit"))
+    );
 }
 
 #[test]

@@ -17,15 +17,15 @@
 pub mod adapter;
 pub mod callouts;
 mod deliver;
-pub mod exports;
 pub mod load;
-mod older;
+mod older_only;
 pub mod run;
 pub mod state;
 mod tcp;
 pub mod transcript;
 
-pub use load::{AbiVersion, LoadError};
+pub use load::LoadError;
+pub use proxy_wasm_host_abi::AbiVersion;
 /// The scenario and the header-map codec live with the other documents that cross a boundary.
 pub use proxy_wasm_interchange::{pairs, scenario};
 pub use run::{engine, run, run_changed, run_with};

@@ -3,14 +3,13 @@
 //! transcript.
 
 use crate::callouts::Callouts;
-use crate::exports::{CONTINUE, Exports};
-use crate::load::{self, AbiVersion, LoadError};
+use crate::load::{self, LoadError};
 use crate::pairs;
 use crate::scenario::{Event, HttpStream, Message, Scenario};
 use crate::state::{HostState, MetricState, Phase, ROOT_ID, Stream};
 use crate::transcript::{Failure, HttpOutcome, MessageOut, Metric, Transcript};
-use proxy_wasm_host_abi::v0_2_1::{BufferType, LogLevel, MetricType};
-use proxy_wasm_host_abi::{CallError, v0_1_0, v0_2_0, v0_2_1};
+use proxy_wasm_host_abi::v0_2_1::{Action, BufferType, LogLevel, MetricType};
+use proxy_wasm_host_abi::{CallError, Callbacks, Trap, add_to_linker, add_wasi_to_linker};
 use wasmtime::{Config, Engine, Linker, Module, Store, StoreLimitsBuilder};
 
 /// A wasmtime engine configured as runs need it (fuel metering). Make one and share it across
@@ -75,12 +74,9 @@ pub fn run_changed(
         ));
     }
     let mut linker = Linker::new(engine);
-    match version {
-        AbiVersion::V0_1_0 => v0_1_0::add_to_linker(&mut linker),
-        AbiVersion::V0_2_0 => v0_2_0::add_to_linker(&mut linker),
-        AbiVersion::V0_2_1 => v0_2_1::add_to_linker(&mut linker),
-    }
-    .map_err(|e| LoadError::Link(format!("{e:#}")))?;
+    add_to_linker(version, &mut linker)
+        .and_then(|()| add_wasi_to_linker(version, &mut linker))
+        .map_err(|e| LoadError::Link(format!("{e:#}")))?;
     linker.allow_shadowing(true);
     change(&mut linker).map_err(|e| LoadError::Link(format!("{e:#}")))?;
     let pre = linker
@@ -128,7 +124,7 @@ pub fn run_changed(
             return Ok(transcript);
         }
     };
-    let exports = Exports::new(version, &mut store, &instance)
+    let exports = Callbacks::new(version, &mut store, &instance)
         .map_err(|e| LoadError::Callback(e.to_string()))?;
     let mut driver = Driver {
         store,
@@ -138,6 +134,7 @@ pub fn run_changed(
         next_tick_ns: None,
         tick_period_ms: 0,
         delivering: false,
+        exited: false,
     };
     if driver.start() {
         for event in &scenario.events {
@@ -169,13 +166,15 @@ fn parse_level(level: &str) -> Option<LogLevel> {
 /// Drives one plugin instance through a scenario.
 pub(crate) struct Driver {
     pub(crate) store: Store<HostState>,
-    pub(crate) exports: Exports,
+    pub(crate) exports: Callbacks,
     fuel: u64,
     pub(crate) next_stream: u32,
     next_tick_ns: Option<u64>,
     tick_period_ms: u64,
     /// Set while owed answers are being delivered, so deliveries do not nest.
     pub(crate) delivering: bool,
+    /// Set once the plugin called `proc_exit`: the instance has ended.
+    exited: bool,
 }
 
 /// How a stream callback ended.
@@ -191,13 +190,16 @@ pub(crate) enum Flow {
 
 impl Driver {
     /// Calls into the plugin for `context`: fresh fuel, the effective context reset, and any
-    /// failure recorded rather than returned.
+    /// failure recorded rather than returned. Once the plugin has exited nothing is called.
     pub(crate) fn call<T>(
         &mut self,
         context: u32,
         callback: &str,
-        f: impl FnOnce(&Exports, &mut Store<HostState>) -> Result<Option<T>, CallError>,
+        f: impl FnOnce(&Callbacks, &mut Store<HostState>) -> Result<Option<T>, CallError>,
     ) -> Result<Option<T>, ()> {
+        if self.exited {
+            return Err(());
+        }
         let _ = self.store.set_fuel(self.fuel);
         {
             let state = self.store.data_mut();
@@ -213,6 +215,13 @@ impl Driver {
                     format!("{e} (its fuel of {} ran out)", self.fuel)
                 }
                 CallError::Trap { error, .. } => format!("trapped: {error:#}"),
+                CallError::Host {
+                    trap: Trap::Exit(_),
+                    ..
+                } => {
+                    self.exited = true;
+                    e.to_string()
+                }
                 _ => e.to_string(),
             };
             self.fail(Some(context), callback, message);
@@ -334,7 +343,7 @@ impl Driver {
     }
 
     /// The action a stream callback returned, and what the plugin did meanwhile.
-    fn flow(&mut self, id: u32, answer: Result<Option<u32>, ()>) -> Flow {
+    fn flow(&mut self, id: u32, answer: Result<Option<Action>, ()>) -> Flow {
         let Some(stream) = self.stream(id) else {
             return Flow::Stalled;
         };
@@ -348,7 +357,7 @@ impl Driver {
         match answer {
             // Not exported: the stream goes on (spec: callbacks are optional).
             Ok(None) => Flow::Continue,
-            Ok(Some(CONTINUE)) => Flow::Continue,
+            Ok(Some(Action::Continue)) => Flow::Continue,
             Ok(Some(_)) if resumed => Flow::Continue,
             // Paused, or failed: the stream cannot go on.
             Ok(Some(_)) | Err(()) => Flow::Stalled,
@@ -496,7 +505,12 @@ impl Driver {
         })
     }
 
-    fn check(&mut self, id: u32, answer: Result<Option<u32>, ()>, phase: Phase) -> Result<(), End> {
+    fn check(
+        &mut self,
+        id: u32,
+        answer: Result<Option<Action>, ()>,
+        phase: Phase,
+    ) -> Result<(), End> {
         match self.flow(id, answer) {
             Flow::Continue => Ok(()),
             Flow::Stalled => Err(End::Stalled(phase.name())),

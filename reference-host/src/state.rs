@@ -1,14 +1,15 @@
 //! The host's side of a run: contexts, streams, maps, buffers, properties, shared data and
 //! metrics, and the 0.2.1 host functions on top of them. Older versions reach the same code
-//! through `older.rs`. Where the spec is silent the behaviour follows proxy-wasm-cpp-host and
-//! Envoy, as each function says.
+//! through the generated `*ViaLatest` traits (`older_only.rs` adds what only they have). Where the
+//! spec is silent the behaviour follows proxy-wasm-cpp-host and Envoy, as each function says.
 
 use crate::callouts::{Callouts, Received};
 use crate::pairs::{self, Pairs};
 use crate::transcript::{Log, Transcript};
 use proxy_wasm_host_abi::v0_2_1::{
-    BufferType, ClockId, Errno, Fd, Host, LogLevel, MapType, MetricType, Status, StreamType,
+    BufferType, ClockId, Errno, Fd, Host, LogLevel, MapType, MetricType, Status, StreamType, Wasi,
 };
+use proxy_wasm_host_abi::{HostError, Trap};
 use std::collections::BTreeMap;
 use wasmtime::StoreLimits;
 
@@ -429,43 +430,46 @@ fn level_name(level: LogLevel) -> &'static str {
 }
 
 impl Host for HostState {
-    fn proxy_log(&mut self, log_level: LogLevel, message: &[u8]) -> Result<(), Status> {
+    fn proxy_log(&mut self, log_level: LogLevel, message: &[u8]) -> Result<(), HostError<Status>> {
         self.log(level_name(log_level), message);
         Ok(())
     }
 
-    fn proxy_get_log_level(&mut self) -> Result<LogLevel, Status> {
+    fn proxy_get_log_level(&mut self) -> Result<LogLevel, HostError<Status>> {
         Ok(self.log_level)
     }
 
-    fn proxy_get_current_time_nanoseconds(&mut self) -> Result<u64, Status> {
+    fn proxy_get_current_time_nanoseconds(&mut self) -> Result<u64, HostError<Status>> {
         Ok(EPOCH_NS + self.elapsed_ns)
     }
 
-    fn proxy_set_tick_period_milliseconds(&mut self, tick_period: u32) -> Result<(), Status> {
+    fn proxy_set_tick_period_milliseconds(
+        &mut self,
+        tick_period: u32,
+    ) -> Result<(), HostError<Status>> {
         // The timer belongs to the root context (cpp-host keeps it per root context).
         if self.target() != ROOT_ID {
-            return Err(Status::BadArgument);
+            return Err(Status::BadArgument.into());
         }
         self.tick_period_ms = u64::from(tick_period);
         Ok(())
     }
 
-    fn proxy_done(&mut self) -> Result<(), Status> {
+    fn proxy_done(&mut self) -> Result<(), HostError<Status>> {
         // cpp-host `WasmBase::done`: NotFound unless the root context is pending completion.
         if !self.root_done_pending || self.target() != ROOT_ID {
-            return Err(Status::NotFound);
+            return Err(Status::NotFound.into());
         }
         self.root_done_called = true;
         Ok(())
     }
 
-    fn proxy_set_effective_context(&mut self, context_id: u32) -> Result<(), Status> {
+    fn proxy_set_effective_context(&mut self, context_id: u32) -> Result<(), HostError<Status>> {
         if context_id != ROOT_ID
             && !self.streams.contains_key(&context_id)
             && !self.connections.contains_key(&context_id)
         {
-            return Err(Status::BadArgument);
+            return Err(Status::BadArgument.into());
         }
         self.effective = Some(context_id);
         Ok(())
@@ -476,9 +480,9 @@ impl Host for HostState {
         buffer_id: BufferType,
         start: u32,
         max_size: u32,
-    ) -> Result<Vec<u8>, Status> {
+    ) -> Result<Vec<u8>, HostError<Status>> {
         if start.checked_add(max_size).is_none() {
-            return Err(Status::BadArgument);
+            return Err(Status::BadArgument.into());
         }
         let buffer = self.buffer(buffer_id).ok_or(Status::NotFound)?;
         Ok(buffer[clamp(buffer.len(), start, max_size)].to_vec())
@@ -490,7 +494,7 @@ impl Host for HostState {
         start: u32,
         size: u32,
         value: &[u8],
-    ) -> Result<(), Status> {
+    ) -> Result<(), HostError<Status>> {
         // What the host received or was configured with is read-only (Envoy: BadArgument).
         if matches!(
             buffer_id,
@@ -500,7 +504,7 @@ impl Host for HostState {
                 | BufferType::GrpcCallMessage
                 | BufferType::ForeignFunctionArguments
         ) {
-            return Err(Status::BadArgument);
+            return Err(Status::BadArgument.into());
         }
         let buffer = self.buffer(buffer_id).ok_or(Status::NotFound)?;
         let range = clamp(buffer.len(), start, size);
@@ -508,18 +512,24 @@ impl Host for HostState {
         Ok(())
     }
 
-    fn proxy_get_buffer_status(&mut self, buffer_id: BufferType) -> Result<(u32, u32), Status> {
+    fn proxy_get_buffer_status(
+        &mut self,
+        buffer_id: BufferType,
+    ) -> Result<(u32, u32), HostError<Status>> {
         let buffer = self.buffer(buffer_id).ok_or(Status::NotFound)?;
         // Flags are unused; cpp-host writes 0.
         Ok((u32::try_from(buffer.len()).unwrap_or(u32::MAX), 0))
     }
 
-    fn proxy_get_header_map_size(&mut self, map_id: MapType) -> Result<u32, Status> {
+    fn proxy_get_header_map_size(&mut self, map_id: MapType) -> Result<u32, HostError<Status>> {
         let map = self.map(map_id).ok_or(Status::BadArgument)?;
         Ok(u32::try_from(pairs::encode(map).len()).unwrap_or(u32::MAX))
     }
 
-    fn proxy_get_header_map_pairs(&mut self, map_id: MapType) -> Result<Vec<u8>, Status> {
+    fn proxy_get_header_map_pairs(
+        &mut self,
+        map_id: MapType,
+    ) -> Result<Vec<u8>, HostError<Status>> {
         // cpp-host/Envoy: a map that does not exist here reads as empty.
         Ok(self
             .map(map_id)
@@ -531,7 +541,7 @@ impl Host for HostState {
         &mut self,
         map_id: MapType,
         serialized_pairs: &[u8],
-    ) -> Result<(), Status> {
+    ) -> Result<(), HostError<Status>> {
         let new = pairs::decode(serialized_pairs).ok_or(Status::BadArgument)?;
         let map = self.map_mut(map_id).ok_or(Status::BadArgument)?;
         *map = new.into_iter().map(|(k, v)| (lower(&k), v)).collect();
@@ -542,14 +552,14 @@ impl Host for HostState {
         &mut self,
         map_id: MapType,
         key: &[u8],
-    ) -> Result<Vec<u8>, Status> {
+    ) -> Result<Vec<u8>, HostError<Status>> {
         let key = lower(key);
         let map = self.map(map_id).ok_or(Status::BadArgument)?;
         // Envoy returns the first of repeated headers.
         map.iter()
             .find(|(k, _)| *k == key)
             .map(|(_, v)| v.clone())
-            .ok_or(Status::NotFound)
+            .ok_or(Status::NotFound.into())
     }
 
     fn proxy_add_header_map_value(
@@ -557,7 +567,7 @@ impl Host for HostState {
         map_id: MapType,
         key: &[u8],
         value: &[u8],
-    ) -> Result<(), Status> {
+    ) -> Result<(), HostError<Status>> {
         let map = self.map_mut(map_id).ok_or(Status::BadArgument)?;
         map.push((lower(key), value.to_vec()));
         Ok(())
@@ -568,7 +578,7 @@ impl Host for HostState {
         map_id: MapType,
         key: &[u8],
         value: &[u8],
-    ) -> Result<(), Status> {
+    ) -> Result<(), HostError<Status>> {
         let key = lower(key);
         let map = self.map_mut(map_id).ok_or(Status::BadArgument)?;
         // Envoy `setCopy`: one entry in place of the first, the others removed.
@@ -586,14 +596,18 @@ impl Host for HostState {
         Ok(())
     }
 
-    fn proxy_remove_header_map_value(&mut self, map_id: MapType, key: &[u8]) -> Result<(), Status> {
+    fn proxy_remove_header_map_value(
+        &mut self,
+        map_id: MapType,
+        key: &[u8],
+    ) -> Result<(), HostError<Status>> {
         let key = lower(key);
         let map = self.map_mut(map_id).ok_or(Status::BadArgument)?;
         map.retain(|(k, _)| *k != key);
         Ok(())
     }
 
-    fn proxy_continue_stream(&mut self, stream_type: StreamType) -> Result<(), Status> {
+    fn proxy_continue_stream(&mut self, stream_type: StreamType) -> Result<(), HostError<Status>> {
         let id = self.target();
         match stream_type {
             StreamType::HttpRequest | StreamType::HttpResponse => {
@@ -607,13 +621,13 @@ impl Host for HostState {
                 }
             }
             // Envoy cannot resume upstream data either.
-            StreamType::Upstream => return Err(Status::Unimplemented),
+            StreamType::Upstream => return Err(Status::Unimplemented.into()),
         }
         // Envoy: a stream type the context does not have is a no-op, not an error.
         Ok(())
     }
 
-    fn proxy_close_stream(&mut self, stream_type: StreamType) -> Result<(), Status> {
+    fn proxy_close_stream(&mut self, stream_type: StreamType) -> Result<(), HostError<Status>> {
         let id = self.target();
         match stream_type {
             // Envoy resets the HTTP stream whichever direction is named.
@@ -636,7 +650,7 @@ impl Host for HostState {
         Ok(())
     }
 
-    fn proxy_get_status(&mut self) -> Result<(u32, Vec<u8>), Status> {
+    fn proxy_get_status(&mut self) -> Result<(u32, Vec<u8>), HostError<Status>> {
         Ok(self.callouts.status.clone())
     }
 
@@ -647,7 +661,7 @@ impl Host for HostState {
         body: &[u8],
         serialized_headers: &[u8],
         grpc_status: i32,
-    ) -> Result<(), Status> {
+    ) -> Result<(), HostError<Status>> {
         // Details and gRPC status do not reach an HTTP/1 client.
         let _ = (status_code_details, grpc_status);
         let headers = pairs::decode(serialized_headers).ok_or(Status::BadArgument)?;
@@ -661,12 +675,17 @@ impl Host for HostState {
         Ok(())
     }
 
-    fn proxy_set_shared_data(&mut self, key: &[u8], value: &[u8], cas: u32) -> Result<(), Status> {
+    fn proxy_set_shared_data(
+        &mut self,
+        key: &[u8],
+        value: &[u8],
+        cas: u32,
+    ) -> Result<(), HostError<Status>> {
         if let Some((_, stored)) = self.shared.get(key)
             && cas != 0
             && cas != *stored
         {
-            return Err(Status::CasMismatch);
+            return Err(Status::CasMismatch.into());
         }
         let new = self.next_cas;
         self.next_cas = self.next_cas.wrapping_add(1).max(1);
@@ -674,8 +693,8 @@ impl Host for HostState {
         Ok(())
     }
 
-    fn proxy_get_shared_data(&mut self, key: &[u8]) -> Result<(Vec<u8>, u32), Status> {
-        self.shared.get(key).cloned().ok_or(Status::NotFound)
+    fn proxy_get_shared_data(&mut self, key: &[u8]) -> Result<(Vec<u8>, u32), HostError<Status>> {
+        self.shared.get(key).cloned().ok_or(Status::NotFound.into())
     }
 
     fn proxy_http_call(
@@ -685,9 +704,9 @@ impl Host for HostState {
         body: &[u8],
         serialized_trailers: &[u8],
         timeout: u32,
-    ) -> Result<u32, Status> {
+    ) -> Result<u32, HostError<Status>> {
         let (headers, trailers) = (serialized_headers, serialized_trailers);
-        self.http_call(upstream_name, headers, body, trailers, timeout)
+        Ok(self.http_call(upstream_name, headers, body, trailers, timeout)?)
     }
 
     fn proxy_grpc_call(
@@ -698,17 +717,17 @@ impl Host for HostState {
         serialized_initial_metadata: &[u8],
         message: &[u8],
         timeout: u32,
-    ) -> Result<u32, Status> {
+    ) -> Result<u32, HostError<Status>> {
         // Unary answers arrive right after the callback, so the timeout never fires here.
         let _ = timeout;
         let metadata = serialized_initial_metadata;
-        self.grpc_open(
+        Ok(self.grpc_open(
             upstream_name,
             service_name,
             method_name,
             metadata,
             Some(message),
-        )
+        )?)
     }
 
     fn proxy_grpc_stream(
@@ -717,9 +736,9 @@ impl Host for HostState {
         service_name: &[u8],
         method_name: &[u8],
         serialized_initial_metadata: &[u8],
-    ) -> Result<u32, Status> {
+    ) -> Result<u32, HostError<Status>> {
         let metadata = serialized_initial_metadata;
-        self.grpc_open(upstream_name, service_name, method_name, metadata, None)
+        Ok(self.grpc_open(upstream_name, service_name, method_name, metadata, None)?)
     }
 
     fn proxy_grpc_send(
@@ -727,48 +746,60 @@ impl Host for HostState {
         stream_id: u32,
         message: &[u8],
         end_stream: bool,
-    ) -> Result<(), Status> {
-        self.grpc_send(stream_id, message, end_stream)
+    ) -> Result<(), HostError<Status>> {
+        Ok(self.grpc_send(stream_id, message, end_stream)?)
     }
 
-    fn proxy_grpc_cancel(&mut self, call_or_stream_id: u32) -> Result<(), Status> {
-        self.grpc_end(call_or_stream_id, false)
+    fn proxy_grpc_cancel(&mut self, call_or_stream_id: u32) -> Result<(), HostError<Status>> {
+        Ok(self.grpc_end(call_or_stream_id, false)?)
     }
 
-    fn proxy_grpc_close(&mut self, call_or_stream_id: u32) -> Result<(), Status> {
-        self.grpc_end(call_or_stream_id, true)
+    fn proxy_grpc_close(&mut self, call_or_stream_id: u32) -> Result<(), HostError<Status>> {
+        Ok(self.grpc_end(call_or_stream_id, true)?)
     }
 
-    fn proxy_register_shared_queue(&mut self, name: &[u8]) -> Result<u32, Status> {
-        self.register_queue(name)
+    fn proxy_register_shared_queue(&mut self, name: &[u8]) -> Result<u32, HostError<Status>> {
+        Ok(self.register_queue(name)?)
     }
 
-    fn proxy_resolve_shared_queue(&mut self, vm_id: &[u8], name: &[u8]) -> Result<u32, Status> {
-        self.resolve_queue(vm_id, name)
+    fn proxy_resolve_shared_queue(
+        &mut self,
+        vm_id: &[u8],
+        name: &[u8],
+    ) -> Result<u32, HostError<Status>> {
+        Ok(self.resolve_queue(vm_id, name)?)
     }
 
-    fn proxy_enqueue_shared_queue(&mut self, queue_id: u32, value: &[u8]) -> Result<(), Status> {
-        self.enqueue(queue_id, value)
+    fn proxy_enqueue_shared_queue(
+        &mut self,
+        queue_id: u32,
+        value: &[u8],
+    ) -> Result<(), HostError<Status>> {
+        Ok(self.enqueue(queue_id, value)?)
     }
 
-    fn proxy_dequeue_shared_queue(&mut self, queue_id: u32) -> Result<Vec<u8>, Status> {
-        self.dequeue(queue_id)
+    fn proxy_dequeue_shared_queue(&mut self, queue_id: u32) -> Result<Vec<u8>, HostError<Status>> {
+        Ok(self.dequeue(queue_id)?)
     }
 
     fn proxy_call_foreign_function(
         &mut self,
         name: &[u8],
         arguments: &[u8],
-    ) -> Result<Vec<u8>, Status> {
-        self.call_foreign(name, arguments)
+    ) -> Result<Vec<u8>, HostError<Status>> {
+        Ok(self.call_foreign(name, arguments)?)
     }
 
-    fn proxy_define_metric(&mut self, metric_type: MetricType, name: &[u8]) -> Result<u32, Status> {
+    fn proxy_define_metric(
+        &mut self,
+        metric_type: MetricType,
+        name: &[u8],
+    ) -> Result<u32, HostError<Status>> {
         let name = String::from_utf8_lossy(name).into_owned();
         // Defining a metric again returns the same id (Envoy).
         let index = match self.metrics.iter().position(|m| m.name == name) {
             Some(i) if self.metrics[i].kind == metric_type => i,
-            Some(_) => return Err(Status::BadArgument),
+            Some(_) => return Err(Status::BadArgument.into()),
             None => {
                 self.metrics.push(MetricState {
                     name,
@@ -778,10 +809,10 @@ impl Host for HostState {
                 self.metrics.len() - 1
             }
         };
-        u32::try_from(index + 1).map_err(|_| Status::InternalFailure)
+        u32::try_from(index + 1).map_err(|_| Status::InternalFailure.into())
     }
 
-    fn proxy_record_metric(&mut self, metric_id: u32, value: u64) -> Result<(), Status> {
+    fn proxy_record_metric(&mut self, metric_id: u32, value: u64) -> Result<(), HostError<Status>> {
         let m = self.metric(metric_id).ok_or(Status::NotFound)?;
         let value = i64::try_from(value).unwrap_or(i64::MAX);
         match m.kind {
@@ -792,11 +823,15 @@ impl Host for HostState {
         Ok(())
     }
 
-    fn proxy_increment_metric(&mut self, metric_id: u32, delta: i64) -> Result<(), Status> {
+    fn proxy_increment_metric(
+        &mut self,
+        metric_id: u32,
+        delta: i64,
+    ) -> Result<(), HostError<Status>> {
         let m = self.metric(metric_id).ok_or(Status::NotFound)?;
         match m.kind {
-            MetricType::Counter if delta <= 0 => Err(Status::BadArgument),
-            MetricType::Histogram => Err(Status::BadArgument),
+            MetricType::Counter if delta <= 0 => Err(Status::BadArgument.into()),
+            MetricType::Histogram => Err(Status::BadArgument.into()),
             MetricType::Counter | MetricType::Gauge => {
                 m.value = m.value.saturating_add(delta);
                 Ok(())
@@ -804,27 +839,29 @@ impl Host for HostState {
         }
     }
 
-    fn proxy_get_metric(&mut self, metric_id: u32) -> Result<u64, Status> {
+    fn proxy_get_metric(&mut self, metric_id: u32) -> Result<u64, HostError<Status>> {
         let m = self.metric(metric_id).ok_or(Status::NotFound)?;
         if m.kind == MetricType::Histogram {
-            return Err(Status::BadArgument);
+            return Err(Status::BadArgument.into());
         }
         // Gauges may be negative; the ABI carries the two's-complement bits.
         Ok(m.value as u64)
     }
 
-    fn proxy_get_property(&mut self, path: &[u8]) -> Result<Vec<u8>, Status> {
+    fn proxy_get_property(&mut self, path: &[u8]) -> Result<Vec<u8>, HostError<Status>> {
         let path = property_path(path).ok_or(Status::NotFound)?;
-        self.property(&path).ok_or(Status::NotFound)
+        self.property(&path).ok_or(Status::NotFound.into())
     }
 
-    fn proxy_set_property(&mut self, path: &[u8], value: &[u8]) -> Result<(), Status> {
+    fn proxy_set_property(&mut self, path: &[u8], value: &[u8]) -> Result<(), HostError<Status>> {
         let path = property_path(path).ok_or(Status::BadArgument)?;
         self.properties.insert(path, value.to_vec());
         Ok(())
     }
+}
 
-    fn fd_write(&mut self, fd_id: Fd, iovec: &[&[u8]]) -> Result<u32, Errno> {
+impl Wasi for HostState {
+    fn fd_write(&mut self, fd_id: Fd, iovec: &[&[u8]]) -> Result<u32, HostError<Errno>> {
         let text: Vec<u8> = iovec.concat();
         let stream = if fd_id == Fd::Stdout {
             "stdout"
@@ -835,10 +872,10 @@ impl Host for HostState {
         for line in text.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
             self.log(stream, line);
         }
-        u32::try_from(text.len()).map_err(|_| Errno::Inval)
+        u32::try_from(text.len()).map_err(|_| Errno::Inval.into())
     }
 
-    fn clock_time_get(&mut self, clock_id: ClockId, unused: u64) -> Result<u64, Errno> {
+    fn clock_time_get(&mut self, clock_id: ClockId, unused: u64) -> Result<u64, HostError<Errno>> {
         let _ = unused;
         Ok(match clock_id {
             ClockId::Realtime => EPOCH_NS + self.elapsed_ns,
@@ -846,10 +883,10 @@ impl Host for HostState {
         })
     }
 
-    fn random_get(&mut self, buffer: &mut [u8]) -> Result<(), Errno> {
+    fn random_get(&mut self, buffer: &mut [u8]) -> Result<(), HostError<Errno>> {
         // cpp-host refuses more than 64 KiB at once.
         if buffer.len() > 64 * 1024 {
-            return Err(Errno::Inval);
+            return Err(Errno::Inval.into());
         }
         for b in buffer.iter_mut() {
             *b = self.next_random();
@@ -857,38 +894,44 @@ impl Host for HostState {
         Ok(())
     }
 
-    fn environ_sizes_get(&mut self) -> Result<(u32, u32), Errno> {
+    fn environ_sizes_get(&mut self) -> Result<(u32, u32), HostError<Errno>> {
         let count = u32::try_from(self.environment.len()).map_err(|_| Errno::Inval)?;
         let bytes: usize = self.environment.iter().map(|e| e.len() + 1).sum();
         Ok((count, u32::try_from(bytes).map_err(|_| Errno::Inval)?))
     }
 
-    fn environ_get(&mut self) -> Result<Vec<Vec<u8>>, Errno> {
+    fn environ_get(&mut self) -> Result<Vec<Vec<u8>>, HostError<Errno>> {
         Ok(self.environment.clone())
     }
 
-    fn args_sizes_get(&mut self) -> Result<(u32, u32), Errno> {
+    fn args_sizes_get(&mut self) -> Result<(u32, u32), HostError<Errno>> {
         Ok((0, 0))
     }
 
-    fn args_get(&mut self) -> Result<Vec<Vec<u8>>, Errno> {
+    fn args_get(&mut self) -> Result<Vec<Vec<u8>>, HostError<Errno>> {
         Ok(Vec::new())
     }
 
-    fn poll_oneoff(&mut self, subscriptions: u32, events: u32, count: u32) -> Result<u32, Errno> {
+    fn poll_oneoff(
+        &mut self,
+        subscriptions: u32,
+        events: u32,
+        count: u32,
+    ) -> Result<u32, HostError<Errno>> {
         // cpp-host: nothing to wait on, so no events, at once (virtual time does not move).
         let _ = (subscriptions, events, count);
         Ok(0)
     }
 
-    fn sched_yield(&mut self) -> Result<(), Errno> {
+    fn sched_yield(&mut self) -> Result<(), HostError<Errno>> {
         Ok(())
     }
 
-    fn proc_exit(&mut self, exit_code: u32) {
-        // The spec says it is never called (spec v0.2.1 `wasi_snapshot_preview1.proc_exit` line
-        // 1921); cpp-host reports it through the embedder's error() and returns (src/exports.cc
-        // wasi_unstable_proc_exit), which Envoy's Context::error only logs.
-        self.log("error", format!("proc_exit({exit_code}) called").as_bytes());
+    fn proc_exit(&mut self, exit_code: u32) -> Result<(), Trap> {
+        // WASI's proc_exit does not return (wasi-libc declares it noreturn), so the instance ends
+        // here, as wasmtime-wasi ends it with I32Exit; the driver calls it no more. The spec says
+        // it is never called (spec v0.2.1 `wasi_snapshot_preview1.proc_exit` line 1921);
+        // proxy-wasm-cpp-host logs it and returns (src/exports.cc wasi_unstable_proc_exit).
+        Err(Trap::Exit(exit_code))
     }
 }

@@ -7,7 +7,7 @@ use crate::run::Driver;
 use crate::scenario::TcpStream;
 use crate::state::{Connection, ROOT_ID, TcpPhase};
 use crate::transcript::TcpOutcome;
-use proxy_wasm_host_abi::v0_2_1::PeerType;
+use proxy_wasm_host_abi::v0_2_1::{Action, PeerType};
 
 /// How a connection callback ended.
 enum Next {
@@ -23,7 +23,7 @@ impl Driver {
         self.store.data_mut().connections.get_mut(&id)
     }
 
-    fn next(&mut self, id: u32, answer: Result<Option<u32>, ()>) -> Next {
+    fn next(&mut self, id: u32, answer: Result<Option<Action>, ()>) -> Next {
         let Some(c) = self.connection(id) else {
             return Next::Closed;
         };
@@ -31,7 +31,7 @@ impl Driver {
             return Next::Closed;
         }
         match answer {
-            Ok(None | Some(crate::exports::CONTINUE)) => Next::Go,
+            Ok(None | Some(Action::Continue)) => Next::Go,
             Ok(Some(_)) if c.resumed => Next::Go,
             Ok(Some(_)) | Err(()) => Next::Stalled,
         }

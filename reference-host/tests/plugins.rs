@@ -243,8 +243,8 @@ fn the_abi_version_comes_from_the_first_marker() {
     let future = wat::parse_str(r#"(module (func (export "proxy_abi_version_0_3_0")))"#)
         .unwrap_or_else(|e| panic!("{e}"));
     match run(&future, &Scenario::default()) {
-        Err(LoadError::NoMarker { unknown, .. }) => {
-            assert_eq!(unknown, vec!["`proxy_abi_version_0_3_0`".to_string()]);
+        Err(LoadError::NoMarker(e)) => {
+            assert_eq!(e.unknown, vec!["`proxy_abi_version_0_3_0`".to_string()]);
         }
         other => panic!("expected an unknown marker, got {other:?}"),
     }
@@ -256,6 +256,49 @@ fn the_abi_version_comes_from_the_first_marker() {
     .unwrap_or_else(|e| panic!("{e}"));
     let t = run(&two, &Scenario::default()).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(t.abi_version, "0.1.0");
+}
+
+#[test]
+fn proc_exit_ends_the_instance() {
+    let imports = r#"
+      (import "env" "proxy_log" (func $log (param i32 i32 i32) (result i32)))
+      (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))"#;
+    for (marker, params) in [
+        ("0_2_1", "(param i32 i32 i32)"),
+        ("0_1_0", "(param i32 i32)"),
+    ] {
+        let body = format!(
+            r#"(data (i32.const 100) "before")
+            (data (i32.const 110) "after")
+            (func (export "proxy_on_request_headers") {params} (result i32)
+              (drop (call $log (i32.const 2) (i32.const 100) (i32.const 6)))
+              (call $exit (i32.const 3))
+              (drop (call $log (i32.const 2) (i32.const 110) (i32.const 5)))
+              i32.const 0)
+            (func (export "proxy_on_done") (param i32) (result i32)
+              (drop (call $log (i32.const 2) (i32.const 110) (i32.const 5)))
+              i32.const 1)"#
+        );
+        let mut two = http_scenario();
+        two.events.extend(two.events.clone());
+        let t = transcript(&module(marker, imports, &body), &two);
+        // The callback stops at proc_exit and nothing is called after it, the second stream's
+        // callbacks included.
+        assert_eq!(
+            t["logs"],
+            json!([{ "context": 2, "level": "info", "message": "before" }]),
+            "ABI {marker}"
+        );
+        assert_eq!(
+            t["errors"],
+            json!([{
+                "context": 2,
+                "callback": "proxy_on_request_headers",
+                "message": "`proxy_on_request_headers` ended in a host function: the plugin exited with code 3"
+            }]),
+            "ABI {marker}"
+        );
+    }
 }
 
 #[test]

@@ -1,6 +1,6 @@
-{{ preamble }}
 //! What every version's glue shares: checked access to guest memory, the guest allocator, writes
-//! to out-pointers that happen all together or not at all, and typed calls into the plugin.
+//! to out-pointers that happen all together or not at all, how a host function fails (a status
+//! or a trap), and typed calls into the plugin.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -227,6 +227,71 @@ impl fmt::Display for Signature {
     }
 }
 
+/// How a host function ends the plugin's call instead of returning to it. It travels through
+/// wasmtime as the host function's error, so the caller of the callback can tell it from a trap
+/// of the plugin's own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Trap {
+    /// The plugin asked to end with this exit code (`proc_exit`), as wasmtime-wasi's `I32Exit`.
+    Exit(u32),
+    /// The host cannot go on with the call; the message says why.
+    Message(String),
+}
+
+impl Trap {
+    /// What a host function without a status answers when the host does not implement it.
+    pub fn unimplemented(function: &str) -> Self {
+        Trap::Message(format!("`{function}` is not implemented by this host"))
+    }
+}
+
+impl fmt::Display for Trap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Trap::Exit(code) => write!(f, "the plugin exited with code {code}"),
+            Trap::Message(message) => f.write_str(message),
+        }
+    }
+}
+
+impl std::error::Error for Trap {}
+
+/// Why a host function did not succeed: a status the plugin receives, or a trap that ends the
+/// plugin's call. `?` turns a bare status into the first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HostError<S> {
+    /// The function returns this status to the plugin.
+    Status(S),
+    /// The function does not return: the callback that called it ends with this trap.
+    Trap(Trap),
+}
+
+impl<S> From<S> for HostError<S> {
+    fn from(status: S) -> Self {
+        HostError::Status(status)
+    }
+}
+
+impl<S> HostError<S> {
+    /// The same error with the status converted, as when an older version is served by the
+    /// newest version's implementation.
+    pub fn map_status<U>(self, convert: impl FnOnce(S) -> U) -> HostError<U> {
+        match self {
+            HostError::Status(status) => HostError::Status(convert(status)),
+            HostError::Trap(trap) => HostError::Trap(trap),
+        }
+    }
+}
+
+/// The wasm result of a host function that did not succeed: the status as `raw` encodes it, or
+/// the trap as the function's error.
+pub fn refused<S>(error: HostError<S>, raw: fn(S) -> u32) -> wasmtime::Result<u32> {
+    match error {
+        HostError::Status(status) => Ok(raw(status)),
+        HostError::Trap(trap) => Err(wasmtime::Error::new(trap)),
+    }
+}
+
 /// Why a callback could not be called, or what it did wrong.
 #[derive(Debug)]
 pub enum CallError {
@@ -238,6 +303,14 @@ pub enum CallError {
         expected: String,
         /// What the plugin exports.
         found: String,
+    },
+    /// A host function the callback called ended it with a [`Trap`]: the plugin exited, or the
+    /// host refused to go on.
+    Host {
+        /// The callback.
+        callback: &'static str,
+        /// How the host function ended it.
+        trap: Trap,
     },
     /// The callback trapped, or a host function it called failed.
     Trap {
@@ -266,6 +339,9 @@ impl fmt::Display for CallError {
                 f,
                 "the plugin exports `{callback}` as {found}, but the ABI says {expected}"
             ),
+            CallError::Host { callback, trap } => {
+                write!(f, "`{callback}` ended in a host function: {trap}")
+            }
             CallError::Trap { callback, error } => write!(f, "`{callback}` trapped: {error:#}"),
             CallError::BadResult { callback, value } => {
                 write!(
@@ -344,17 +420,22 @@ impl Exports {
         };
         let typed = func
             .typed::<P, R>(store.as_context())
-            .map_err(|error| CallError::Trap {
-                callback: name,
-                error,
-            })?;
+            .map_err(|error| ended(name, error))?;
         typed
             .call(&mut store, args)
             .map(Some)
-            .map_err(|error| CallError::Trap {
-                callback: name,
-                error,
-            })
+            .map_err(|error| ended(name, error))
+    }
+}
+
+/// A callback's error: a host function's [`Trap`] if one ended it, else wasmtime's.
+fn ended(callback: &'static str, error: wasmtime::Error) -> CallError {
+    match error.downcast_ref::<Trap>() {
+        Some(trap) => CallError::Host {
+            callback,
+            trap: trap.clone(),
+        },
+        None => CallError::Trap { callback, error },
     }
 }
 

@@ -1,4 +1,3 @@
-{{ preamble }}
 //! {{ title }}
 //!
 {%- for line in docs %}
@@ -21,29 +20,53 @@ pub const ABI_MARKER: &str = "{{ marker }}";
 {% endfor -%}
 {{ t.body }}
 {%- endfor %}
-
 {%- for c in conversions %}
 
 {{ c }}
 {%- endfor %}
+{%- for t in traits %}
 
-/// The host functions of this ABI version. Every method has a default body that returns the
-/// "unimplemented" status, so a host implements what it supports and nothing more.
-pub trait Host {
-{%- for m in methods %}
-{%- if !loop.first %}
-{% endif %}
+/// The functions of the host module `{{ t.import_module }}`:
+{%- for line in t.docs %}
+///{{ line }}
+{%- endfor %}
+///
+/// Every method has a default body that refuses the call (the "unimplemented" status, or a trap
+/// for a function without a status), so a host implements what it supports and nothing more.
+pub trait {{ t.name }} {
+{%- for m in t.methods %}
 {{ m }}
 {%- endfor %}
 }
 
-/// Registers every host function of this ABI version in `linker`, implemented by the store's data.
-pub fn add_to_linker<T: Host + 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
-{%- for r in registrations %}
+/// Registers every function of the host module `{{ t.import_module }}` in `linker`, implemented by
+/// the store's data.
+pub fn {{ t.linker_fn }}<T: {{ t.name }} + 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
+{%- for r in t.registrations %}
 {{ r }}
 {%- endfor %}
     Ok(())
 }
+{%- if let Some(via) = t.via %}
+
+/// Serves [`{{ t.name }}`] through the {{ via.latest_version }} implementation, `{{ via.latest_trait }}`:
+/// every function {{ via.latest_version }} has with types this version converts to is delegated to it
+/// (enums converted up, outputs and statuses back); the others are refused as in [`{{ t.name }}`]
+/// until implemented here. Implement it (empty, or with what only this version has) and the
+/// blanket implementation makes the type a [`{{ t.name }}`].
+pub trait {{ via.name }}: {{ via.latest_trait }} {
+{%- for m in via.methods %}
+{{ m }}
+{%- endfor %}
+}
+
+impl<T: {{ via.name }}> {{ t.name }} for T {
+{%- for m in via.forwards %}
+{{ m }}
+{%- endfor %}
+}
+{%- endif %}
+{%- endfor %}
 {%- for h in status_helpers %}
 
 {{ h }}
@@ -54,11 +77,7 @@ pub fn add_to_linker<T: Host + 'static>(linker: &mut Linker<T>) -> wasmtime::Res
 {%- endfor %}
 
 const fn sig(name: &'static str, params: &'static [Wasm], results: &'static [Wasm]) -> Signature {
-    Signature {
-        name,
-        params,
-        results,
-    }
+    Signature { name, params, results }
 }
 
 /// Every callback of this ABI version with its wasm signature.
@@ -87,12 +106,7 @@ impl Callbacks {
         self.exports.has(name)
     }
 
-    fn call<P: WasmParams, R: WasmResults>(
-        &self,
-        store: impl AsContextMut,
-        name: &'static str,
-        args: P,
-    ) -> Result<Option<R>, CallError> {
+    fn call<P: WasmParams, R: WasmResults>(&self, store: impl AsContextMut, name: &'static str, args: P) -> Result<Option<R>, CallError> {
         self.exports.call(store, name, args)
     }
 {%- for c in callers %}
