@@ -137,6 +137,31 @@ pub(super) fn local_type_ref(abi: &Abi, name: &str) -> String {
     }
 }
 
+/// Rendered prose with each code span that names a function, callback or type of the page's ABI
+/// linked to its entry. `own` are names that mean something else where the text stands (the
+/// function being described and its parameters: `size` is a parameter there, not the type).
+pub(super) fn linked(abi: &Abi, markdown: &str, own: &[&str]) -> String {
+    let mut out = String::with_capacity(markdown.len());
+    let parts: Vec<&str> = markdown.split('`').collect();
+    for (i, part) in parts.iter().enumerate() {
+        let closed = i + 1 < parts.len();
+        if i % 2 == 0 {
+            out.push_str(part);
+        } else if !closed {
+            out.push('`');
+            out.push_str(part);
+        } else if !out.ends_with('[')
+            && !own.contains(part)
+            && (has_item(abi, part) || abi.type_def(part).is_some())
+        {
+            out.push_str(&link(&code(part), &format!("#{}", item_anchor(part))));
+        } else {
+            out.push_str(&code(part));
+        }
+    }
+    out
+}
+
 /// A parameter's type as C spells it, linked to the named type it refers to.
 pub(super) fn c_type_ref(abi: &Abi, t: &TypeRef) -> String {
     let c = signature::c_type(t);

@@ -6,7 +6,7 @@ use super::changes::changes_heading;
 use super::formats::{self, FormatView};
 use super::items::{
     abi_title, c_type_ref, context_text, convention, direction_text, format_ref, host_heading,
-    host_ref, ir_type, level_text, local_ref, local_type_ref, page_ref,
+    host_ref, ir_type, level_text, linked, local_ref, local_type_ref, page_ref,
 };
 use super::lifecycle::{self, LifecycleView};
 use super::markdown::{Fact, Table, code, inline, link, preamble, prose};
@@ -168,7 +168,7 @@ impl VersionPage {
         let types = abi.types.iter().map(|t| type_view(abi, t)).collect();
         let module_view = |m: &Module, items: &[Function]| ModuleView {
             heading: module_heading(&m.name),
-            docs: prose(&m.docs),
+            docs: linked(abi, &prose(&m.docs), &[]),
             facts: module_facts(abi, m),
             functions: items
                 .iter()
@@ -290,7 +290,7 @@ fn type_view(abi: &Abi, t: &TypeDef) -> TypeView {
                     code(&v.value.to_string())
                 },
                 code(&names::c_const(&t.name, &v.name)),
-                inline(&v.docs),
+                linked(abi, &inline(&v.docs), &[]),
                 level,
             ];
             if with_availability {
@@ -329,7 +329,11 @@ fn type_view(abi: &Abi, t: &TypeDef) -> TypeView {
             ));
             let mut table = Table::new(&["Field", "Type", "Meaning"]);
             for f in fields {
-                table.row(vec![code(&f.name), c_type_ref(abi, &f.ty), inline(&f.docs)]);
+                table.row(vec![
+                    code(&f.name),
+                    c_type_ref(abi, &f.ty),
+                    linked(abi, &inline(&f.docs), &[&f.name]),
+                ]);
             }
             Some(table)
         }
@@ -352,7 +356,7 @@ fn type_view(abi: &Abi, t: &TypeDef) -> TypeView {
     }
     TypeView {
         heading: code(&t.name),
-        docs: prose(&t.docs),
+        docs: linked(abi, &prose(&t.docs), &[&t.name]),
         facts,
         table,
     }
@@ -361,6 +365,9 @@ fn type_view(abi: &Abi, t: &TypeDef) -> TypeView {
 /// One host function or callback of a version page.
 fn function_view(inputs: &Inputs, abi: &Abi, first: &str, f: &Function) -> FunctionView {
     let is_callback = abi.callback(&f.name).is_some();
+    let own: Vec<&str> = std::iter::once(f.name.as_str())
+        .chain(f.params.iter().chain(&f.results).map(|p| p.name.as_str()))
+        .collect();
     let params = (!f.params.is_empty()).then(|| {
         let mut table = Table::new(&[
             "Name",
@@ -371,7 +378,7 @@ fn function_view(inputs: &Inputs, abi: &Abi, first: &str, f: &Function) -> Funct
             "Meaning",
         ]);
         for p in &f.params {
-            let mut meaning = inline(&p.docs);
+            let mut meaning = linked(abi, &inline(&p.docs), &own);
             if let Some(since) = &p.since {
                 meaning.push_str(&format!(" (since {since})"));
             }
@@ -398,24 +405,35 @@ fn function_view(inputs: &Inputs, abi: &Abi, first: &str, f: &Function) -> Funct
                     "{} ({}): {}",
                     code(&r.name),
                     c_type_ref(abi, &r.ty),
-                    inline(&r.docs)
+                    linked(abi, &inline(&r.docs), &own)
                 )
             })
             .collect::<Vec<_>>()
             .join("; ")
     };
+    // One row per code: a code returned in several situations lists each, with its own level.
     let statuses = (!f.statuses.is_empty()).then(|| {
-        let mut table = Table::new(&["Code", "Value", "Returned when", "Level"]);
+        let mut rows: Vec<(&str, i64, Vec<String>)> = Vec::new();
         for s in &f.statuses {
-            let mut when = inline(&s.condition);
+            let mut when = linked(abi, &inline(&s.condition), &own);
             if let Some(since) = &s.since {
                 when.push_str(&format!(" (since {since})"));
             }
+            when.push_str(&format!(
+                " — *{}*",
+                level_text(s.level, s.reference.as_deref())
+            ));
+            match rows.iter_mut().find(|(code, _, _)| *code == s.code) {
+                Some((_, _, conditions)) => conditions.push(when),
+                None => rows.push((&s.code, s.value, vec![when])),
+            }
+        }
+        let mut table = Table::new(&["Code", "Value", "Returned when"]);
+        for (name, value, conditions) in rows {
             table.row(vec![
-                code(&s.code),
-                code(&s.value.to_string()),
-                when,
-                level_text(s.level, s.reference.as_deref()),
+                code(name),
+                code(&value.to_string()),
+                conditions.join("<br>"),
             ]);
         }
         table
@@ -471,14 +489,17 @@ fn function_view(inputs: &Inputs, abi: &Abi, first: &str, f: &Function) -> Funct
     let deviations = (!f.deviations.is_empty()).then(|| {
         let mut table = Table::new(&["Host", "Behaviour"]);
         for d in &f.deviations {
-            table.row(vec![host_ref(abi, &d.host), inline(&d.text)]);
+            table.row(vec![
+                host_ref(abi, &d.host),
+                linked(abi, &inline(&d.text), &own),
+            ]);
         }
         table
     });
 
     FunctionView {
         heading: code(&f.name),
-        docs: prose(&f.docs),
+        docs: linked(abi, &prose(&f.docs), &own),
         c_declaration: signature::c_declaration(f),
         rust_declaration: signature::rust_declaration(abi, f),
         params,
@@ -487,7 +508,11 @@ fn function_view(inputs: &Inputs, abi: &Abi, first: &str, f: &Function) -> Funct
         facts,
         aliases,
         deviations,
-        errata: f.errata.iter().map(|e| inline(e)).collect(),
+        errata: f
+            .errata
+            .iter()
+            .map(|e| linked(abi, &inline(e), &own))
+            .collect(),
     }
 }
 
