@@ -1,6 +1,7 @@
 //! `cargo xtask`: the project's tasks, thin over the workspace libraries.
 
 mod codegen;
+mod docs;
 mod spec;
 mod test;
 
@@ -25,6 +26,8 @@ tasks:
   codegen [--check] [--results DIR]
                             regenerate generated/ from the spec and the conformance reports in DIR
                             (default runner/results, if it exists), or fail with a diff if stale
+  docs [--open]             build generated/docs into an HTML book with mdBook (target/book);
+                            installs mdBook from crates.io when missing
   test                      everything CI runs: formatting, lints, the whole test suite
   bench                     time the conformance suite against the bare-wasmtime floor
 ";
@@ -41,6 +44,7 @@ fn main() -> ExitCode {
         ["spec", "check", files @ ..] => spec::check(files),
         ["spec", "dump", rest @ ..] => spec::dump(rest),
         ["codegen", rest @ ..] => codegen::run(rest),
+        ["docs", rest @ ..] => docs::run(rest),
         ["test", rest @ ..] => test::run(rest),
         ["bench"] => bench(),
         [] | ["help" | "--help" | "-h"] => {

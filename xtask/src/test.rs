@@ -1,7 +1,8 @@
 //! `cargo xtask test`: what CI runs. Installs what the tests need when it is missing (Debian's
 //! clang and lld, for the C header test and the C test plugin; Debian's wasm-capable Rust, for the
-//! SDK test plugins), then runs formatting, lint and test checks, then the whole conformance
-//! suite on the `proxy-wasm-host` library through its adapter, stopping at the first failure.
+//! SDK test plugins), then runs formatting, lint and test checks, builds the reference as a book
+//! (mdBook, installed when missing), then the whole conformance suite on the `proxy-wasm-host`
+//! library through its adapter, stopping at the first failure.
 
 use crate::usage_error;
 use std::process::{Command, ExitCode};
@@ -67,22 +68,34 @@ pub fn run(args: &[&str]) -> ExitCode {
         ),
     ];
     // Relative paths above: every step runs from the workspace root.
-    let root = crate::root();
-    for (what, args) in steps.iter().chain(adapter_steps) {
-        eprintln!("==> {what}: cargo {}", args.join(" "));
-        match Command::new(&cargo).args(*args).current_dir(root).status() {
-            Ok(status) if status.success() => {}
-            Ok(status) => {
-                eprintln!("==> {what} failed ({status})");
-                return ExitCode::FAILURE;
-            }
-            Err(e) => {
-                eprintln!("==> cannot run `{cargo}`: {e}");
-                return ExitCode::FAILURE;
+    let run_all = |steps: &[(&str, &[&str])]| -> Result<(), String> {
+        for (what, args) in steps {
+            eprintln!("==> {what}: cargo {}", args.join(" "));
+            let status = Command::new(&cargo)
+                .args(*args)
+                .current_dir(crate::root())
+                .status()
+                .map_err(|e| format!("cannot run `{cargo}`: {e}"))?;
+            if !status.success() {
+                return Err(format!("{what} failed ({status})"));
             }
         }
+        Ok(())
+    };
+    let book = || {
+        eprintln!("==> book: cargo xtask docs");
+        crate::docs::build(false).map(|summary| eprintln!("==> {summary}"))
+    };
+    match run_all(steps)
+        .and_then(|()| book())
+        .and_then(|()| run_all(adapter_steps))
+    {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("==> {e}");
+            ExitCode::FAILURE
+        }
     }
-    ExitCode::SUCCESS
 }
 
 /// Debian packages the tests need, each with a program on the PATH, or an absolute path, that
