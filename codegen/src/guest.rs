@@ -248,10 +248,7 @@ fn rust_callback_type(abi: &Abi, f: &Function) -> String {
         Some(i) => format!("fn{}", &decl[i..]),
         None => decl,
     };
-    let lhs = format!(
-        "pub type {}",
-        names::rust_type(f.name.trim_start_matches('_'))
-    );
+    let lhs = format!("pub type {}", names::rust_callback_type(&f.name));
     wrap_rust_alias(4, &lhs, &format!("unsafe extern \"C\" {pointer}"))
 }
 
