@@ -1,5 +1,7 @@
 //! Guest bindings: the `proxy-wasm-guest-abi` Rust crate (`#![no_std]`, one module per version)
-//! and C headers, both from the same view of each ABI.
+//! and C headers, both from the same view of each ABI. `tests/c_header.rs` and
+//! `tests/rust_guest.rs` build a plugin on each for wasm32 and check its imports and exports
+//! against the IR.
 
 use crate::signature::{self, c_builtin, rust_builtin};
 use crate::{COMMAND, Files, Inputs, names};
