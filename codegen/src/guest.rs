@@ -1,5 +1,7 @@
 //! Guest bindings: the `proxy-wasm-guest-abi` Rust crate (`#![no_std]`, one module per version)
-//! and C headers, both from the same view of each ABI.
+//! and C headers, both from the same view of each ABI. `tests/c_header.rs` and
+//! `tests/rust_guest.rs` build a plugin on each for wasm32 and check its imports and exports
+//! against the IR.
 
 use crate::signature::{self, c_builtin, rust_builtin};
 use crate::{COMMAND, Files, Inputs, names};
@@ -248,10 +250,7 @@ fn rust_callback_type(abi: &Abi, f: &Function) -> String {
         Some(i) => format!("fn{}", &decl[i..]),
         None => decl,
     };
-    let lhs = format!(
-        "pub type {}",
-        names::rust_type(f.name.trim_start_matches('_'))
-    );
+    let lhs = format!("pub type {}", names::rust_callback_type(&f.name));
     wrap_rust_alias(4, &lhs, &format!("unsafe extern \"C\" {pointer}"))
 }
 

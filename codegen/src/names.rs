@@ -25,6 +25,11 @@ pub fn rust_type(name: &str) -> String {
     name.to_upper_camel_case()
 }
 
+/// The guest crate's type of a callback: `proxy_on_tick` → `ProxyOnTick`, `_start` → `Start`.
+pub fn rust_callback_type(name: &str) -> String {
+    rust_type(name.trim_start_matches('_'))
+}
+
 /// A Rust enum variant: `http_request_body` → `HttpRequestBody`; `Self` is escaped.
 pub fn rust_variant(name: &str) -> String {
     let v = name.to_upper_camel_case();

@@ -5,17 +5,16 @@
 // Helpers outside `#[test]` functions fail the test the same way: by panicking.
 #![allow(clippy::panic)]
 
+mod wasm_interface;
+
 use proxy_wasm_codegen::signature::c_declaration;
-use proxy_wasm_spec::ir::{Abi, Function, WasmType};
-use std::collections::BTreeMap;
+use proxy_wasm_spec::ir::Abi;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use wasmparser::{Parser, Payload, TypeRef, ValType};
+use wasm_interface::{CALL_EVERY_IMPORT, assert_matches_abi};
 
 /// Callbacks a C runtime defines itself; the header leaves them undeclared.
 const C_RUNTIME_NAMES: &[&str] = &["main", "malloc", "_start", "_initialize", "__main_void"];
-
-type Sig = (Vec<WasmType>, Vec<WasmType>);
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -45,9 +44,9 @@ fn plugin_source(abi: &Abi) -> String {
             .collect();
         src.push_str(&format!("{} {{{uses} {}\n", c_declaration(f), &body[1..]));
     }
-    src.push_str(
-        "__attribute__((export_name(\"call_every_import\"))) void call_every_import(void) {\n",
-    );
+    src.push_str(&format!(
+        "__attribute__((export_name(\"{CALL_EVERY_IMPORT}\"))) void call_every_import(void) {{\n"
+    ));
     for f in &abi.functions {
         let zeros = vec!["0"; f.params.len()].join(", ");
         src.push_str(&format!("  (void){}({zeros});\n", f.name));
@@ -91,69 +90,6 @@ fn compile(abi: &Abi, dir: &Path) -> Result<Vec<u8>, String> {
     std::fs::read(&wasm).map_err(|e| e.to_string())
 }
 
-fn wasm_type(v: &ValType) -> WasmType {
-    match v {
-        ValType::I32 => WasmType::I32,
-        ValType::I64 => WasmType::I64,
-        ValType::F32 => WasmType::F32,
-        ValType::F64 => WasmType::F64,
-        other => panic!("unexpected value type {other:?}"),
-    }
-}
-
-/// (imports by (module, name), exports by name) with their signatures.
-fn interface(wasm: &[u8]) -> (BTreeMap<(String, String), Sig>, BTreeMap<String, Sig>) {
-    let mut types: Vec<Sig> = Vec::new();
-    let mut func_types: Vec<u32> = Vec::new();
-    let mut imports = BTreeMap::new();
-    let mut exports = BTreeMap::new();
-    for payload in Parser::new(0).parse_all(wasm) {
-        match payload.expect("valid wasm") {
-            Payload::TypeSection(reader) => {
-                for ty in reader.into_iter_err_on_gc_types() {
-                    let f = ty.expect("a function type");
-                    types.push((
-                        f.params().iter().map(wasm_type).collect(),
-                        f.results().iter().map(wasm_type).collect(),
-                    ));
-                }
-            }
-            Payload::ImportSection(reader) => {
-                for import in reader.into_imports() {
-                    let import = import.expect("valid import");
-                    if let TypeRef::Func(t) = import.ty {
-                        func_types.push(t);
-                        imports.insert(
-                            (import.module.to_string(), import.name.to_string()),
-                            types[t as usize].clone(),
-                        );
-                    }
-                }
-            }
-            Payload::FunctionSection(reader) => {
-                for t in reader {
-                    func_types.push(t.expect("valid function"));
-                }
-            }
-            Payload::ExportSection(reader) => {
-                for export in reader {
-                    let export = export.expect("valid export");
-                    if export.kind == wasmparser::ExternalKind::Func {
-                        let t = func_types[export.index as usize];
-                        exports.insert(export.name.to_string(), types[t as usize].clone());
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    (imports, exports)
-}
-
-fn sig(f: &Function) -> Sig {
-    (f.wasm_params(), f.wasm_results())
-}
-
 #[test]
 fn c_headers_compile_to_the_abi() {
     let dir = std::env::temp_dir().join(format!("c-header-test-{}", std::process::id()));
@@ -161,29 +97,9 @@ fn c_headers_compile_to_the_abi() {
     for name in ["0.1.0", "0.2.0", "0.2.1"] {
         let abi = proxy_wasm_spec::builtin(name).expect("valid ABI");
         let wasm = compile(&abi, &dir).unwrap_or_else(|e| panic!("{e}"));
-        let (imports, exports) = interface(&wasm);
-        let expected: BTreeMap<(String, String), Sig> = abi
-            .functions
-            .iter()
-            .map(|f| ((f.module.clone(), f.name.clone()), sig(f)))
-            .collect();
-        assert_eq!(
-            imports, expected,
-            "{name}: imports of the compiled C plugin"
-        );
-        let mut expected: BTreeMap<String, Sig> = abi
-            .callbacks
-            .iter()
-            .filter(|f| !C_RUNTIME_NAMES.contains(&f.name.as_str()))
-            .map(|f| (f.name.clone(), sig(f)))
-            .collect();
-        expected.insert("call_every_import".into(), (vec![], vec![]));
-        let exports: BTreeMap<String, Sig> =
-            exports.into_iter().filter(|(n, _)| n != "memory").collect();
-        assert_eq!(
-            exports, expected,
-            "{name}: exports of the compiled C plugin"
-        );
+        assert_matches_abi("C plugin", &abi, &wasm, |f| {
+            !C_RUNTIME_NAMES.contains(&f.name.as_str())
+        });
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -4,6 +4,7 @@
 //! [`build`] returns the path of a plugin's `.wasm`, compiling it when the cache misses. The
 //! cache lives under the workspace's `target/test-plugins/`, keyed by a hash of the plugin
 //! sources, their `Cargo.lock` and the toolchain's identity, so repeated runs do not compile.
+//! [`build_examples`] builds and caches another cargo project's examples the same way.
 //! Rust plugins need Debian's wasm-capable Rust (`rustc-web`, with its std sources for
 //! `-Zbuild-std`); the C plugin needs Debian's `clang` and `lld`.
 
@@ -110,27 +111,64 @@ impl std::error::Error for BuildError {}
 pub fn build(plugin: Plugin) -> Result<PathBuf, BuildError> {
     let project = plugin.project();
     project.check_toolchain()?;
-    let dir = target_dir().join("test-plugins").join(format!(
-        "{}-{:016x}",
-        project.label(),
-        project.key()?
-    ));
+    let dir = cache_dir(project.label(), project.key()?);
     let wasm = dir.join(format!("{}.wasm", plugin.name()));
-    if wasm.is_file() {
-        return Ok(wasm);
+    cached(&dir, &[&wasm], project.lock(), || project.compile(&dir))?;
+    Ok(wasm)
+}
+
+/// The `.wasm` of each of `examples`, `cdylib` examples of the cargo project in `source` (a
+/// workspace of its own, with a `Cargo.lock`), built and cached like the Rust plugins. The
+/// cache key covers the files under `source` and under `inputs`, the directories of its path
+/// dependencies; `label` names the cache directory.
+pub fn build_examples(
+    label: &str,
+    source: &Path,
+    inputs: &[&Path],
+    examples: &[&str],
+) -> Result<Vec<PathBuf>, BuildError> {
+    check_rust_toolchain()?;
+    let roots: Vec<&Path> = std::iter::once(source)
+        .chain(inputs.iter().copied())
+        .collect();
+    let dir = cache_dir(label, key(&roots, &rust_identity()?, CARGO_ARGS)?);
+    let wasm: Vec<PathBuf> = examples
+        .iter()
+        .map(|name| dir.join(format!("{name}.wasm")))
+        .collect();
+    let paths: Vec<&Path> = wasm.iter().map(PathBuf::as_path).collect();
+    cached(&dir, &paths, &LOCKS[3], || {
+        cargo_build(source, &dir, examples)
+    })?;
+    Ok(wasm)
+}
+
+fn cache_dir(label: &str, key: u64) -> PathBuf {
+    target_dir()
+        .join("test-plugins")
+        .join(format!("{label}-{key:016x}"))
+}
+
+/// Runs `compile` into `dir` unless every one of `wasm` is there already.
+fn cached(
+    dir: &Path,
+    wasm: &[&Path],
+    lock: &Mutex<()>,
+    compile: impl FnOnce() -> Result<(), BuildError>,
+) -> Result<(), BuildError> {
+    let present = || wasm.iter().all(|w| w.is_file());
+    if present() {
+        return Ok(());
     }
     // One build per project at a time in this process; other processes are kept apart by
     // cargo's own lock and by renaming finished files into place.
-    let _guard = project
-        .lock()
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    if !wasm.is_file() {
-        std::fs::create_dir_all(&dir)
+    let _guard = lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if !present() {
+        std::fs::create_dir_all(dir)
             .map_err(|e| BuildError(format!("cannot create {}: {e}", dir.display())))?;
-        project.compile(&dir)?;
+        compile()?;
     }
-    Ok(wasm)
+    Ok(())
 }
 
 /// The bytes of `plugin`'s `.wasm`, built first if needed.
@@ -185,7 +223,13 @@ const CLANG_ARGS: &[&str] = &[
     "-Wl,--no-entry",
 ];
 
-static LOCKS: [Mutex<()>; 3] = [Mutex::new(()), Mutex::new(()), Mutex::new(())];
+/// One per [`Project`], then one for [`build_examples`].
+static LOCKS: [Mutex<()>; 4] = [
+    Mutex::new(()),
+    Mutex::new(()),
+    Mutex::new(()),
+    Mutex::new(()),
+];
 
 impl Project {
     fn label(self) -> &'static str {
@@ -223,69 +267,24 @@ impl Project {
                     )
                 });
         }
-        let missing: Vec<&str> = RUST_PACKAGES
-            .iter()
-            .filter(|(_, file)| !Path::new(file).exists())
-            .map(|(package, _)| *package)
-            .collect();
-        if missing.is_empty() {
-            return Ok(());
-        }
-        let all: Vec<&str> = RUST_PACKAGES.iter().map(|(package, _)| *package).collect();
-        Err(BuildError(format!(
-            "the Rust test plugins need Debian's wasm-capable Rust toolchain (missing here: {}): \
-             install it with `apt-get install -y {}` (as root), or run `cargo xtask test`, which \
-             installs it",
-            missing.join(", "),
-            all.join(" ")
-        )))
+        check_rust_toolchain()
     }
 
     /// Hash of everything the build reads: the sources, the lock file, the toolchain.
     fn key(self) -> Result<u64, BuildError> {
-        let mut hash = Fnv::new();
-        let mut files = Vec::new();
-        walk(&self.source(), &mut files)?;
+        let source = self.source();
         if self == Project::C {
-            walk(&headers(), &mut files)?;
+            let identity = [run(Command::new("clang").arg("--version"))?];
+            return key(&[&source, &headers()], &identity, CLANG_ARGS);
         }
-        files.sort();
-        for file in &files {
-            let bytes = std::fs::read(file)
-                .map_err(|e| BuildError(format!("cannot read {}: {e}", file.display())))?;
-            // Relative, so that the key does not depend on where the workspace is.
-            let name = file.strip_prefix(workspace()).unwrap_or(file);
-            hash.field(name.to_string_lossy().as_bytes());
-            hash.field(&bytes);
-        }
-        let (identity, args) = match self {
-            Project::C => (
-                vec![run(Command::new("clang").arg("--version"))?],
-                CLANG_ARGS,
-            ),
-            _ => (
-                vec![
-                    run(Command::new(RUSTC).arg("-vV"))?,
-                    run(Command::new(CARGO).arg("-V"))?,
-                ],
-                CARGO_ARGS,
-            ),
-        };
-        for part in identity
-            .iter()
-            .map(|o| &o.stdout[..])
-            .chain(args.iter().map(|a| a.as_bytes()))
-        {
-            hash.field(part);
-        }
-        Ok(hash.0)
+        key(&[&source], &rust_identity()?, CARGO_ARGS)
     }
 
     /// Builds every plugin of the project into `dir`.
     fn compile(self, dir: &Path) -> Result<(), BuildError> {
         if self == Project::C {
             for plugin in self.plugins() {
-                let temp = temp_path(dir, plugin);
+                let temp = temp_path(dir, plugin.name());
                 run(Command::new("clang")
                     .args(CLANG_ARGS)
                     .arg("-I")
@@ -293,51 +292,110 @@ impl Project {
                     .arg("-o")
                     .arg(&temp)
                     .arg(self.source().join(format!("{}.c", plugin.name()))))?;
-                finish(&temp, dir, plugin)?;
+                finish(&temp, dir, plugin.name())?;
             }
             return Ok(());
         }
-        let cargo_target = target_dir().join("test-plugins").join("cargo");
-        let mut cargo = Command::new(CARGO);
-        // The test run's cargo and rustup settings must not reach Debian's toolchain.
-        for (name, _) in std::env::vars_os() {
-            let name = name.to_string_lossy();
-            let keep = ["CARGO_HOME", "CARGO_HTTP_", "CARGO_NET_", "CARGO_REGISTR"]
-                .iter()
-                .any(|prefix| name.starts_with(prefix));
-            let drop = [
-                "CARGO",
-                "RUSTC",
-                "RUSTDOC",
-                "RUSTFLAGS",
-                "RUSTUP",
-                "LD_LIBRARY_PATH",
-            ]
+        let names: Vec<&str> = self.plugins().map(Plugin::name).collect();
+        cargo_build(&self.source(), dir, &names)
+    }
+}
+
+fn check_rust_toolchain() -> Result<(), BuildError> {
+    let missing: Vec<&str> = RUST_PACKAGES
+        .iter()
+        .filter(|(_, file)| !Path::new(file).exists())
+        .map(|(package, _)| *package)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let all: Vec<&str> = RUST_PACKAGES.iter().map(|(package, _)| *package).collect();
+    Err(BuildError(format!(
+        "Rust plugins for wasm32 need Debian's wasm-capable Rust toolchain (missing here: {}): \
+         install it with `apt-get install -y {}` (as root), or run `cargo xtask test`, which \
+         installs it",
+        missing.join(", "),
+        all.join(" ")
+    )))
+}
+
+fn rust_identity() -> Result<Vec<Output>, BuildError> {
+    Ok(vec![
+        run(Command::new(RUSTC).arg("-vV"))?,
+        run(Command::new(CARGO).arg("-V"))?,
+    ])
+}
+
+/// Hash of the files under `roots` (named relative to their root, so that the key does not
+/// depend on where they are), the toolchain's `identity` and the build's `args`.
+fn key(roots: &[&Path], identity: &[Output], args: &[&str]) -> Result<u64, BuildError> {
+    let mut hash = Fnv::new();
+    for root in roots {
+        let mut files = Vec::new();
+        walk(root, &mut files)?;
+        files.sort();
+        hash.field(&(files.len() as u64).to_le_bytes());
+        for file in &files {
+            let bytes = std::fs::read(file)
+                .map_err(|e| BuildError(format!("cannot read {}: {e}", file.display())))?;
+            let name = file.strip_prefix(root).unwrap_or(file);
+            hash.field(name.to_string_lossy().as_bytes());
+            hash.field(&bytes);
+        }
+    }
+    for part in identity
+        .iter()
+        .map(|o| &o.stdout[..])
+        .chain(args.iter().map(|a| a.as_bytes()))
+    {
+        hash.field(part);
+    }
+    Ok(hash.0)
+}
+
+/// Builds the examples of the cargo project in `source` and moves their `.wasm` into `dir`.
+fn cargo_build(source: &Path, dir: &Path, examples: &[&str]) -> Result<(), BuildError> {
+    let cargo_target = target_dir().join("test-plugins").join("cargo");
+    let mut cargo = Command::new(CARGO);
+    // The test run's cargo and rustup settings must not reach Debian's toolchain.
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        let keep = ["CARGO_HOME", "CARGO_HTTP_", "CARGO_NET_", "CARGO_REGISTR"]
             .iter()
             .any(|prefix| name.starts_with(prefix));
-            if drop && !keep {
-                cargo.env_remove(&*name);
-            }
+        let drop = [
+            "CARGO",
+            "RUSTC",
+            "RUSTDOC",
+            "RUSTFLAGS",
+            "RUSTUP",
+            "LD_LIBRARY_PATH",
+        ]
+        .iter()
+        .any(|prefix| name.starts_with(prefix));
+        if drop && !keep {
+            cargo.env_remove(&*name);
         }
-        run(cargo
-            .args(CARGO_ARGS)
-            .arg("--manifest-path")
-            .arg(self.source().join("Cargo.toml"))
-            .arg("--target-dir")
-            .arg(&cargo_target)
-            .env("RUSTC", RUSTC)
-            // -Zbuild-std is unstable; Debian's stable rustc allows it this way.
-            .env("RUSTC_BOOTSTRAP", "1"))?;
-        let built = cargo_target.join(WASM32).join("release").join("examples");
-        for plugin in self.plugins() {
-            let from = built.join(format!("{}.wasm", plugin.name()));
-            let temp = temp_path(dir, plugin);
-            std::fs::copy(&from, &temp)
-                .map_err(|e| BuildError(format!("cannot copy {}: {e}", from.display())))?;
-            finish(&temp, dir, plugin)?;
-        }
-        Ok(())
     }
+    run(cargo
+        .args(CARGO_ARGS)
+        .arg("--manifest-path")
+        .arg(source.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(&cargo_target)
+        .env("RUSTC", RUSTC)
+        // -Zbuild-std is unstable; Debian's stable rustc allows it this way.
+        .env("RUSTC_BOOTSTRAP", "1"))?;
+    let built = cargo_target.join(WASM32).join("release").join("examples");
+    for name in examples {
+        let from = built.join(format!("{name}.wasm"));
+        let temp = temp_path(dir, name);
+        std::fs::copy(&from, &temp)
+            .map_err(|e| BuildError(format!("cannot copy {}: {e}", from.display())))?;
+        finish(&temp, dir, name)?;
+    }
+    Ok(())
 }
 
 /// The generated C headers the C plugin includes.
@@ -358,15 +416,15 @@ fn target_dir() -> PathBuf {
 }
 
 /// A file name no other build, in this process or another, writes to.
-fn temp_path(dir: &Path, plugin: Plugin) -> PathBuf {
+fn temp_path(dir: &Path, name: &str) -> PathBuf {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    dir.join(format!(".{}.{}.{n}.tmp", plugin.name(), std::process::id()))
+    dir.join(format!(".{name}.{}.{n}.tmp", std::process::id()))
 }
 
 /// Moves a finished module into place in one step, so readers never see half a file.
-fn finish(temp: &Path, dir: &Path, plugin: Plugin) -> Result<(), BuildError> {
-    let wasm = dir.join(format!("{}.wasm", plugin.name()));
+fn finish(temp: &Path, dir: &Path, name: &str) -> Result<(), BuildError> {
+    let wasm = dir.join(format!("{name}.wasm"));
     std::fs::rename(temp, &wasm)
         .map_err(|e| BuildError(format!("cannot move {} into place: {e}", wasm.display())))
 }

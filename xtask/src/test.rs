@@ -1,8 +1,8 @@
 //! `cargo xtask test`: what CI runs. Installs what the tests need when it is missing (Debian's
 //! clang and lld, for the C header test and the C test plugin; Debian's wasm-capable Rust, for the
-//! SDK test plugins), then runs formatting, lint and test checks, builds the reference as a book
-//! (mdBook, installed when missing), then the whole conformance suite on the `proxy-wasm-host`
-//! library through its adapter, stopping at the first failure.
+//! SDK test plugins and the Rust guest test), then runs formatting, lint and test checks, builds
+//! the reference as a book (mdBook, installed when missing), then the whole conformance suite on
+//! the `proxy-wasm-host` library through its adapter, stopping at the first failure.
 
 use crate::usage_error;
 use std::process::{Command, ExitCode};
