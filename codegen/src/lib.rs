@@ -2,7 +2,8 @@
 //!
 //! Every backend is a pure function from IRs to [`Files`]; only `cargo xtask codegen` touches the
 //! disk. Names are converted in one place, [`names`]; text is laid out by askama templates in
-//! `codegen/templates/`.
+//! `codegen/templates/`. [`docs::witx::render`] lays out any document set, plain witx or not, as
+//! the witx 0.6 Markdown generator did (`cargo xtask spec docs`).
 
 pub mod disk;
 pub mod docs;

@@ -531,16 +531,16 @@ fn envoy_era_document_matches_the_seed() {
             "proxy_on_grpc_close",
         ]
     );
-    // §3 "WITX": nine header map kinds with grpc_create_initial_metadata = 4, buffer kinds 0-5.
+    // §3 "WITX": nine header map kinds with grpccreateinitialmetadata = 4, buffer kinds 0-5.
     let values = |name: &str| match abi.type_def(name).map(|t| &t.def) {
         Some(TypeDefKind::Enum { values, .. }) => {
             values.iter().map(|v| (v.name.clone(), v.value)).collect()
         }
         _ => Vec::new(),
     };
-    let headers = values("header_map_type");
+    let headers = values("headermaptype");
     assert_eq!(headers.len(), 9);
-    assert!(headers.contains(&("grpc_create_initial_metadata".to_string(), 4)));
-    assert_eq!(values("buffer_type").len(), 6);
-    assert!(values("grpc_status").contains(&("invalid_code".to_string(), -1)));
+    assert!(headers.contains(&("grpccreateinitialmetadata".to_string(), 4)));
+    assert_eq!(values("buffertype").len(), 6);
+    assert!(values("grpcstatus").contains(&("invalidcode".to_string(), -1)));
 }

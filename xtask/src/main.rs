@@ -23,6 +23,11 @@ tasks:
   spec check FILE...        validate spec documents; a summary line per file, or the errors
   spec dump --abi NAME      print the IR of a built-in ABI as JSON ({abis})
   spec dump --file FILE     print the IR of the document set FILE enters
+  spec docs FILE... --out DIR
+                            render the reference of each document set FILE enters, plain witx or
+                            this project's dialect, in the layout of the witx 0.6 Markdown generator
+                            (types, then modules with their functions), to DIR/<FILE's stem>.md;
+                            the dialect's statuses and directions are not shown (see generated/docs)
   codegen [--check] [--results DIR]
                             regenerate generated/ from the spec and the conformance reports in DIR
                             (default runner/results, if it exists), or fail with a diff if stale
@@ -43,6 +48,7 @@ fn main() -> ExitCode {
     match args.as_slice() {
         ["spec", "check", files @ ..] => spec::check(files),
         ["spec", "dump", rest @ ..] => spec::dump(rest),
+        ["spec", "docs", rest @ ..] => spec::docs(rest),
         ["codegen", rest @ ..] => codegen::run(rest),
         ["docs", rest @ ..] => docs::run(rest),
         ["test", rest @ ..] => test::run(rest),

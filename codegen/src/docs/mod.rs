@@ -7,7 +7,8 @@
 //! every ABI it names (`sdk`). With stored conformance results, a support page per host
 //! (`hosts`). Everything a page shows is prepared as strings, from the Markdown helpers in
 //! `markdown` and the wording of ABI items in `items`; the templates in `templates/docs/` only lay
-//! them out.
+//! them out. Apart from these pages, [`witx`] renders any document set in the layout of the witx
+//! 0.6 Markdown generator (`cargo xtask spec docs`).
 
 mod changes;
 mod envoy;
@@ -19,6 +20,7 @@ mod lifecycle;
 mod markdown;
 mod sdk;
 mod version;
+pub mod witx;
 
 use crate::{Files, Inputs, names};
 use askama::Template;
