@@ -114,7 +114,12 @@ impl<'a> Diff<'a> {
         let members = new
             .types
             .iter()
-            .filter_map(|t| old.type_def(&t.name).map(|o| (o, t)))
+            .filter_map(|t| {
+                old.types
+                    .iter()
+                    .find(|o| same_name(&o.name, &t.name))
+                    .map(|o| (o, t))
+            })
             .flat_map(|(o, t)| member_changes(o, t))
             .collect();
         Diff {
@@ -193,8 +198,20 @@ fn only_in<'a, T>(
 ) -> Vec<&'a T> {
     these
         .iter()
-        .filter(|t| !those.iter().any(|x| name(x) == name(t)))
+        .filter(|t| !those.iter().any(|x| same_name(name(x), name(t))))
         .collect()
+}
+
+/// Whether two names of a type or member are one name: the Envoy-era description, like witx 0.6,
+/// wrote them as one lowercase word (`wasmresult`, `endofstream`) where the numbered versions
+/// split them (`wasm_result`, `end_of_stream`).
+fn same_name(a: &str, b: &str) -> bool {
+    fn word(s: &str) -> impl Iterator<Item = char> + '_ {
+        s.chars()
+            .filter(|c| *c != '_')
+            .map(|c| c.to_ascii_lowercase())
+    }
+    word(a).eq(word(b))
 }
 
 /// The members of an enum or flags type; none for other kinds.
@@ -210,14 +227,14 @@ fn member_changes<'a>(old: &'a TypeDef, new: &'a TypeDef) -> Vec<MemberChange<'a
     let (old_values, new_values) = (members(old), members(new));
     let mut changes = Vec::new();
     for v in new_values {
-        match old_values.iter().find(|x| x.name == v.name) {
+        match old_values.iter().find(|x| same_name(&x.name, &v.name)) {
             None => changes.push(Member::Added(v)),
             Some(x) if x.value != v.value => changes.push(Member::Renumbered { old: x, new: v }),
             Some(_) => {}
         }
     }
     for v in old_values {
-        if !new_values.iter().any(|x| x.name == v.name) {
+        if !new_values.iter().any(|x| same_name(&x.name, &v.name)) {
             changes.push(Member::Removed(v));
         }
     }
@@ -318,6 +335,17 @@ mod tests {
                 .iter()
                 .any(|m| matches!(m.change, Member::Removed(_)))
         );
+    }
+
+    #[test]
+    fn envoy_era_one_word_names_match_their_split_spellings() {
+        let (envoy, first) = (abi("envoy-2020"), abi("0.1.0"));
+        let diff = Diff::between(&envoy, &first);
+        let added = names(&diff.types.added, |t| &t.name);
+        assert!(!added.contains(&"buffer_type".into()), "{added:?}");
+        assert!(!added.contains(&"log_level".into()), "{added:?}");
+        assert!(same_name("endofstream", "end_of_stream"));
+        assert!(!same_name("token", "tokens"));
     }
 
     #[test]
