@@ -87,6 +87,12 @@ pub fn rust_builtin(b: Builtin) -> &'static str {
 
 /// `uint32_t proxy_log(proxy_log_level_t log_level, const uint8_t* message_data, ...)`.
 pub fn c_declaration(f: &Function) -> String {
+    c_declaration_with(f, names::c_ident)
+}
+
+/// A C declaration whose parameter names come from `ident` (the Envoy-era page keeps the
+/// camelCase the witx wrote).
+pub fn c_declaration_with(f: &Function, ident: impl Fn(&str) -> String) -> String {
     let ret = f
         .results
         .first()
@@ -97,11 +103,8 @@ pub fn c_declaration(f: &Function) -> String {
         .map(|p| match p.ty {
             TypeRef::Builtin {
                 name: Builtin::String,
-            } => format!(
-                "const char* {0}_ptr, size_t {0}_len",
-                names::c_ident(&p.name)
-            ),
-            _ => format!("{} {}", c_type(&p.ty), names::c_ident(&p.name)),
+            } => format!("const char* {0}_ptr, size_t {0}_len", ident(&p.name)),
+            _ => format!("{} {}", c_type(&p.ty), ident(&p.name)),
         })
         .collect();
     let params = if params.is_empty() {

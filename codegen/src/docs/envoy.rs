@@ -1,8 +1,8 @@
 //! The page of the Envoy-era ABI, in the layout of the documentation the witx tools generated.
 
 use super::CHANGES;
-use super::items::{convention, ir_type};
-use super::markdown::{code, inline, link, preamble, prose};
+use super::items::{abi_title, convention, ir_type, linked, named_type_of};
+use super::markdown::{code, inline, item_anchor, link, preamble, prose};
 use crate::signature;
 use askama::Template;
 use proxy_wasm_spec::Abi;
@@ -13,6 +13,7 @@ use proxy_wasm_spec::ir::{Param, Role, Side, TypeDefKind, TypeRef};
 #[template(path = "docs/envoy.md", escape = "none")]
 pub(super) struct EnvoyPage {
     preamble: String,
+    title: String,
     intro: String,
     layout: String,
     types: Vec<EnvoyType>,
@@ -118,14 +119,21 @@ impl EnvoyPage {
                 }
             })
             .collect();
+        // The type as the witx wrote it, linked to the type's entry when it names one.
+        let ty = |t: &TypeRef| match named_type_of(t) {
+            Some(name) if abi.type_def(name).is_some() => {
+                link(&code(&ir_type(t)), &format!("#{}", item_anchor(name)))
+            }
+            _ => code(&ir_type(t)),
+        };
         let param = |p: &Param| {
-            let mut docs = inline(&p.docs);
+            let mut docs = linked(abi, &inline(&p.docs), &[]);
             if p.role != Role::Value {
                 docs.push_str(&format!(" ({})", convention(p)));
             }
             EnvoyParam {
                 name: p.name.clone(),
-                ty: ir_type(&p.ty),
+                ty: ty(&p.ty),
                 docs,
             }
         };
@@ -158,7 +166,8 @@ impl EnvoyPage {
                         .map(|f| EnvoyFunction {
                             name: f.name.clone(),
                             docs: prose(&f.docs),
-                            c_declaration: signature::c_declaration(f),
+                            // The names as the witx wrote them, as in the headings below it.
+                            c_declaration: signature::c_declaration_with(f, str::to_string),
                             params: f.params.iter().map(param).collect(),
                             results: f.results.iter().map(param).collect(),
                         })
@@ -168,6 +177,7 @@ impl EnvoyPage {
             .collect();
         EnvoyPage {
             preamble: preamble(),
+            title: abi_title(abi),
             intro: prose(&abi.docs),
             layout: format!(
                 "This page keeps the layout of the documentation the witx tools generated for \
@@ -195,7 +205,8 @@ mod tests {
         for f in envoy.functions.iter().chain(&envoy.callbacks) {
             assert!(text.contains(&format!("\n### {}\n", f.name)), "{}", f.name);
             for p in f.params.iter().chain(&f.results) {
-                assert!(text.contains(&format!("`{}` has type `{}`", p.name, ir_type(&p.ty))));
+                let has_type = format!("`{}` has type ", p.name);
+                assert!(text.contains(&has_type), "{}: {}", f.name, p.name);
             }
         }
         for t in &envoy.types {

@@ -47,12 +47,12 @@ pub(super) fn ir_type(t: &TypeRef) -> String {
 }
 
 /// The named type a type refers to, through pointers.
-fn named_type(t: &TypeRef) -> Option<&str> {
+pub(super) fn named_type_of(t: &TypeRef) -> Option<&str> {
     match t {
         TypeRef::Builtin { .. } => None,
         TypeRef::Named { name } => Some(name),
-        TypeRef::Pointer { to } | TypeRef::ConstPointer { to } => named_type(to),
-        TypeRef::List { of } => named_type(of),
+        TypeRef::Pointer { to } | TypeRef::ConstPointer { to } => named_type_of(to),
+        TypeRef::List { of } => named_type_of(of),
         TypeRef::Tuple { .. } | TypeRef::Variant { .. } => None,
     }
 }
@@ -165,7 +165,7 @@ pub(super) fn linked(abi: &Abi, markdown: &str, own: &[&str]) -> String {
 /// A parameter's type as C spells it, linked to the named type it refers to.
 pub(super) fn c_type_ref(abi: &Abi, t: &TypeRef) -> String {
     let c = signature::c_type(t);
-    match named_type(t) {
+    match named_type_of(t) {
         Some(name) if abi.type_def(name).is_some() => {
             link(&code(&c), &format!("#{}", item_anchor(name)))
         }
