@@ -3,12 +3,14 @@
 //! directory named by `PROXY_WASM_SPEC_TEXTS`, or else in `../shared/reference/proxy-wasm-spec/`
 //! relative to the workspace root. A cited line must exist, be prose (not blank, not a heading, not
 //! in a code block), stand under the cited section, and, for a status, name the status code as the
-//! spec spells it. Every spec-level status, host function and callback must carry a citation.
+//! spec spells it. Every spec-level status, host function and callback must carry a citation,
+//! and the lines each lifecycle phase rests on must resolve the same way.
 
 // Helpers outside `#[test]` functions fail the test the same way: by panicking.
 #![allow(clippy::panic)]
 
 use proxy_wasm_spec::ir::{Abi, Function, Level, Version};
+use proxy_wasm_spec::lifecycle::Lifecycle;
 use proxy_wasm_spec::published::{self, Text};
 use std::path::Path;
 
@@ -124,6 +126,22 @@ fn every_spec_level_fact_is_cited() {
                         "{}: `{}` status `{}` ({}) is spec-level but cites no line of the {} text",
                         abi.name, f.name, s.code, s.condition, abi.name
                     ));
+                }
+            }
+        }
+    }
+    fail_with(&problems);
+}
+
+#[test]
+fn lifecycle_citations_resolve_in_the_spec_texts() {
+    let mut problems = Vec::new();
+    for (abi, text) in versioned() {
+        for phase in Lifecycle::of(&abi).phases {
+            for c in &phase.spec {
+                let what = format!("{}: lifecycle step {:?}", abi.name, phase.step);
+                if let Err(e) = text.resolve(c, &what) {
+                    problems.push(e);
                 }
             }
         }
