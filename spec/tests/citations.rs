@@ -3,12 +3,14 @@
 //! directory named by `PROXY_WASM_SPEC_TEXTS`, or else in `../shared/reference/proxy-wasm-spec/`
 //! relative to the workspace root. A cited line must exist, be prose (not blank, not a heading, not
 //! in a code block), stand under the cited section, and, for a status, name the status code as the
-//! spec spells it. Every spec-level status and host function must carry a citation.
+//! spec spells it. Every spec-level status, host function and callback must carry a citation,
+//! and the lines each lifecycle phase rests on must resolve the same way.
 
 // Helpers outside `#[test]` functions fail the test the same way: by panicking.
 #![allow(clippy::panic)]
 
 use proxy_wasm_spec::ir::{Abi, Function, Level, Version};
+use proxy_wasm_spec::lifecycle::Lifecycle;
 use proxy_wasm_spec::published::{self, Text};
 use std::path::Path;
 
@@ -29,9 +31,9 @@ fn versioned() -> Vec<(Abi, Text)> {
         .collect()
 }
 
-/// The heading a function stands under in the spec text.
-fn section(f: &Function) -> String {
-    if f.module == "env" {
+/// The heading a host function or callback stands under in the spec text.
+fn section(abi: &Abi, f: &Function) -> String {
+    if f.module == "env" || abi.callback(&f.name).is_some() {
         f.name.clone()
     } else {
         format!("{}.{}", f.module, f.name)
@@ -53,7 +55,7 @@ fn citations_resolve_in_the_spec_texts() {
     let mut checked = 0;
     for (abi, text) in versioned() {
         for f in abi.functions.iter().chain(&abi.callbacks) {
-            let expected = section(f);
+            let expected = section(&abi, f);
             if let Some(c) = &f.spec {
                 checked += 1;
                 let what = format!("{}: `{}`", abi.name, f.name);
@@ -104,12 +106,17 @@ fn citations_resolve_in_the_spec_texts() {
 fn every_spec_level_fact_is_cited() {
     let mut problems = Vec::new();
     for (abi, _) in versioned() {
-        for f in &abi.functions {
-            if f.level == Level::Spec && f.spec.is_none() {
-                problems.push(format!(
-                    "{}: host function `{}` is spec-level but cites no line of the {} text",
-                    abi.name, f.name, abi.name
-                ));
+        for (kind, functions) in [
+            ("host function", &abi.functions),
+            ("callback", &abi.callbacks),
+        ] {
+            for f in functions {
+                if f.level == Level::Spec && f.spec.is_none() {
+                    problems.push(format!(
+                        "{}: {kind} `{}` is spec-level but cites no line of the {} text",
+                        abi.name, f.name, abi.name
+                    ));
+                }
             }
         }
         for f in abi.functions.iter().chain(&abi.callbacks) {
@@ -119,6 +126,22 @@ fn every_spec_level_fact_is_cited() {
                         "{}: `{}` status `{}` ({}) is spec-level but cites no line of the {} text",
                         abi.name, f.name, s.code, s.condition, abi.name
                     ));
+                }
+            }
+        }
+    }
+    fail_with(&problems);
+}
+
+#[test]
+fn lifecycle_citations_resolve_in_the_spec_texts() {
+    let mut problems = Vec::new();
+    for (abi, text) in versioned() {
+        for phase in Lifecycle::of(&abi).phases {
+            for c in &phase.spec {
+                let what = format!("{}: lifecycle step {:?}", abi.name, phase.step);
+                if let Err(e) = text.resolve(c, &what) {
+                    problems.push(e);
                 }
             }
         }
