@@ -194,7 +194,6 @@ impl EnvoyPage {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::docs::tests::{inputs, page};
     use crate::names;
 
