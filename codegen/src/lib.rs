@@ -138,16 +138,8 @@ fn witx_only(t: &TypeRef) -> Option<&'static str> {
 mod tests {
     use super::*;
 
-    struct One(&'static str);
-
-    impl proxy_wasm_spec::loader::Files for One {
-        fn read(&self, _: &str) -> Result<String, String> {
-            Ok(self.0.to_string())
-        }
-    }
-
     fn inputs(text: &'static str) -> Inputs {
-        let abi = proxy_wasm_spec::load("t.witx", &One(text)).expect("the test document is valid");
+        let abi = proxy_wasm_spec::load_text("t.witx", text).expect("the test document is valid");
         Inputs {
             versions: vec![abi.clone()],
             envoy_2020: abi,

@@ -26,6 +26,25 @@ pub use builtin::{RELEASED, builtin};
 pub use diagnostic::Errors;
 pub use ir::Abi;
 
+/// Loads and validates a document set of one document given as text; `name` stands for it in
+/// errors. A `use` of another document is an error: there is nothing else to read.
+pub fn load_text(name: &str, text: &str) -> Result<Abi, Errors> {
+    struct One<'a>(&'a str, &'a str);
+    impl loader::Files for One<'_> {
+        fn read(&self, path: &str) -> Result<String, String> {
+            if path == self.0 {
+                Ok(self.1.to_string())
+            } else {
+                Err(format!(
+                    "{} is given as text and cannot use other documents",
+                    self.0
+                ))
+            }
+        }
+    }
+    load(name, &One(name, text))
+}
+
 /// Loads and validates the document set whose entry document is `entry`.
 pub fn load(entry: &str, files: &dyn loader::Files) -> Result<Abi, Errors> {
     let (set, mut errors) = loader::load(entry, files);
@@ -45,4 +64,16 @@ pub fn load(entry: &str, files: &dyn loader::Files) -> Result<Abi, Errors> {
 /// Loads and validates a document set from disk.
 pub fn load_file(entry: &str) -> Result<Abi, Errors> {
     load(entry, &loader::FsFiles)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_document_given_as_text_loads_but_uses_nothing_else() {
+        let abi = super::load_text("t.witx", "(typename $size u32)").expect("a plain document");
+        assert_eq!(abi.types.len(), 1);
+        let errors = super::load_text("t.witx", "(use \"other.witx\")\n(typename $size u32)")
+            .expect_err("the used document cannot be read");
+        assert!(errors.to_string().contains("given as text"), "{errors}");
+    }
 }

@@ -21,9 +21,7 @@ pub fn check(files: &[&str]) -> ExitCode {
             Ok(abi) => println!("ok   {file}: {}", summary(&abi)),
             Err(errors) => {
                 failed = true;
-                eprint!("{errors}");
-                let n = errors.diagnostics.len();
-                eprintln!("FAIL {file}: {n} error{}", if n == 1 { "" } else { "s" });
+                report_errors(file, &errors);
             }
         }
     }
@@ -147,9 +145,7 @@ pub fn docs(args: &[&str]) -> ExitCode {
             },
             Err(errors) => {
                 failed = true;
-                eprint!("{errors}");
-                let n = errors.diagnostics.len();
-                eprintln!("FAIL {file}: {n} error{}", if n == 1 { "" } else { "s" });
+                report_errors(file, &errors);
             }
         }
     }
@@ -188,4 +184,11 @@ fn write_whole(dir: &Path, name: &str, text: &str) -> std::io::Result<()> {
         let _ = std::fs::remove_file(&partial);
     }
     written
+}
+
+/// Prints a document set's errors and the line that counts them.
+fn report_errors(file: &str, errors: &Errors) {
+    eprint!("{errors}");
+    let n = errors.diagnostics.len();
+    eprintln!("FAIL {file}: {n} error{}", if n == 1 { "" } else { "s" });
 }

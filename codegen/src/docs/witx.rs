@@ -266,22 +266,14 @@ fn param(p: &Param) -> ParamView {
 mod tests {
     use super::*;
 
-    struct One(&'static str);
-
-    impl proxy_wasm_spec::loader::Files for One {
-        fn read(&self, _: &str) -> Result<String, String> {
-            Ok(self.0.to_string())
-        }
-    }
-
     /// Every kind of witx 0.6 type and a function with and without parameters, laid out as the
     /// witx 0.6 generator lays them out: its blank lines, including the doubled ones, are part
     /// of the layout.
     #[test]
     fn plain_witx_is_laid_out_as_witx_0_6_did() {
-        let abi = proxy_wasm_spec::load(
+        let abi = proxy_wasm_spec::load_text(
             "t.witx",
-            &One(r#"
+            r#"
 ;;; Outcome.
 (typename $errno
   (enum u8
@@ -316,7 +308,7 @@ mod tests {
     ;;; Count.
     (result $n $size))
   (@interface func (export "yield")))
-"#),
+"#,
         )
         .expect("the test document is valid");
         let expected = "\
