@@ -57,6 +57,12 @@ pub struct Scenario {
     /// Bounds on the plugin's work.
     #[serde(skip_serializing_if = "Limits::is_default")]
     pub limits: Limits,
+    /// What streams get once the VM has failed (a trap, exhausted fuel, `proc_exit`, a refused
+    /// start): by default they fail closed, the client getting 503 without the plugin being
+    /// entered; with `true` they pass the plugin unchanged. Envoy's `fail_open` plugin setting
+    /// (source/extensions/common/wasm/context.cc `Context::failStream`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub fail_open: bool,
 }
 
 /// Something the host does to the plugin.

@@ -2,12 +2,12 @@
 //! `info`, `run MODULE SCENARIO` (JSON event lines; exit 3 when the module is refused) and
 //! `serve` (JSON-lines jobs on stdin, one result line each on stdout).
 
+use crate::Runtime;
 use crate::{LoadError, Scenario, Transcript};
 use proxy_wasm_interchange::protocol::{
     Capability, Event, Exchange, Failure, HttpMessage, Info, Job, JobResult, PROTOCOL, exit,
 };
 use std::io::{BufRead, Write};
-use wasmtime::Engine;
 
 /// What `info` says.
 pub fn info() -> Info {
@@ -22,7 +22,7 @@ pub fn info() -> Info {
 }
 
 /// Runs one job: the exit code `run` ends with and the lines it prints.
-pub fn job(engine: &Engine, module: &str, scenario: &str) -> (i32, Vec<String>) {
+pub fn job(runtime: &Runtime, module: &str, scenario: &str) -> (i32, Vec<String>) {
     let wasm = match std::fs::read(module) {
         Ok(bytes) => bytes,
         Err(e) => {
@@ -48,7 +48,7 @@ pub fn job(engine: &Engine, module: &str, scenario: &str) -> (i32, Vec<String>) 
             return (exit::BAD_JOB, vec![format!("error: {at}: {e}")]);
         }
     };
-    match crate::run_with(engine, &wasm, &parsed) {
+    match runtime.run(&wasm, &parsed) {
         Ok(transcript) => (exit::RAN, events(&transcript)),
         Err(e @ LoadError::WrongVersion { .. }) => (exit::BAD_JOB, vec![format!("error: {e}")]),
         Err(e) => {
@@ -107,7 +107,11 @@ pub fn events(t: &Transcript) -> Vec<String> {
 
 /// Serves jobs from `input` until it ends; a line that is not a job gets a result with
 /// `exit` 2 (and the id, when it has one) so the runner never waits for nothing.
-pub fn serve(engine: &Engine, input: impl BufRead, mut output: impl Write) -> std::io::Result<()> {
+pub fn serve(
+    runtime: &Runtime,
+    input: impl BufRead,
+    mut output: impl Write,
+) -> std::io::Result<()> {
     for line in input.lines() {
         let line = line?;
         if line.trim().is_empty() {
@@ -115,7 +119,7 @@ pub fn serve(engine: &Engine, input: impl BufRead, mut output: impl Write) -> st
         }
         let result = match serde_json::from_str::<Job>(&line) {
             Ok(j) => {
-                let (exit, lines) = job(engine, &j.module, &j.scenario);
+                let (exit, lines) = job(runtime, &j.module, &j.scenario);
                 JobResult {
                     id: Some(j.id),
                     exit,

@@ -39,9 +39,9 @@ fn main() -> ExitCode {
     }
 }
 
-fn engine() -> Option<reference_host::wasmtime::Engine> {
-    match reference_host::engine() {
-        Ok(engine) => Some(engine),
+fn runtime() -> Option<reference_host::Runtime> {
+    match reference_host::engine().and_then(reference_host::Runtime::new) {
+        Ok(runtime) => Some(runtime),
         Err(e) => {
             eprintln!("error: cannot start the engine: {e}");
             None
@@ -50,10 +50,10 @@ fn engine() -> Option<reference_host::wasmtime::Engine> {
 }
 
 fn run(plugin: &str, scenario: &str) -> ExitCode {
-    let Some(engine) = engine() else {
+    let Some(runtime) = runtime() else {
         return ExitCode::from(2);
     };
-    let (exit, lines) = adapter::job(&engine, plugin, scenario);
+    let (exit, lines) = adapter::job(&runtime, plugin, scenario);
     let mut out = String::new();
     for line in &lines {
         out.push_str(line);
@@ -94,12 +94,12 @@ fn transcript(plugin: &str, scenario: &str) -> ExitCode {
 }
 
 fn serve() -> ExitCode {
-    let Some(engine) = engine() else {
+    let Some(runtime) = runtime() else {
         return ExitCode::from(2);
     };
     let stdin = std::io::stdin().lock();
     let stdout = std::io::stdout().lock();
-    match adapter::serve(&engine, stdin, stdout) {
+    match adapter::serve(&runtime, stdin, stdout) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: serve: {e}");

@@ -7,14 +7,38 @@ use crate::load::{self, LoadError};
 use crate::pairs;
 use crate::scenario::{Event, HttpStream, Message, Scenario};
 use crate::state::{HostState, MetricState, Phase, ROOT_ID, Stream};
-use crate::transcript::{Failure, HttpOutcome, MessageOut, Metric, Transcript};
+use crate::transcript::{FailedStream, Failure, HttpOutcome, MessageOut, Metric, Transcript};
 use proxy_wasm_host_abi::v0_2_1::{Action, BufferType, LogLevel, MetricType};
-use proxy_wasm_host_abi::{CallError, Callbacks, Trap, add_to_linker, add_wasi_to_linker};
-use wasmtime::{Config, Engine, Linker, Module, Store, StoreLimitsBuilder};
+use proxy_wasm_host_abi::{
+    AbiVersion, CallError, Callbacks, Trap, add_to_linker, add_wasi_to_linker,
+};
+use wasmtime::{
+    Cache, CacheConfig, Config, Engine, InstancePre, Linker, Module, Store, StoreLimitsBuilder,
+};
 
 /// A wasmtime engine configured as runs need it (fuel metering). Make one and share it across
 /// runs: [`run_with`] compiles each module on it.
 pub fn engine() -> Result<Engine, LoadError> {
+    Engine::new(&config()).map_err(|e| LoadError::Compile(format!("{e:#}")))
+}
+
+/// [`engine`] keeping compiled modules in wasmtime's on-disk cache, in `dir` or wasmtime's
+/// default cache directory: a module compiled once (the same bytes on the same wasmtime with the
+/// same settings) loads from disk after that, about twenty times faster than compiling it.
+pub fn cached_engine(dir: Option<&std::path::Path>) -> Result<Engine, LoadError> {
+    let mut cache = CacheConfig::new();
+    if let Some(dir) = dir {
+        let dir = std::path::absolute(dir)
+            .map_err(|e| LoadError::Compile(format!("cache directory {}: {e}", dir.display())))?;
+        cache.with_directory(dir);
+    }
+    let cache = Cache::new(cache).map_err(|e| LoadError::Compile(format!("cache: {e:#}")))?;
+    let mut config = config();
+    config.cache(Some(cache));
+    Engine::new(&config).map_err(|e| LoadError::Compile(format!("{e:#}")))
+}
+
+fn config() -> Config {
     let mut config = Config::new();
     config.consume_fuel(true);
     // Probes and test plugins are small and short-lived: compiling fast beats running fast.
@@ -24,65 +48,117 @@ pub fn engine() -> Result<Engine, LoadError> {
     config.native_unwind_info(false);
     config.memory_reservation(1 << 20);
     config.memory_guard_size(64 << 10);
-    Engine::new(&config).map_err(|e| LoadError::Compile(format!("{e:#}")))
+    config
 }
 
 /// Loads `wasm`, runs `scenario` against it and returns what happened. Problems inside the
 /// plugin (traps, refusals) are part of the transcript; only a plugin that cannot be loaded at
 /// all is an `Err`.
 pub fn run(wasm: &[u8], scenario: &Scenario) -> Result<Transcript, LoadError> {
-    run_with(&engine()?, wasm, scenario)
+    Runtime::new(engine()?)?.run(wasm, scenario)
 }
 
-/// [`run`] on an engine made by [`engine`].
-pub fn run_with(
-    engine: &Engine,
-    wasm: &[u8],
-    scenario: &Scenario,
-) -> Result<Transcript, LoadError> {
-    run_changed(engine, wasm, scenario, |_| Ok(()))
+/// An engine and every ABI version's linker, made once and shared across runs and threads, so a
+/// run only compiles (or loads) its module and instantiates it.
+pub struct Runtime {
+    engine: Engine,
+    linkers: Vec<(AbiVersion, Linker<HostState>)>,
 }
 
-/// [`run_with`], letting `change` redefine host functions after the version's are linked (with
-/// shadowing allowed): how tests build a deliberately broken host.
-pub fn run_changed(
-    engine: &Engine,
-    wasm: &[u8],
-    scenario: &Scenario,
-    change: impl FnOnce(&mut Linker<HostState>) -> wasmtime::Result<()>,
-) -> Result<Transcript, LoadError> {
-    let version = load::detect(wasm)?;
-    if let Some(expected) = &scenario.expect_abi
-        && expected != version.as_str()
-    {
-        return Err(LoadError::WrongVersion {
-            expected: expected.clone(),
-            found: version,
-        });
+impl Runtime {
+    /// Links every version's host functions on `engine` (made by [`engine`] or
+    /// [`cached_engine`]).
+    pub fn new(engine: Engine) -> Result<Self, LoadError> {
+        let linkers = AbiVersion::ALL
+            .into_iter()
+            .map(|version| {
+                let mut linker = Linker::new(&engine);
+                add_to_linker(version, &mut linker)
+                    .and_then(|()| add_wasi_to_linker(version, &mut linker))
+                    .map_err(|e| LoadError::Link(format!("{e:#}")))?;
+                Ok((version, linker))
+            })
+            .collect::<Result<_, LoadError>>()?;
+        Ok(Self { engine, linkers })
     }
-    let module = Module::new(engine, wasm).map_err(|e| LoadError::Compile(format!("{e:#}")))?;
-    // Without an allocator no result could ever reach the plugin; proxy-wasm-cpp-host refuses
-    // such a module too (src/wasm.cc WasmBase::getFunctions, "missing malloc function").
-    if !module
-        .exports()
-        .any(|e| matches!(e.name(), "proxy_on_memory_allocate" | "malloc"))
-    {
-        return Err(LoadError::Callback(
-            "the module exports neither proxy_on_memory_allocate nor malloc, so the host could \
-             never hand it a result"
-                .to_string(),
-        ));
-    }
-    let mut linker = Linker::new(engine);
-    add_to_linker(version, &mut linker)
-        .and_then(|()| add_wasi_to_linker(version, &mut linker))
-        .map_err(|e| LoadError::Link(format!("{e:#}")))?;
-    linker.allow_shadowing(true);
-    change(&mut linker).map_err(|e| LoadError::Link(format!("{e:#}")))?;
-    let pre = linker
-        .instantiate_pre(&module)
-        .map_err(|e| LoadError::Link(format!("{e:#}")))?;
 
+    /// The engine modules are compiled on.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Loads `wasm`, runs `scenario` against it and returns what happened (see [`run`]).
+    pub fn run(&self, wasm: &[u8], scenario: &Scenario) -> Result<Transcript, LoadError> {
+        let (version, module) = self.load(wasm, scenario)?;
+        let pre = self
+            .linker(version)?
+            .instantiate_pre(&module)
+            .map_err(|e| LoadError::Link(format!("{e:#}")))?;
+        run_linked(&self.engine, version, &pre, scenario)
+    }
+
+    /// [`Runtime::run`], letting `change` redefine host functions after the version's are linked
+    /// (with shadowing allowed): how tests build a deliberately broken host.
+    pub fn run_changed(
+        &self,
+        wasm: &[u8],
+        scenario: &Scenario,
+        change: impl FnOnce(&mut Linker<HostState>) -> wasmtime::Result<()>,
+    ) -> Result<Transcript, LoadError> {
+        let (version, module) = self.load(wasm, scenario)?;
+        let mut linker = self.linker(version)?.clone();
+        linker.allow_shadowing(true);
+        change(&mut linker).map_err(|e| LoadError::Link(format!("{e:#}")))?;
+        let pre = linker
+            .instantiate_pre(&module)
+            .map_err(|e| LoadError::Link(format!("{e:#}")))?;
+        run_linked(&self.engine, version, &pre, scenario)
+    }
+
+    fn linker(&self, version: AbiVersion) -> Result<&Linker<HostState>, LoadError> {
+        self.linkers
+            .iter()
+            .find(|(v, _)| *v == version)
+            .map(|(_, linker)| linker)
+            .ok_or_else(|| LoadError::Link(format!("no linker for ABI {}", version.as_str())))
+    }
+
+    /// Detects the module's version, checks it against the scenario's, and compiles it.
+    fn load(&self, wasm: &[u8], scenario: &Scenario) -> Result<(AbiVersion, Module), LoadError> {
+        let version = load::detect(wasm)?;
+        if let Some(expected) = &scenario.expect_abi
+            && expected != version.as_str()
+        {
+            return Err(LoadError::WrongVersion {
+                expected: expected.clone(),
+                found: version,
+            });
+        }
+        let module =
+            Module::new(&self.engine, wasm).map_err(|e| LoadError::Compile(format!("{e:#}")))?;
+        // Without an allocator no result could ever reach the plugin; proxy-wasm-cpp-host refuses
+        // such a module too (src/wasm.cc WasmBase::getFunctions, "missing malloc function").
+        if !module
+            .exports()
+            .any(|e| matches!(e.name(), "proxy_on_memory_allocate" | "malloc"))
+        {
+            return Err(LoadError::Callback(
+                "the module exports neither proxy_on_memory_allocate nor malloc, so the host could \
+                 never hand it a result"
+                    .to_string(),
+            ));
+        }
+        Ok((version, module))
+    }
+}
+
+/// Instantiates a linked module and drives it through `scenario`.
+fn run_linked(
+    engine: &Engine,
+    version: AbiVersion,
+    pre: &InstancePre<HostState>,
+    scenario: &Scenario,
+) -> Result<Transcript, LoadError> {
     let limits = StoreLimitsBuilder::new()
         .memory_size(scenario.limits.memory_bytes)
         .build();
@@ -134,20 +210,22 @@ pub fn run_changed(
         next_tick_ns: None,
         tick_period_ms: 0,
         delivering: false,
-        exited: false,
+        failed: None,
+        fail_open: scenario.fail_open,
     };
-    if driver.start() {
-        for event in &scenario.events {
-            match event {
-                Event::Http(stream) => driver.http(stream),
-                Event::Tcp(connection) => driver.tcp(connection),
-                Event::Tick(ms) => driver.advance(ms.saturating_mul(1_000_000)),
-                Event::Enqueue { queue, data } => driver.enqueue(queue, data),
-                Event::ForeignFunction { id, data } => driver.foreign_function(*id, data),
-            }
+    // A plugin that did not start is a failed VM: the events still come, and get what a failed
+    // VM gives them.
+    driver.start();
+    for event in &scenario.events {
+        match event {
+            Event::Http(stream) => driver.http(stream),
+            Event::Tcp(connection) => driver.tcp(connection),
+            Event::Tick(ms) => driver.advance(ms.saturating_mul(1_000_000)),
+            Event::Enqueue { queue, data } => driver.enqueue(queue, data),
+            Event::ForeignFunction { id, data } => driver.foreign_function(*id, data),
         }
-        driver.shutdown();
     }
+    driver.shutdown();
     Ok(driver.finish())
 }
 
@@ -173,8 +251,12 @@ pub(crate) struct Driver {
     tick_period_ms: u64,
     /// Set while owed answers are being delivered, so deliveries do not nest.
     pub(crate) delivering: bool,
-    /// Set once the plugin called `proc_exit`: the instance has ended.
-    exited: bool,
+    /// Why the VM failed, once it has: a trap, exhausted fuel or `proc_exit` in a callback, or
+    /// a refused start. A failed VM is never entered again (proxy-wasm-cpp-host src/context.cc:
+    /// every `ContextBase::on*` checks `isFailed()` first).
+    pub(crate) failed: Option<String>,
+    /// What streams get from a failed VM: passed unchanged, or 503 (scenario `fail_open`).
+    pub(crate) fail_open: bool,
 }
 
 /// How a stream callback ended.
@@ -186,18 +268,25 @@ pub(crate) enum Flow {
     Answered,
     /// The plugin reset or closed the stream.
     Closed,
+    /// The VM failed and streams fail closed.
+    Failed,
 }
 
 impl Driver {
     /// Calls into the plugin for `context`: fresh fuel, the effective context reset, and any
-    /// failure recorded rather than returned. Once the plugin has exited nothing is called.
+    /// failure recorded rather than returned. A trap (exhausted fuel included) or a host
+    /// function ending the call fails the VM, as in proxy-wasm-cpp-host (src/wasm_vm.h
+    /// `WasmVm::fail` with `FailState::RuntimeError`); once it has failed, nothing is called
+    /// and the call is recorded as not made.
     pub(crate) fn call<T>(
         &mut self,
         context: u32,
         callback: &str,
         f: impl FnOnce(&Callbacks, &mut Store<HostState>) -> Result<Option<T>, CallError>,
     ) -> Result<Option<T>, ()> {
-        if self.exited {
+        if let Some(why) = &self.failed {
+            let message = format!("not called: the VM failed earlier ({why})");
+            self.fail(Some(context), callback, message);
             return Err(());
         }
         let _ = self.store.set_fuel(self.fuel);
@@ -210,20 +299,23 @@ impl Driver {
         self.store.data_mut().effective = None;
         self.sync_timer();
         let outcome = result.map_err(|e| {
-            let message = match &e {
-                CallError::Trap { .. } if self.store.get_fuel().is_ok_and(|fuel| fuel == 0) => {
-                    format!("{e} (its fuel of {} ran out)", self.fuel)
-                }
-                CallError::Trap { error, .. } => format!("trapped: {error:#}"),
+            let fuel_out = self.store.get_fuel().is_ok_and(|fuel| fuel == 0);
+            let (message, failure) = match &e {
+                CallError::Trap { .. } if fuel_out => (
+                    format!("{e} (its fuel of {} ran out)", self.fuel),
+                    Some("ran out of fuel"),
+                ),
+                CallError::Trap { error, .. } => (format!("trapped: {error:#}"), Some("trapped")),
                 CallError::Host {
                     trap: Trap::Exit(_),
                     ..
-                } => {
-                    self.exited = true;
-                    e.to_string()
-                }
-                _ => e.to_string(),
+                } => (e.to_string(), Some("called proc_exit")),
+                CallError::Host { .. } => (e.to_string(), Some("was ended by a host function")),
+                _ => (e.to_string(), None),
             };
+            if let Some(failure) = failure {
+                self.failed = Some(format!("{callback} of context {context} {failure}"));
+            }
             self.fail(Some(context), callback, message);
         });
         self.deliver_pending();
@@ -239,8 +331,15 @@ impl Driver {
     }
 
     /// Start functions (spec: `_initialize` then `main`, else `_start`) and the root context's
-    /// creation, VM start and configuration. False if the plugin did not come up.
-    fn start(&mut self) -> bool {
+    /// creation, VM start and configuration. A plugin that does not come up leaves the VM
+    /// failed, as cpp-host's `WasmBase::start` and `configure` failing leave the plugin unusable.
+    fn start(&mut self) {
+        if !self.started() && self.failed.is_none() {
+            self.failed = Some("the plugin did not start".into());
+        }
+    }
+
+    fn started(&mut self) -> bool {
         let exports = &self.exports;
         let started = if exports.has("_initialize") {
             let main = if exports.has("main") {
@@ -301,6 +400,7 @@ impl Driver {
                     callback,
                     "returned false: the plugin refused to start".into(),
                 );
+                self.failed = Some(format!("{callback} returned false"));
                 false
             }
             Err(()) => false,
@@ -344,6 +444,15 @@ impl Driver {
 
     /// The action a stream callback returned, and what the plugin did meanwhile.
     fn flow(&mut self, id: u32, answer: Result<Option<Action>, ()>) -> Flow {
+        // cpp-host src/context.cc CHECK_FAIL_HTTP, after the call too: a failed VM's answer and
+        // any local response it asked for are dropped.
+        if self.failed.is_some() {
+            return if self.fail_open {
+                Flow::Continue
+            } else {
+                Flow::Failed
+            };
+        }
         let Some(stream) = self.stream(id) else {
             return Flow::Stalled;
         };
@@ -373,6 +482,11 @@ impl Driver {
             ..HttpOutcome::default()
         };
         let request = &exchange.request;
+        if let Some(why) = self.failed.clone() {
+            self.failed_stream(id, exchange, &why, &mut outcome);
+            self.store.data_mut().transcript.http.push(outcome);
+            return;
+        }
         self.store
             .data_mut()
             .streams
@@ -392,12 +506,50 @@ impl Driver {
                 Err(end) => self.end(id, end, &mut outcome),
             }
         }
+        if self.failed.is_some() {
+            outcome.vm_failed = Some(self.failed_mode());
+        }
         self.finish_stream(id);
         self.store.data_mut().transcript.http.push(outcome);
     }
 
+    fn failed_mode(&self) -> FailedStream {
+        if self.fail_open {
+            FailedStream::Open
+        } else {
+            FailedStream::Closed
+        }
+    }
+
+    /// A stream that starts on a failed VM: the plugin is not entered; the client gets 503, or
+    /// with `fail_open` the stream passes unchanged.
+    fn failed_stream(&mut self, id: u32, exchange: &HttpStream, why: &str, out: &mut HttpOutcome) {
+        let mode = self.failed_mode();
+        out.vm_failed = Some(mode);
+        let what = match mode {
+            FailedStream::Closed => {
+                out.downstream_response = Some(fail_closed_response());
+                "the client got 503"
+            }
+            FailedStream::Open => {
+                // As any stream's maps come out: names lower-cased.
+                let unchanged = |m: &Message| MessageOut {
+                    headers: pairs::to_text(&pairs::from_text(&m.headers)),
+                    body: m.body.concat(),
+                    trailers: pairs::to_text(&pairs::from_text(&m.trailers)),
+                };
+                out.upstream_request = Some(unchanged(&exchange.request));
+                out.downstream_response = Some(unchanged(&exchange.response));
+                "it passed unchanged (fail_open)"
+            }
+        };
+        let message = format!("stream not run: the VM failed earlier ({why}); {what}");
+        self.fail(Some(id), "proxy_on_context_create", message);
+    }
+
     fn end(&mut self, id: u32, end: End, outcome: &mut HttpOutcome) {
         match end {
+            End::Failed => outcome.downstream_response = Some(fail_closed_response()),
             End::Stalled(phase) => outcome.stalled_in = Some(phase.to_string()),
             End::Reset => outcome.reset = true,
             End::Answered => {
@@ -431,9 +583,11 @@ impl Driver {
         }
         let n = count(&message.headers);
         let eos = no_body && no_trailers;
-        let answer = self.call(id, dir.headers_callback(), |e, s| match dir {
-            Direction::Request => e.proxy_on_request_headers(s, id, n, eos),
-            Direction::Response => e.proxy_on_response_headers(s, id, n, eos),
+        let answer = self.live(|d| {
+            d.call(id, dir.headers_callback(), |e, s| match dir {
+                Direction::Request => e.proxy_on_request_headers(s, id, n, eos),
+                Direction::Response => e.proxy_on_response_headers(s, id, n, eos),
+            })
         });
         self.check(id, answer, headers_phase)?;
 
@@ -451,9 +605,11 @@ impl Driver {
                 s.body = std::mem::take(&mut buffered);
                 u32::try_from(s.body.len()).unwrap_or(u32::MAX)
             };
-            let answer = self.call(id, dir.body_callback(), |e, s| match dir {
-                Direction::Request => e.proxy_on_request_body(s, id, size, last),
-                Direction::Response => e.proxy_on_response_body(s, id, size, last),
+            let answer = self.live(|d| {
+                d.call(id, dir.body_callback(), |e, s| match dir {
+                    Direction::Request => e.proxy_on_request_body(s, id, size, last),
+                    Direction::Response => e.proxy_on_response_body(s, id, size, last),
+                })
             });
             match self.flow(id, answer) {
                 Flow::Continue => {
@@ -470,6 +626,7 @@ impl Driver {
                 Flow::Stalled => return Err(End::Stalled(body_phase.name())),
                 Flow::Answered => return Err(End::Answered),
                 Flow::Closed => return Err(End::Reset),
+                Flow::Failed => return Err(End::Failed),
             }
         }
 
@@ -485,9 +642,11 @@ impl Driver {
                 }
             }
             let n = count(&message.trailers);
-            let answer = self.call(id, dir.trailers_callback(), |e, s| match dir {
-                Direction::Request => e.proxy_on_request_trailers(s, id, n),
-                Direction::Response => e.proxy_on_response_trailers(s, id, n),
+            let answer = self.live(|d| {
+                d.call(id, dir.trailers_callback(), |e, s| match dir {
+                    Direction::Request => e.proxy_on_request_trailers(s, id, n),
+                    Direction::Response => e.proxy_on_response_trailers(s, id, n),
+                })
             });
             self.check(id, answer, trailers_phase)?;
         }
@@ -516,6 +675,20 @@ impl Driver {
             Flow::Stalled => Err(End::Stalled(phase.name())),
             Flow::Answered => Err(End::Answered),
             Flow::Closed => Err(End::Reset),
+            Flow::Failed => Err(End::Failed),
+        }
+    }
+
+    /// A stream callback, unless the VM failed during the stream: then the stream goes on as
+    /// the failure mode says without entering the plugin (see [`Driver::flow`]).
+    fn live(
+        &mut self,
+        call: impl FnOnce(&mut Self) -> Result<Option<Action>, ()>,
+    ) -> Result<Option<Action>, ()> {
+        if self.failed.is_some() {
+            Ok(None)
+        } else {
+            call(self)
         }
     }
 
@@ -525,6 +698,7 @@ impl Driver {
         if let Some(s) = self.stream(id) {
             s.phase = Phase::Done;
         }
+        // On a failed VM this records `proxy_on_done` as not called, and nothing follows it.
         let done = self.call(id, "proxy_on_done", |e, s| e.proxy_on_done(s, id));
         match done {
             Ok(Some(true) | None) => {
@@ -600,6 +774,19 @@ enum End {
     Stalled(&'static str),
     Answered,
     Reset,
+    /// The VM failed and the stream failed closed.
+    Failed,
+}
+
+/// What the client gets from a stream failed closed: Envoy's
+/// source/extensions/common/wasm/context.cc `Context::failStream` sends a local reply with 503,
+/// an empty body and the details `wasm_fail_stream`.
+fn fail_closed_response() -> MessageOut {
+    MessageOut {
+        headers: vec![(":status".to_string(), "503".to_string())],
+        body: String::new(),
+        trailers: Vec::new(),
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -45,6 +45,21 @@ impl Driver {
             context: id,
             ..TcpOutcome::default()
         };
+        // cpp-host src/context.cc CHECK_FAIL_NET: a failed VM is not entered; Envoy closes the
+        // connection (`Context::failStream`), or with fail_open the bytes pass unchanged.
+        if let Some(why) = self.failed.clone() {
+            let what = if self.fail_open {
+                outcome.to_upstream = script.downstream.concat();
+                outcome.to_downstream = script.upstream.concat();
+                "it passed unchanged (fail_open)"
+            } else {
+                "the host closed it"
+            };
+            let message = format!("connection not run: the VM failed earlier ({why}); {what}");
+            self.fail(Some(id), "proxy_on_context_create", message);
+            self.store.data_mut().transcript.tcp.push(outcome);
+            return;
+        }
         self.store
             .data_mut()
             .connections

@@ -56,6 +56,19 @@ pub struct HttpOutcome {
     pub stalled_in: Option<String>,
     /// Set if the plugin reset the stream with `proxy_close_stream`.
     pub reset: bool,
+    /// Set if the VM had failed before or during this stream, with what the stream got.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vm_failed: Option<FailedStream>,
+}
+
+/// What a stream got from a failed VM (scenario `fail_open`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailedStream {
+    /// The client got 503 and the plugin was not entered again.
+    Closed,
+    /// The stream passed the plugin unchanged from then on.
+    Open,
 }
 
 /// How a TCP connection ended.

@@ -81,16 +81,17 @@ fn broken_allocators_give_invalid_memory_access_and_no_writes() {
 }
 
 #[test]
-fn a_trapping_allocator_fails_the_callback_and_the_host_goes_on() {
+fn a_trapping_allocator_fails_the_vm_and_later_streams_fail_closed() {
     let stream = json!({ "http": { "request": { "headers": [[":path", "/"]] } } });
     let t = transcript(
         &plugin("unreachable"),
         json!({ "events": [stream, stream] }),
     );
     let errors = t["errors"].as_array().cloned().unwrap_or_default();
-    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert_eq!(errors.len(), 4, "{errors:?}");
     assert_eq!(errors[0]["callback"], json!("proxy_on_request_headers"));
-    assert_eq!(errors[1]["context"], json!(3));
+    assert_eq!(errors[2]["context"], json!(3));
+    assert_eq!(t["http"][1]["vm_failed"], json!("closed"));
     assert!(messages(&t).is_empty());
 }
 
@@ -140,7 +141,9 @@ fn a_trap_in_a_start_function_stops_the_plugin_cleanly() {
     .unwrap_or_else(|e| panic!("{e}"));
     let t = transcript(&wasm, one_request());
     let errors = t["errors"].as_array().cloned().unwrap_or_default();
-    assert_eq!(errors.len(), 1, "{errors:?}");
+    // The trap, the stream not run, the root's proxy_on_done not called.
+    assert_eq!(errors.len(), 3, "{errors:?}");
     assert_eq!(errors[0]["callback"], json!("_initialize"));
-    assert_eq!(t["http"], json!([]));
+    assert_eq!(t["http"][0]["vm_failed"], json!("closed"));
+    assert_eq!(t["http"][0]["upstream_request"], json!(null));
 }

@@ -290,14 +290,15 @@ fn proc_exit_ends_the_instance() {
             "ABI {marker}"
         );
         assert_eq!(
-            t["errors"],
-            json!([{
+            t["errors"][0],
+            json!({
                 "context": 2,
                 "callback": "proxy_on_request_headers",
                 "message": "`proxy_on_request_headers` ended in a host function: the plugin exited with code 3"
-            }]),
+            }),
             "ABI {marker}"
         );
+        assert_eq!(t["http"][1]["vm_failed"], json!("closed"), "ABI {marker}");
     }
 }
 
@@ -314,29 +315,111 @@ fn imports_outside_the_declared_version_fail_to_load() {
 
 #[test]
 fn hostile_plugins_end_in_errors_not_hangs() {
-    // Loops forever on the first stream, traps on the second, answers the third.
+    // Loops forever: the fuel runs out, which fails the VM like a trap.
     let body = r#"
-      (global $n (mut i32) (i32.const 0))
       (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
-        (global.set $n (i32.add (global.get $n) (i32.const 1)))
-        (if (i32.eq (global.get $n) (i32.const 1)) (then (loop $forever (br $forever))))
-        (if (i32.eq (global.get $n) (i32.const 2))
-          (then (drop (memory.grow (i32.const 100000))) unreachable))
+        (loop $forever (br $forever))
         i32.const 0)"#;
     let stream = json!({ "http": { "request": { "headers": [[":path", "/"]] } } });
-    let mut s = scenario(json!({ "events": [stream, stream, stream] }));
+    let mut s = scenario(json!({ "events": [stream] }));
     s.limits.fuel_per_call = 1_000_000;
     let t = transcript(&module("0_2_1", "", body), &s);
-    let errors = t["errors"].as_array().cloned().unwrap_or_default();
-    assert_eq!(errors.len(), 2, "{errors:?}");
-    assert_eq!(errors[0]["context"], json!(2));
-    let fuel = errors[0]["message"].as_str().unwrap_or_default();
+    let fuel = t["errors"][0]["message"].as_str().unwrap_or_default();
     assert!(fuel.contains("fuel of 1000000 ran out"), "{fuel}");
-    assert_eq!(errors[1]["context"], json!(3));
-    assert_eq!(t["http"][0]["stalled_in"], json!("request_headers"));
+    assert_eq!(t["http"][0]["vm_failed"], json!("closed"));
+}
+
+/// Traps on the first stream's request headers; logs from `proxy_on_done`, so a call into the
+/// failed VM would show.
+const TRAPS_ONCE: &str = r#"
+  (data (i32.const 100) "done")
+  (global $n (mut i32) (i32.const 0))
+  (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+    (global.set $n (i32.add (global.get $n) (i32.const 1)))
+    (if (i32.eq (global.get $n) (i32.const 1)) (then unreachable))
+    i32.const 0)
+  (func (export "proxy_on_done") (param i32) (result i32)
+    (drop (call $log (i32.const 2) (i32.const 100) (i32.const 4)))
+    i32.const 1)"#;
+
+const LOG_IMPORT: &str =
+    r#"(import "env" "proxy_log" (func $log (param i32 i32 i32) (result i32)))"#;
+
+#[test]
+fn a_trap_fails_the_vm_and_every_later_stream_fails_closed() {
+    let mut two = http_scenario();
+    two.events.extend(two.events.clone());
+    let t = transcript(&module("0_2_1", LOG_IMPORT, TRAPS_ONCE), &two);
+    // Nothing enters the failed VM: no proxy_on_done, and the second stream's
+    // proxy_on_request_headers (which would answer) is not called.
+    assert_eq!(t["logs"], json!([]));
+    let closed = json!({ "headers": [[":status", "503"]], "body": "", "trailers": [] });
+    for (i, context) in [(0, 2), (1, 3)] {
+        let stream = &t["http"][i];
+        assert_eq!(stream["context"], json!(context));
+        assert_eq!(stream["vm_failed"], json!("closed"), "{stream}");
+        assert_eq!(stream["downstream_response"], closed, "{stream}");
+        assert_eq!(stream["upstream_request"], json!(null), "{stream}");
+        assert_eq!(stream["local_response"], json!(false), "{stream}");
+    }
+    let errors: Vec<(Value, String)> = (t["errors"].as_array().cloned().unwrap_or_default())
+        .iter()
+        .map(|e| {
+            (
+                e["context"].clone(),
+                e["callback"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
     assert_eq!(
-        t["http"][2]["upstream_request"]["headers"],
-        json!([[":path", "/"]])
+        errors,
+        [
+            (json!(2), "proxy_on_request_headers".to_string()),
+            (json!(2), "proxy_on_done".to_string()),
+            (json!(3), "proxy_on_context_create".to_string()),
+            (json!(1), "proxy_on_done".to_string()),
+        ]
+    );
+    let skipped = t["errors"][2]["message"].as_str().unwrap_or_default();
+    assert!(
+        skipped.contains("(proxy_on_request_headers of context 2 trapped)")
+            && skipped.contains("503"),
+        "{skipped}"
+    );
+}
+
+#[test]
+fn with_fail_open_streams_pass_a_failed_vm_unchanged() {
+    let mut two = http_scenario();
+    two.events.extend(two.events.clone());
+    two.fail_open = true;
+    let t = transcript(&module("0_2_1", LOG_IMPORT, TRAPS_ONCE), &two);
+    assert_eq!(t["logs"], json!([]));
+    for i in [0, 1] {
+        let stream = &t["http"][i];
+        assert_eq!(stream["vm_failed"], json!("open"), "{stream}");
+        assert_eq!(
+            stream["upstream_request"],
+            json!({ "headers": [[":path", "/"], [":method", "GET"]], "body": "ping", "trailers": [] }),
+            "{stream}"
+        );
+        assert_eq!(
+            stream["downstream_response"],
+            json!({ "headers": [[":status", "200"], ["server", "up"]], "body": "pong", "trailers": [] }),
+            "{stream}"
+        );
+    }
+}
+
+#[test]
+fn a_plugin_that_refuses_to_start_fails_its_streams_closed() {
+    let body = r#"(func (export "proxy_on_configure") (param i32 i32) (result i32) i32.const 0)"#;
+    let t = transcript(&module("0_2_1", "", body), &http_scenario());
+    assert_eq!(t["http"][0]["vm_failed"], json!("closed"));
+    let skipped = t["errors"][1]["message"].as_str().unwrap_or_default();
+    assert!(
+        skipped.contains("proxy_on_configure returned false"),
+        "{skipped}"
     );
 }
 
@@ -356,6 +439,51 @@ fn runs_are_deterministic() {
     let first = transcript(&wasm, &http_scenario());
     assert_eq!(first, transcript(&wasm, &http_scenario()));
     assert_eq!(first["errors"], json!([]));
+}
+
+#[test]
+fn a_module_from_the_cache_runs_as_a_compiled_one() {
+    let body = format!(
+        r#"{HEADERS_PLUGIN}
+        (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+          (drop (call $add_header (i32.const 0) (i32.const 100) (i32.const 7) (i32.const 110) (i32.const 5)))
+          (drop (call $log (i32.const 2) (i32.const 130) (i32.const 15)))
+          i32.const 0)"#
+    );
+    let wasm = module("0_2_1", HEADERS_IMPORTS, &body);
+    let dir = std::env::temp_dir().join(format!("reference-host-cache-{}", std::process::id()));
+    let cached = || {
+        reference_host::cached_engine(Some(&dir))
+            .and_then(reference_host::Runtime::new)
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let filled = cached().run(&wasm, &http_scenario());
+    let entries = walk(&dir);
+    let loaded = cached().run(&wasm, &http_scenario());
+    let _ = std::fs::remove_dir_all(&dir);
+    let value = |t: Result<reference_host::Transcript, LoadError>| {
+        serde_json::to_value(t.unwrap_or_else(|e| panic!("{e}"))).unwrap_or_else(|e| panic!("{e}"))
+    };
+    assert!(entries > 0, "nothing was written to the cache");
+    let compiled = transcript(&wasm, &http_scenario());
+    assert_eq!(value(filled), compiled);
+    assert_eq!(value(loaded), compiled);
+}
+
+/// How many files are under `dir`.
+fn walk(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir).map_or(0, |entries| {
+        entries
+            .flatten()
+            .map(|e| {
+                if e.path().is_dir() {
+                    walk(&e.path())
+                } else {
+                    1
+                }
+            })
+            .sum()
+    })
 }
 
 #[test]

@@ -154,6 +154,10 @@ fn sdk_0_2_header_rewrite_refuses_a_bad_configuration() {
                 "context": 1,
                 "callback": "proxy_on_configure",
                 "message": "returned false: the plugin refused to start"
+            }, {
+                "context": 1,
+                "callback": "proxy_on_done",
+                "message": "not called: the VM failed earlier (proxy_on_configure returned false)"
             }]
         }),
     );

@@ -58,6 +58,13 @@ struct Cli {
     /// the temp dir, kept when something failed)
     #[arg(long, value_name = "DIR")]
     work_dir: Option<PathBuf>,
+    /// Keep the embedded host's compiled probe modules in DIR (default: wasmtime's cache
+    /// directory, ~/.cache/wasmtime on Linux), so later runs load them instead of compiling
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+    /// Compile every probe module afresh and write no cache
+    #[arg(long, conflicts_with = "cache_dir")]
+    no_cache: bool,
     /// Expected failures and skips of this host (TOML, version = 1)
     #[arg(long, value_name = "FILE")]
     expectations: Option<PathBuf>,
@@ -106,6 +113,8 @@ pub struct Options {
     pub serve: Option<bool>,
     /// Where `--host` cases' files go.
     pub work_dir: Option<PathBuf>,
+    /// Where the embedded host keeps compiled modules.
+    pub cache: ModuleCache,
     /// The expectations file.
     pub expectations: Option<PathBuf>,
     /// Where to write this run's failures as expectations.
@@ -122,6 +131,17 @@ pub struct Options {
     pub libtest: Arguments,
     /// Flags given that do nothing in this run, with why.
     pub ignored: Vec<String>,
+}
+
+/// Where the embedded host keeps compiled modules.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ModuleCache {
+    /// Nowhere: every module is compiled.
+    Off,
+    /// wasmtime's default cache directory; without one, nowhere.
+    Default,
+    /// This directory.
+    Dir(PathBuf),
 }
 
 /// Reads the command line (without the program name). A clap error carries its own exit
@@ -159,7 +179,14 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Options, clap::Er
         for (flag, _) in given.iter().filter(|(_, on)| *on) {
             ignored.push(format!("{flag} does nothing without --host"));
         }
+    } else if cli.cache_dir.is_some() || cli.no_cache {
+        ignored.push("--cache-dir/--no-cache do nothing with --host".to_string());
     }
+    let cache = match (cli.cache_dir, cli.no_cache) {
+        (_, true) => ModuleCache::Off,
+        (Some(dir), false) => ModuleCache::Dir(dir),
+        (None, false) => ModuleCache::Default,
+    };
     Ok(Options {
         versions,
         level: cli.level,
@@ -169,6 +196,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Options, clap::Er
         timeout: cli.timeout,
         serve,
         work_dir: cli.work_dir,
+        cache,
         expectations: cli.expectations,
         update_expectations: cli.update_expectations,
         junit: cli.junit,
@@ -208,7 +236,7 @@ fn seconds(v: &str) -> Result<Duration, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse;
+    use super::{ModuleCache, parse};
 
     fn args(line: &str) -> Vec<String> {
         line.split_whitespace().map(String::from).collect()
@@ -247,6 +275,21 @@ mod tests {
     fn flags_that_need_a_host_say_so_without_one() {
         let o = parse(args("--timeout 3 --work-dir w --serve")).expect("valid");
         assert_eq!(o.ignored.len(), 3, "{:?}", o.ignored);
+        let o = parse(args("--host h --no-cache")).expect("valid");
+        assert_eq!(o.ignored.len(), 1, "{:?}", o.ignored);
+    }
+
+    #[test]
+    fn the_module_cache_is_on_unless_turned_off() {
+        assert_eq!(parse(args("")).expect("valid").cache, ModuleCache::Default);
+        assert_eq!(
+            parse(args("--cache-dir c")).expect("valid").cache,
+            ModuleCache::Dir("c".into())
+        );
+        assert_eq!(
+            parse(args("--no-cache")).expect("valid").cache,
+            ModuleCache::Off
+        );
     }
 
     #[test]
@@ -259,6 +302,7 @@ mod tests {
             "--timeout x",
             "--host",
             "--level spec",
+            "--no-cache --cache-dir c",
             "--no-such-flag",
         ] {
             let e = parse(args(line)).expect_err(line);

@@ -5,23 +5,27 @@ use conformance_guests::catalog::Case;
 use conformance_guests::effects::Exchanges;
 use proxy_wasm_interchange::protocol::HttpMessage;
 use reference_host::state::HostState;
-use reference_host::wasmtime::{Engine, Linker};
-use reference_host::{LoadError, Transcript};
+use reference_host::wasmtime::Linker;
+use reference_host::{LoadError, Runtime, Transcript};
 use std::path::{Path, PathBuf};
 
-/// Runs `case` on the reference host with a shared engine.
-pub fn run(engine: &Engine, case: &Case) -> Outcome {
-    run_changed(engine, case, |_| Ok(()))
+/// Runs `case` on the reference host.
+pub fn run(runtime: &Runtime, case: &Case) -> Outcome {
+    outcome(runtime.run(&case.wasm, &case.scenario))
 }
 
 /// [`run`] on a reference host whose linker `change` alters (see
-/// [`reference_host::run_changed`]): a deliberately broken host, in tests.
+/// [`Runtime::run_changed`]): a deliberately broken host, in tests.
 pub fn run_changed(
-    engine: &Engine,
+    runtime: &Runtime,
     case: &Case,
     change: impl FnOnce(&mut Linker<HostState>) -> reference_host::wasmtime::Result<()>,
 ) -> Outcome {
-    match reference_host::run_changed(engine, &case.wasm, &case.scenario, change) {
+    outcome(runtime.run_changed(&case.wasm, &case.scenario, change))
+}
+
+fn outcome(run: Result<Transcript, LoadError>) -> Outcome {
+    match run {
         Ok(transcript) => Outcome::Ran {
             lines: log_lines(&transcript),
             exchanges: exchanges(&transcript),

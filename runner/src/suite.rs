@@ -2,7 +2,7 @@
 //! expectations applied, a record per case, then reports and the exit code.
 
 use crate::adapter::Adapter;
-use crate::args::Options;
+use crate::args::{ModuleCache, Options};
 use crate::embedded;
 use crate::expectations::{self, Expectations, Expected};
 use crate::judge::{self, Outcome};
@@ -10,7 +10,7 @@ use crate::report;
 use conformance_guests::catalog::Case;
 use libtest_mimic::{Arguments, Failed, Trial};
 use proxy_wasm_interchange::report::{self as reports, Record, Report, Verdict};
-use reference_host::wasmtime::Engine;
+use reference_host::Runtime;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -25,14 +25,14 @@ pub const HARNESS: u8 = 2;
 
 /// Where cases run.
 enum Host {
-    Embedded(Engine),
+    Embedded(Box<Runtime>),
     Adapter { adapter: Box<Adapter>, dir: PathBuf },
 }
 
 impl Host {
     fn run(&self, case: &Case) -> Outcome {
         match self {
-            Host::Embedded(engine) => embedded::run(engine, case),
+            Host::Embedded(runtime) => embedded::run(runtime, case),
             Host::Adapter { adapter, dir } => {
                 let (module, scenario) = embedded::paths(dir, case);
                 adapter.run(&module, &scenario)
@@ -84,6 +84,22 @@ impl Host {
     }
 }
 
+/// The embedded host, keeping compiled modules where `cache` says. Without a default cache
+/// directory (no home) modules are compiled, with a warning.
+fn embedded_host(cache: &ModuleCache) -> Result<Runtime, String> {
+    let engine = match cache {
+        ModuleCache::Off => reference_host::engine(),
+        ModuleCache::Dir(dir) => reference_host::cached_engine(Some(dir)),
+        ModuleCache::Default => reference_host::cached_engine(None).or_else(|e| {
+            eprintln!("warning: compiling every module, no module cache: {e}");
+            reference_host::engine()
+        }),
+    };
+    engine
+        .and_then(Runtime::new)
+        .map_err(|e| format!("cannot start the embedded host: {e}"))
+}
+
 /// Runs `cases` as `options` say; the process exit code. Cases without a check at the judged
 /// level or a more binding one are left out.
 pub fn run(options: &Options, mut cases: Vec<Case>) -> u8 {
@@ -119,9 +135,7 @@ fn prepare_and_run(options: &Options, cases: Vec<Case>) -> Result<u8, String> {
     }
     let mut temp_dir = None;
     let host = match &options.host {
-        None => Host::Embedded(
-            reference_host::engine().map_err(|e| format!("cannot start the embedded host: {e}"))?,
-        ),
+        None => Host::Embedded(Box::new(embedded_host(&options.cache)?)),
         Some(cmd) => {
             let adapter = Adapter::start(cmd, options.timeout, options.serve)?;
             let dir = match &options.work_dir {

@@ -10,6 +10,12 @@ use reference_host::state::HostState;
 use reference_host::wasmtime::{self, Linker};
 use std::collections::BTreeSet;
 
+fn runtime() -> reference_host::Runtime {
+    reference_host::engine()
+        .and_then(reference_host::Runtime::new)
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
 fn all_cases() -> Vec<Case> {
     proxy_wasm_spec::RELEASED
         .iter()
@@ -19,19 +25,19 @@ fn all_cases() -> Vec<Case> {
 
 #[test]
 fn the_reference_host_passes_every_case() {
-    let engine = reference_host::engine().unwrap_or_else(|e| panic!("{e}"));
+    let host = runtime();
     let cases = all_cases();
     let failures: Vec<String> = std::thread::scope(|scope| {
         let chunks: Vec<&[Case]> = cases.chunks(cases.len().div_ceil(4)).collect();
         let workers: Vec<_> = chunks
             .into_iter()
             .map(|chunk| {
-                let engine = &engine;
+                let host = &host;
                 scope.spawn(move || {
                     chunk
                         .iter()
                         .filter_map(|case| {
-                            judge::judge(case, embedded::run(engine, case), Level::Advisory)
+                            judge::judge(case, embedded::run(host, case), Level::Advisory)
                                 .failure
                                 .map(|e| format!("{}: {e}", case.id))
                         })
@@ -55,7 +61,7 @@ fn the_reference_host_passes_every_case() {
 fn a_host_that_checks_nothing_fails_exactly_those_cases() {
     // clock_time_get that answers success without looking at the clock id or the pointer: the
     // mistakes the enum and pointer probes exist to catch.
-    let engine = reference_host::engine().unwrap_or_else(|e| panic!("{e}"));
+    let host = runtime();
     let mut failed = BTreeSet::new();
     let mut ran = 0;
     for case in all_cases()
@@ -63,7 +69,7 @@ fn a_host_that_checks_nothing_fails_exactly_those_cases() {
         .filter(|c| c.function.as_deref() == Some("clock_time_get"))
     {
         ran += 1;
-        let outcome = embedded::run_changed(&engine, case, |linker| {
+        let outcome = embedded::run_changed(&host, case, |linker| {
             linker
                 .func_wrap(
                     "wasi_snapshot_preview1",
@@ -99,14 +105,14 @@ fn a_host_that_checks_nothing_fails_exactly_those_cases() {
 fn fixed_failures(
     change: impl Fn(&mut Linker<HostState>) -> wasmtime::Result<()>,
 ) -> BTreeSet<String> {
-    let engine = reference_host::engine().unwrap_or_else(|e| panic!("{e}"));
+    let host = runtime();
     all_cases()
         .iter()
         .filter(|c| c.function.is_none() && c.kind != Kind::Detection)
         .filter(|c| {
             judge::judge(
                 c,
-                embedded::run_changed(&engine, c, &change),
+                embedded::run_changed(&host, c, &change),
                 Level::Reference,
             )
             .failure
@@ -180,14 +186,10 @@ fn a_host_with_broken_semantics_fails_exactly_those_cases() {
 fn effect_failures(
     change: impl Fn(&mut Linker<HostState>) -> wasmtime::Result<()>,
 ) -> BTreeSet<String> {
-    let engine = reference_host::engine().unwrap_or_else(|e| panic!("{e}"));
+    let host = runtime();
     let mut failed = BTreeSet::new();
     for c in all_cases().iter().filter(|c| c.kind == Kind::Effect) {
-        let judged = judge::judge(
-            c,
-            embedded::run_changed(&engine, c, &change),
-            Level::Advisory,
-        );
+        let judged = judge::judge(c, embedded::run_changed(&host, c, &change), Level::Advisory);
         for f in judged.failed {
             let check = f.id.strip_prefix(&format!("{}/", c.id)).unwrap_or(&f.id);
             failed.insert(format!("{}: {check}", c.id));
@@ -257,7 +259,7 @@ fn stub_type(engine: &wasmtime::Engine, f: &proxy_wasm_spec::ir::Function) -> wa
 #[test]
 fn cases_that_accept_two_readings_of_the_spec_still_fail_a_stub() {
     // Each accepts two answers; a host answering INTERNAL_FAILURE gives neither.
-    let engine = reference_host::engine().unwrap_or_else(|e| panic!("{e}"));
+    let host = runtime();
     let stubbed = [
         (
             "semantics/effective_context/zero",
@@ -275,7 +277,7 @@ fn cases_that_accept_two_readings_of_the_spec_still_fail_a_stub() {
             let f = abi
                 .function(function)
                 .unwrap_or_else(|| panic!("no {function} in {}", case.version));
-            let outcome = embedded::run_changed(&engine, case, |linker| {
+            let outcome = embedded::run_changed(&host, case, |linker| {
                 let f = stub_type(linker.engine(), f);
                 linker
                     .func_new("env", function, f, |_, _, out| {
@@ -296,12 +298,12 @@ fn cases_that_accept_two_readings_of_the_spec_still_fail_a_stub() {
 #[test]
 fn a_failure_names_the_check_and_shows_the_log() {
     // proxy_get_current_time_nanoseconds that answers success without checking the pointer.
-    let engine = reference_host::engine().unwrap_or_else(|e| panic!("{e}"));
+    let host = runtime();
     let case = all_cases()
         .into_iter()
         .find(|c| c.id == "v0.2.1/proxy_get_current_time_nanoseconds/return_time/straddling_end")
         .unwrap_or_else(|| panic!("case missing"));
-    let outcome = embedded::run_changed(&engine, &case, |linker| {
+    let outcome = embedded::run_changed(&host, &case, |linker| {
         linker
             .func_wrap(
                 "env",
@@ -377,7 +379,7 @@ fn a_host_whose_functions_all_answer_a_failure_passes_no_case_of_them() {
     // case's function, as unimplemented hosts do: no status, value, pointer or allocator case
     // of it may pass, but for those where the spec allows UNIMPLEMENTED itself
     // (proxy_continue_stream).
-    let engine = reference_host::engine().unwrap_or_else(|e| panic!("{e}"));
+    let host = runtime();
     let mut passed = Vec::new();
     let mut ran = 0;
     for (answer, allowed) in [
@@ -402,7 +404,7 @@ fn a_host_whose_functions_all_answer_a_failure_passes_no_case_of_them() {
                     continue;
                 }
                 ran += 1;
-                let outcome = embedded::run_changed(&engine, case, |linker| {
+                let outcome = embedded::run_changed(&host, case, |linker| {
                     let func_type = stub_type(linker.engine(), f);
                     linker
                         .func_new(&f.module, &f.name, func_type, move |_, _, out| {

@@ -35,6 +35,8 @@ tasks:
                             installs mdBook from crates.io when missing
   test                      everything CI runs: formatting, lints, the whole test suite
   bench                     time the conformance suite against the bare-wasmtime floor
+  fuzz [CASES]              run random plugins and scenarios through the reference host
+                            (reference-host/tests/fuzz.rs) in release; default 100000 cases
 ";
 
 fn usage() -> String {
@@ -53,6 +55,9 @@ fn main() -> ExitCode {
         ["docs", rest @ ..] => docs::run(rest),
         ["test", rest @ ..] => test::run(rest),
         ["bench"] => bench(),
+        ["fuzz"] => fuzz("100000"),
+        ["fuzz", cases] if cases.parse::<u64>().is_ok_and(|n| n > 0) => fuzz(cases),
+        ["fuzz", cases] => usage_error(&format!("fuzz: `{cases}` is not a number of cases")),
         [] | ["help" | "--help" | "-h"] => {
             print!("{}", usage());
             ExitCode::SUCCESS
@@ -63,11 +68,36 @@ fn main() -> ExitCode {
 
 /// `cargo bench -p conformance-runner`: the suite's figures (see `runner/benches/suite.rs`).
 fn bench() -> ExitCode {
+    cargo(
+        &["bench", "-p", "conformance-runner", "--bench", "suite"],
+        None,
+    )
+}
+
+/// The fuzz test with `cases` cases, in release, its summary shown.
+fn fuzz(cases: &str) -> ExitCode {
+    let test = [
+        "test",
+        "--release",
+        "-p",
+        "reference-host",
+        "--test",
+        "fuzz",
+    ];
+    cargo(
+        &[&test[..], &["--", "--nocapture"]].concat(),
+        Some(("FUZZ_CASES", cases)),
+    )
+}
+
+fn cargo(args: &[&str], env: Option<(&str, &str)>) -> ExitCode {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-    match std::process::Command::new(cargo)
-        .args(["bench", "-p", "conformance-runner", "--bench", "suite"])
-        .status()
-    {
+    let mut command = std::process::Command::new(cargo);
+    command.args(args);
+    if let Some((key, value)) = env {
+        command.env(key, value);
+    }
+    match command.status() {
         Ok(status) if status.success() => ExitCode::SUCCESS,
         Ok(_) => ExitCode::FAILURE,
         Err(e) => {
