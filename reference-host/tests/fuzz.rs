@@ -15,10 +15,6 @@ use reference_host::scenario::{
 use reference_host::{LoadError, Runtime};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-use wasm_encoder::{
-    CodeSection, EntityType, ExportKind, ExportSection, Function as Body, FunctionSection,
-    ImportSection, Instruction, MemorySection, MemoryType, Module, TypeSection, ValType,
-};
 
 /// A run slower than this is a hang: fuel bounds every call and the scenario the number of calls.
 const HANG: Duration = Duration::from_secs(60);
@@ -128,76 +124,55 @@ fn config(imports: &[u8], exports: &[u8]) -> wasm_smith::Config {
     }
 }
 
-fn val(t: WasmType) -> ValType {
-    match t {
-        WasmType::I32 => ValType::I32,
-        WasmType::I64 => ValType::I64,
-        WasmType::F32 => ValType::F32,
-        WasmType::F64 => ValType::F64,
-    }
+/// `f`'s wasm signature in the text format.
+fn signature(f: &Function) -> String {
+    let name = |t: WasmType| match t {
+        WasmType::I32 => "i32",
+        WasmType::I64 => "i64",
+        WasmType::F32 => "f32",
+        WasmType::F64 => "f64",
+    };
+    let params: Vec<&str> = f.wasm_params().into_iter().map(name).collect();
+    let results: Vec<&str> = f.wasm_results().into_iter().map(name).collect();
+    format!(
+        "(param {}) (result {})",
+        params.join(" "),
+        results.join(" ")
+    )
 }
 
-fn signature(types: &mut TypeSection, f: &Function) {
-    types.ty().function(
-        f.wasm_params().into_iter().map(val),
-        f.wasm_results().into_iter().map(val),
-    );
+fn module(text: &str) -> Vec<u8> {
+    wat::parse_str(text).unwrap_or_else(|e| panic!("{e}\n{text}"))
 }
 
 /// A module importing every host function of the version: what the plugin may call.
 fn imports(abi: &Abi) -> Vec<u8> {
-    let mut types = TypeSection::new();
-    let mut imports = ImportSection::new();
-    for (i, f) in abi.functions.iter().enumerate() {
-        signature(&mut types, f);
-        imports.import(&f.module, &f.name, EntityType::Function(i as u32));
-    }
-    let mut module = Module::new();
-    module.section(&types).section(&imports);
-    module.finish()
+    let imports: String = (abi.functions.iter())
+        .map(|f| {
+            format!(
+                "(import {:?} {:?} (func {}))\n",
+                f.module,
+                f.name,
+                signature(f)
+            )
+        })
+        .collect();
+    module(&format!("(module {imports})"))
 }
 
 /// A module exporting the marker, memory and every callback of the version: what the
 /// generated plugin must export (wasm-smith keeps the names and types, not the bodies).
 fn exports(abi: &Abi) -> Vec<u8> {
-    let mut types = TypeSection::new();
-    let mut functions = FunctionSection::new();
-    let mut exports = ExportSection::new();
-    let mut code = CodeSection::new();
-    let marker = abi.marker.iter().map(|name| (name.as_str(), None));
-    let callbacks = abi.callbacks.iter().filter(|f| !f.marker);
-    let callbacks = callbacks.map(|f| (f.name.as_str(), Some(f)));
-    for (i, (name, f)) in marker.chain(callbacks).enumerate() {
-        match f {
-            Some(f) => signature(&mut types, f),
-            None => {
-                types.ty().function([], []);
-            }
-        }
-        functions.function(i as u32);
-        exports.export(name, ExportKind::Func, i as u32);
-        let mut body = Body::new([]);
-        body.instruction(&Instruction::Unreachable);
-        body.instruction(&Instruction::End);
-        code.function(&body);
-    }
-    let mut memories = MemorySection::new();
-    memories.memory(MemoryType {
-        minimum: 1,
-        maximum: None,
-        memory64: false,
-        shared: false,
-        page_size_log2: None,
+    let marker = (abi.marker.iter()).map(|name| format!("(func (export {name:?}))\n"));
+    let callbacks = (abi.callbacks.iter().filter(|f| !f.marker)).map(|f| {
+        format!(
+            "(func (export {:?}) {} unreachable)\n",
+            f.name,
+            signature(f)
+        )
     });
-    exports.export("memory", ExportKind::Memory, 0);
-    let mut module = Module::new();
-    module
-        .section(&types)
-        .section(&functions)
-        .section(&memories)
-        .section(&exports)
-        .section(&code);
-    module.finish()
+    let funcs: String = marker.chain(callbacks).collect();
+    module(&format!("(module (memory (export \"memory\") 1) {funcs})"))
 }
 
 fn text(u: &mut Unstructured<'_>) -> Result<String> {
