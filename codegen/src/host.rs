@@ -310,6 +310,37 @@ impl Conversions {
             impls: Vec::new(),
         };
         for t in &abi.types {
+            if let (
+                TypeDefKind::Struct { fields: old },
+                Some(TypeDefKind::Struct { fields: new }),
+            ) = (&t.def, latest.type_def(&t.name).map(|d| &d.def))
+            {
+                let same = old.len() == new.len()
+                    && old.iter().zip(new).all(|(a, b)| {
+                        a.name == b.name
+                            && host_field_type(abi, &a.ty) == host_field_type(latest, &b.ty)
+                            && matches!(abi.resolve(&a.ty), TypeRef::Builtin { .. })
+                    });
+                if same {
+                    let name = names::rust_type(&t.name);
+                    let there = format!("crate::{latest_module}::{name}");
+                    let fields: String = old
+                        .iter()
+                        .map(|f| {
+                            let f = names::rust_ident(&f.name);
+                            format!("{f}: value.{f},")
+                        })
+                        .collect();
+                    for (from, to) in [(&name, &there), (&there, &name)] {
+                        conversions.impls.push(format!(
+                            "impl From<{from}> for {to} {{ fn from(value: {from}) -> Self {{ Self {{ {fields} }} }} }}"
+                        ));
+                    }
+                    conversions.up.insert(name.clone());
+                    conversions.down.insert(name);
+                }
+                continue;
+            }
             let (
                 TypeDefKind::Enum { values: old, .. },
                 Some(TypeDefKind::Enum { values: new, .. }),

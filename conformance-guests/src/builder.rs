@@ -139,6 +139,8 @@ pub struct ProbeBuilder<'a> {
     callbacks: Vec<(String, Func)>,
     stubs: bool,
     omitted: Vec<String>,
+    /// Import module names replaced by another (a host module's alias), as (module, alias).
+    renamed: Vec<(String, String)>,
     checks: Vec<(String, Option<Basis>)>,
     basis: Option<Basis>,
     ended: bool,
@@ -166,6 +168,7 @@ impl<'a> ProbeBuilder<'a> {
             callbacks: Vec::new(),
             stubs: true,
             omitted: Vec::new(),
+            renamed: Vec::new(),
             checks: Vec::new(),
             basis: None,
             ended: false,
@@ -236,6 +239,12 @@ impl<'a> ProbeBuilder<'a> {
     /// check that a host links what its version has and refuses what it lacks.
     pub fn import_function(&mut self, f: &Function) -> &mut Self {
         self.import(f);
+        self
+    }
+
+    /// Imports the functions of wasm module `module` imported from now on from `alias` instead.
+    pub fn import_module_as(&mut self, module: &str, alias: &str) -> &mut Self {
+        self.renamed.push((module.to_string(), alias.to_string()));
         self
     }
 
@@ -377,8 +386,13 @@ impl<'a> ProbeBuilder<'a> {
         let index = match self.imports.iter().position(|i| i.name == f.name) {
             Some(i) => i,
             None => {
+                let module = self
+                    .renamed
+                    .iter()
+                    .find(|(from, _)| *from == f.module)
+                    .map_or(&f.module, |(_, to)| to);
                 self.imports.push(Import {
-                    module: f.module.clone(),
+                    module: module.clone(),
                     name: f.name.clone(),
                     params: f.wasm_params().into_iter().map(val_type).collect(),
                     results: f.wasm_results().into_iter().map(val_type).collect(),

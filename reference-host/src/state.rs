@@ -7,7 +7,8 @@ use crate::callouts::{Callouts, Received};
 use crate::pairs::{self, Pairs};
 use crate::transcript::{Log, Transcript};
 use proxy_wasm_host_abi::v0_2_1::{
-    BufferType, ClockId, Errno, Fd, Host, LogLevel, MapType, MetricType, Status, StreamType, Wasi,
+    BufferType, ClockId, Errno, Fd, Fdstat, Host, LogLevel, MapType, MetricType, Status,
+    StreamType, Wasi,
 };
 use proxy_wasm_host_abi::{HostError, Trap};
 use std::collections::BTreeMap;
@@ -430,6 +431,12 @@ fn level_name(level: LogLevel) -> &'static str {
 }
 
 impl Host for HostState {
+    fn emscripten_notify_memory_growth(&mut self, memory_index: u32) -> Result<(), Trap> {
+        // Nothing to do: guest memory is read afresh on every call (cpp-host's is empty too).
+        let _ = memory_index;
+        Ok(())
+    }
+
     fn proxy_log(&mut self, log_level: LogLevel, message: &[u8]) -> Result<(), HostError<Status>> {
         self.log(level_name(log_level), message);
         Ok(())
@@ -860,6 +867,9 @@ impl Host for HostState {
     }
 }
 
+/// WASI's fd_write right, the only right cpp-host reports for stdout and stderr.
+const FD_WRITE_RIGHT: u64 = 64;
+
 impl Wasi for HostState {
     fn fd_write(&mut self, fd_id: Fd, iovec: &[&[u8]]) -> Result<u32, HostError<Errno>> {
         let text: Vec<u8> = iovec.concat();
@@ -925,6 +935,232 @@ impl Wasi for HostState {
 
     fn sched_yield(&mut self) -> Result<(), HostError<Errno>> {
         Ok(())
+    }
+
+    // The rest of WASI preview 1 answers as proxy-wasm-cpp-host does (src/exports.cc, each
+    // `wasi_unstable_<name>`): a host without files or sockets; stdout and stderr accept what
+    // changes nothing.
+    fn fd_read(&mut self, _: u32, _: u32, _: u32, _: u32) -> Result<(), HostError<Errno>> {
+        Err(Errno::Nosys.into())
+    }
+
+    fn fd_seek(&mut self, _: u32, _: i64, _: u32, _: u32) -> Result<(), HostError<Errno>> {
+        self.log("error", b"wasi_unstable fd_seek");
+        Ok(())
+    }
+
+    fn fd_close(&mut self, _: u32) -> Result<(), HostError<Errno>> {
+        self.log("error", b"wasi_unstable fd_close");
+        Ok(())
+    }
+
+    fn fd_fdstat_get(&mut self, _: Fd) -> Result<Fdstat, HostError<Errno>> {
+        Ok(Fdstat {
+            fs_filetype: 0,
+            fs_flags: 0,
+            fs_rights_base: FD_WRITE_RIGHT,
+            fs_rights_inheriting: 0,
+        })
+    }
+
+    fn fd_fdstat_set_flags(&mut self, _: u32, _: u32) -> Result<(), HostError<Errno>> {
+        Err(Errno::Nosys.into())
+    }
+
+    fn fd_fdstat_set_rights(&mut self, _: Fd, _: u64, _: u64) -> Result<(), HostError<Errno>> {
+        Ok(())
+    }
+
+    fn clock_res_get(&mut self, _: ClockId) -> Result<u64, HostError<Errno>> {
+        Ok(1)
+    }
+
+    fn fd_advise(&mut self, _: u32, _: u64, _: u64, _: u32) -> Result<(), HostError<Errno>> {
+        Ok(())
+    }
+
+    fn fd_allocate(&mut self, _: Fd, _: u64, _: u64) -> Result<(), HostError<Errno>> {
+        Ok(())
+    }
+
+    fn fd_datasync(&mut self, _: Fd) -> Result<(), HostError<Errno>> {
+        Ok(())
+    }
+
+    fn fd_filestat_set_size(&mut self, _: Fd, _: u64) -> Result<(), HostError<Errno>> {
+        Ok(())
+    }
+
+    fn fd_filestat_set_times(
+        &mut self,
+        _: Fd,
+        _: u64,
+        _: u64,
+        _: u32,
+    ) -> Result<(), HostError<Errno>> {
+        Ok(())
+    }
+
+    fn fd_pread(&mut self, _: u32, _: u32, _: u32, _: u64, _: u32) -> Result<(), HostError<Errno>> {
+        Err(Errno::Nosys.into())
+    }
+
+    fn fd_pwrite(&mut self, fd: Fd, iovs: &[&[u8]], _: u64) -> Result<u32, HostError<Errno>> {
+        self.fd_write(fd, iovs)
+    }
+
+    fn fd_readdir(&mut self, _: u32, _: u32, _: u32, _: u64) -> Result<u32, HostError<Errno>> {
+        Err(Errno::Notdir.into())
+    }
+
+    fn fd_renumber(&mut self, fd: u32, to: u32) -> Result<(), HostError<Errno>> {
+        let known = |fd| fd == u32::from(Fd::Stdout) || fd == u32::from(Fd::Stderr);
+        Err(if known(fd) && known(to) {
+            Errno::Notsup
+        } else {
+            Errno::Badf
+        }
+        .into())
+    }
+
+    fn fd_sync(&mut self, _: Fd) -> Result<(), HostError<Errno>> {
+        Ok(())
+    }
+
+    fn fd_tell(&mut self, _: Fd) -> Result<u64, HostError<Errno>> {
+        Ok(0)
+    }
+
+    fn path_create_directory(&mut self, _: u32, _: u32, _: u32) -> Result<(), HostError<Errno>> {
+        Err(Errno::Notsup.into())
+    }
+
+    fn path_filestat_set_times(
+        &mut self,
+        _: u32,
+        _: u32,
+        _: u32,
+        _: u32,
+        _: u64,
+        _: u64,
+        _: u32,
+    ) -> Result<(), HostError<Errno>> {
+        Err(Errno::Notsup.into())
+    }
+
+    fn path_link(
+        &mut self,
+        _: u32,
+        _: u32,
+        _: u32,
+        _: u32,
+        _: u32,
+        _: u32,
+        _: u32,
+    ) -> Result<(), HostError<Errno>> {
+        Err(Errno::Notsup.into())
+    }
+
+    fn path_readlink(
+        &mut self,
+        _: u32,
+        _: u32,
+        _: u32,
+        _: u32,
+        _: u32,
+    ) -> Result<u32, HostError<Errno>> {
+        Err(Errno::Notsup.into())
+    }
+
+    fn path_remove_directory(&mut self, _: u32, _: u32, _: u32) -> Result<(), HostError<Errno>> {
+        Err(Errno::Notsup.into())
+    }
+
+    fn path_rename(
+        &mut self,
+        _: u32,
+        _: u32,
+        _: u32,
+        _: u32,
+        _: u32,
+        _: u32,
+    ) -> Result<(), HostError<Errno>> {
+        Err(Errno::Notsup.into())
+    }
+
+    fn path_symlink(
+        &mut self,
+        _: u32,
+        _: u32,
+        _: u32,
+        _: u32,
+        _: u32,
+    ) -> Result<(), HostError<Errno>> {
+        Err(Errno::Notsup.into())
+    }
+
+    fn path_unlink_file(&mut self, _: u32, _: u32, _: u32) -> Result<(), HostError<Errno>> {
+        Err(Errno::Notsup.into())
+    }
+
+    fn sock_accept(&mut self, _: u32, _: u32) -> Result<u64, HostError<Errno>> {
+        Err(Errno::Notsup.into())
+    }
+
+    fn sock_recv(
+        &mut self,
+        _: u32,
+        _: u32,
+        _: u32,
+        _: u32,
+    ) -> Result<(u32, u32), HostError<Errno>> {
+        Err(Errno::Notsup.into())
+    }
+
+    fn sock_send(&mut self, _: u32, _: u32, _: u32, _: u32) -> Result<u32, HostError<Errno>> {
+        Err(Errno::Notsup.into())
+    }
+
+    fn sock_shutdown(&mut self, _: u32, _: u32) -> Result<(), HostError<Errno>> {
+        Err(Errno::Notsup.into())
+    }
+
+    fn path_open(
+        &mut self,
+        _: u32,
+        _: u32,
+        _: u32,
+        _: u32,
+        _: u32,
+        _: u64,
+        _: u64,
+        _: u32,
+        _: u32,
+    ) -> Result<(), HostError<Errno>> {
+        Err(Errno::Noent.into())
+    }
+
+    fn fd_prestat_get(&mut self, _: u32, _: u32) -> Result<(), HostError<Errno>> {
+        Err(Errno::Badf.into())
+    }
+
+    fn fd_prestat_dir_name(&mut self, _: u32, _: u32, _: u32) -> Result<(), HostError<Errno>> {
+        Err(Errno::Nosys.into())
+    }
+
+    fn path_filestat_get(
+        &mut self,
+        _: u32,
+        _: u32,
+        _: u32,
+        _: u32,
+        _: u32,
+    ) -> Result<(), HostError<Errno>> {
+        Err(Errno::Notsup.into())
+    }
+
+    fn fd_filestat_get(&mut self, _: u32, _: u32) -> Result<(), HostError<Errno>> {
+        Err(Errno::Badf.into())
     }
 
     fn proc_exit(&mut self, exit_code: u32) -> Result<(), Trap> {

@@ -539,3 +539,93 @@ fn c_plugin_on_abi_0_2_0_stamps_and_guards() {
         }),
     );
 }
+
+/// The same C source built with wasi-libc and with emscripten, as the C++ SDK builds plugins:
+/// libc's stdio imports WASI functions beyond the spec's ten (fd_seek, fd_close, fd_fdstat_get)
+/// and emscripten `env.emscripten_notify_memory_growth`, which the host serves as
+/// proxy-wasm-cpp-host does; the clock is virtual, so the second request is stamped after the
+/// tick's 1500 ms.
+fn greet(plugin: Plugin, stdout_line_buffered: bool, imports_beyond_the_spec: &[&str]) {
+    let wasm = test_plugins::wasm(plugin).unwrap_or_else(|e| panic!("{e}"));
+    let mut imports = Vec::new();
+    for payload in wasmparser::Parser::new(0).parse_all(&wasm) {
+        if let Ok(wasmparser::Payload::ImportSection(section)) = payload {
+            for import in section.into_imports().flatten() {
+                imports.push(format!("{}.{}", import.module, import.name));
+            }
+        }
+    }
+    for name in imports_beyond_the_spec {
+        assert!(
+            imports.iter().any(|i| i == name),
+            "{} imports {imports:?}",
+            plugin.name()
+        );
+    }
+    let stream = |path: &str| {
+        json!({ "http": {
+            "request": { "headers": [[":path", path]] },
+            "response": { "headers": [[":status", "200"]] }
+        }})
+    };
+    let t = transcript(
+        plugin,
+        json!({ "events": [stream("/a"), { "tick": 1500 }, stream("/b")] }),
+    );
+    let stdout = |context, message: &str| log(context, "stdout", message);
+    let stderr = |context, message: &str| log(context, "stderr", message);
+    let request = |context: u32, n: u32, stamp: &str| {
+        let printed = stdout(context, &format!("greet: request {n} on context {context}"));
+        let errored = stderr(context, &format!("greet: {stamp}"));
+        // wasi-libc buffers stdout fully when it is not a terminal (fd_fdstat_get says file
+        // type 0), so stderr's line comes first; emscripten flushes stdout at each newline.
+        if stdout_line_buffered {
+            [printed, errored]
+        } else {
+            [errored, printed]
+        }
+    };
+    let mut logs = vec![stdout(1, "greet: started")];
+    logs.extend(request(2, 1, "1 after 0 ms"));
+    logs.extend(request(3, 2, "2 after 1500 ms"));
+    let reply = message(json!([[":status", "200"]]), "");
+    check(
+        &t,
+        json!({
+            "abi_version": "0.2.1",
+            "logs": logs,
+            "http": [
+                through(2, message(json!([[":path", "/a"], ["x-greet", "1 after 0 ms"]]), ""),
+                        reply.clone()),
+                through(3, message(json!([[":path", "/b"], ["x-greet", "2 after 1500 ms"]]), ""),
+                        reply),
+            ]
+        }),
+    );
+}
+
+#[test]
+fn c_with_wasi_libc_loads_and_prints_through_wasi() {
+    greet(
+        Plugin::GreetWasiLibc,
+        false,
+        &[
+            "wasi_snapshot_preview1.fd_seek",
+            "wasi_snapshot_preview1.fd_close",
+            "wasi_snapshot_preview1.fd_fdstat_get",
+        ],
+    );
+}
+
+#[test]
+fn c_with_emscripten_loads_and_prints_through_wasi() {
+    greet(
+        Plugin::GreetEmscripten,
+        true,
+        &[
+            "wasi_snapshot_preview1.fd_seek",
+            "wasi_snapshot_preview1.fd_close",
+            "env.emscripten_notify_memory_growth",
+        ],
+    );
+}

@@ -420,8 +420,21 @@ pub struct Module {
     /// The memory imports as written, `(import "NAME" (memory))`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub memory_imports: Vec<MemoryImport>,
+    /// Other wasm import module names the host serves the same functions under.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<ModuleAlias>,
     /// What the module is.
     pub docs: String,
+}
+
+/// `(@also_import_module "NAME" (@reference "..."))`: the host serves the module's functions
+/// under this import module name too.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModuleAlias {
+    /// The other import module name.
+    pub name: String,
+    /// The host that does so.
+    pub reference: String,
 }
 
 /// `(import "NAME" (memory))`: the module uses the plugin's memory under that import name.

@@ -1,12 +1,14 @@
 //! Real Proxy-Wasm plugins for the tests: written with the proxy-wasm Rust SDK from crates.io
-//! (0.2 for ABI 0.2.1, 0.1 for ABI 0.1.0) and in C (ABI 0.2.0), compiled to wasm32 on demand.
+//! (0.2 for ABI 0.2.1, 0.1 for ABI 0.1.0) and in C (ABI 0.2.0 without libc; ABI 0.2.1 with
+//! wasi-libc and with emscripten's libc, as the C++ SDK builds), compiled to wasm32 on demand.
 //!
 //! [`build`] returns the path of a plugin's `.wasm`, compiling it when the cache misses. The
 //! cache lives under the workspace's `target/test-plugins/`, keyed by a hash of the plugin
 //! sources, their `Cargo.lock` and the toolchain's identity, so repeated runs do not compile.
 //! [`build_examples`] builds and caches another cargo project's examples the same way.
 //! Rust plugins need Debian's wasm-capable Rust (`rustc-web`, with its std sources for
-//! `-Zbuild-std`); the C plugin needs Debian's `clang` and `lld`.
+//! `-Zbuild-std`); the C plugins need Debian's `clang` and `lld`, with `wasi-libc` and
+//! `libclang-rt-14-dev-wasm32` for wasi-libc, or `emscripten`.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -37,11 +39,16 @@ pub enum Plugin {
     Properties01,
     /// C, ABI 0.2.0: stamps requests, answers 401 for /private, appends to the response body.
     CStamp,
+    /// C with wasi-libc, ABI 0.2.1: prints to stdout and stderr, stamps requests with a count
+    /// and the time since start.
+    GreetWasiLibc,
+    /// The same source built by emscripten.
+    GreetEmscripten,
 }
 
 impl Plugin {
     /// Every plugin.
-    pub const ALL: [Plugin; 10] = [
+    pub const ALL: [Plugin; 12] = [
         Plugin::HeaderRewrite,
         Plugin::BodyTransform,
         Plugin::Auth,
@@ -52,6 +59,8 @@ impl Plugin {
         Plugin::LocalResponse01,
         Plugin::Properties01,
         Plugin::CStamp,
+        Plugin::GreetWasiLibc,
+        Plugin::GreetEmscripten,
     ];
 
     /// The file name of its module, without `.wasm` (the cargo example or the C file's stem).
@@ -67,6 +76,8 @@ impl Plugin {
             Plugin::LocalResponse01 => "local_response_0_1",
             Plugin::Properties01 => "properties_0_1",
             Plugin::CStamp => "stamp",
+            Plugin::GreetWasiLibc => "greet_wasi_libc",
+            Plugin::GreetEmscripten => "greet_emscripten",
         }
     }
 
@@ -76,6 +87,7 @@ impl Plugin {
             Project::Sdk02 => "0.2.1",
             Project::Sdk01 => "0.1.0",
             Project::C => "0.2.0",
+            Project::WasiLibc | Project::Emscripten => "0.2.1",
         }
     }
 
@@ -91,6 +103,16 @@ impl Plugin {
                 Project::Sdk01
             }
             Plugin::CStamp => Project::C,
+            Plugin::GreetWasiLibc => Project::WasiLibc,
+            Plugin::GreetEmscripten => Project::Emscripten,
+        }
+    }
+
+    /// The C file it is built from, without `.c`.
+    fn c_source(self) -> &'static str {
+        match self {
+            Plugin::GreetWasiLibc | Plugin::GreetEmscripten => "greet",
+            other => other.name(),
         }
     }
 }
@@ -137,7 +159,7 @@ pub fn build_examples(
         .map(|name| dir.join(format!("{name}.wasm")))
         .collect();
     let paths: Vec<&Path> = wasm.iter().map(PathBuf::as_path).collect();
-    cached(&dir, &paths, &LOCKS[3], || {
+    cached(&dir, &paths, &LOCKS[5], || {
         cargo_build(source, &dir, examples)
     })?;
     Ok(wasm)
@@ -183,6 +205,16 @@ enum Project {
     Sdk02,
     Sdk01,
     C,
+    WasiLibc,
+    Emscripten,
+}
+
+/// How a C project is compiled: the compiler, its arguments (part of the cache key), and the
+/// files the build needs, each with the Debian package that brings it.
+struct CToolchain {
+    compiler: &'static str,
+    args: &'static [&'static str],
+    needs: &'static [(&'static str, &'static str)],
 }
 
 /// Debian's Rust, which (unlike rustup here) can build std for wasm32 from its sources.
@@ -223,8 +255,59 @@ const CLANG_ARGS: &[&str] = &[
     "-Wl,--no-entry",
 ];
 
+/// The C++ SDK's way with wasi-libc: a reactor, so that `_initialize` runs the constructors.
+const WASI_LIBC_ARGS: &[&str] = &[
+    "--target=wasm32-wasi",
+    "-mexec-model=reactor",
+    "-O2",
+    "-Wall",
+    "-Wextra",
+    "-Werror",
+];
+/// The C++ SDK's way with emscripten: a standalone module whose proxy_* imports stay undefined
+/// (the SDK declares them in a JS library to the same effect).
+const EMSCRIPTEN_ARGS: &[&str] = &[
+    "-O2",
+    "-sSTANDALONE_WASM=1",
+    "-sALLOW_MEMORY_GROWTH=1",
+    "-sERROR_ON_UNDEFINED_SYMBOLS=0",
+    "--no-entry",
+    "-Wall",
+    "-Wextra",
+    "-Werror",
+];
+const CLANG: &[(&str, &str)] = &[("clang", "clang"), ("wasm-ld", "lld")];
+const CLANG_WASI: &[(&str, &str)] = &[
+    ("clang", "clang"),
+    ("wasm-ld", "lld"),
+    ("/usr/lib/wasm32-wasi/libc.a", "wasi-libc"),
+    (
+        "/usr/lib/llvm-14/lib/clang/14.0.6/lib/wasi/libclang_rt.builtins-wasm32.a",
+        "libclang-rt-14-dev-wasm32",
+    ),
+];
+const EMCC: &[(&str, &str)] = &[("emcc", "emscripten")];
+
+/// Every Debian package the test plugins need, each with the program (on the PATH) or the
+/// absolute path of a file that shows it is installed; `cargo xtask test` installs the missing.
+pub fn debian_packages() -> Vec<(&'static str, &'static str)> {
+    let c = [CLANG, CLANG_WASI, EMCC].into_iter().flatten();
+    let mut all: Vec<(&str, &str)> = RUST_PACKAGES
+        .iter()
+        .map(|(package, file)| (*package, *file))
+        .collect();
+    for (file, package) in c {
+        if !all.iter().any(|(p, _)| p == package) {
+            all.push((package, file));
+        }
+    }
+    all
+}
+
 /// One per [`Project`], then one for [`build_examples`].
-static LOCKS: [Mutex<()>; 4] = [
+static LOCKS: [Mutex<()>; 6] = [
+    Mutex::new(()),
+    Mutex::new(()),
     Mutex::new(()),
     Mutex::new(()),
     Mutex::new(()),
@@ -237,11 +320,38 @@ impl Project {
             Project::Sdk02 => "rust-0.2",
             Project::Sdk01 => "rust-0.1",
             Project::C => "c",
+            Project::WasiLibc => "c-wasi-libc",
+            Project::Emscripten => "c-emscripten",
         }
     }
 
     fn source(self) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join(self.label())
+        let dir = match self {
+            Project::WasiLibc | Project::Emscripten => "c-wasi",
+            other => other.label(),
+        };
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(dir)
+    }
+
+    fn c_toolchain(self) -> Option<CToolchain> {
+        match self {
+            Project::Sdk02 | Project::Sdk01 => None,
+            Project::C => Some(CToolchain {
+                compiler: "clang",
+                args: CLANG_ARGS,
+                needs: CLANG,
+            }),
+            Project::WasiLibc => Some(CToolchain {
+                compiler: "clang",
+                args: WASI_LIBC_ARGS,
+                needs: CLANG_WASI,
+            }),
+            Project::Emscripten => Some(CToolchain {
+                compiler: "emcc",
+                args: EMSCRIPTEN_ARGS,
+                needs: EMCC,
+            }),
+        }
     }
 
     fn lock(self) -> &'static Mutex<()> {
@@ -253,45 +363,58 @@ impl Project {
     }
 
     fn check_toolchain(self) -> Result<(), BuildError> {
-        if self == Project::C {
-            return ["clang", "wasm-ld"]
-                .iter()
-                .all(|program| on_path(program))
-                .then_some(())
-                .ok_or_else(|| {
-                    BuildError(
-                        "the C test plugin needs clang and wasm-ld: install Debian's packages with \
-                         `apt-get install -y clang lld` (as root), or run `cargo xtask test`, \
-                         which installs them"
-                            .into(),
-                    )
-                });
+        let Some(c) = self.c_toolchain() else {
+            return check_rust_toolchain();
+        };
+        let missing: Vec<&str> = c
+            .needs
+            .iter()
+            .filter(|(file, _)| {
+                if file.starts_with('/') {
+                    !Path::new(file).exists()
+                } else {
+                    !on_path(file)
+                }
+            })
+            .map(|(_, package)| *package)
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
         }
-        check_rust_toolchain()
+        let all: Vec<&str> = c.needs.iter().map(|(_, package)| *package).collect();
+        Err(BuildError(format!(
+            "the {} test plugins need {} (missing here: {}): install Debian's packages with \
+             `apt-get install -y {}` (as root), or run `cargo xtask test`, which installs them",
+            self.label(),
+            all.join(", "),
+            missing.join(", "),
+            all.join(" ")
+        )))
     }
 
     /// Hash of everything the build reads: the sources, the lock file, the toolchain.
     fn key(self) -> Result<u64, BuildError> {
         let source = self.source();
-        if self == Project::C {
-            let identity = [run(Command::new("clang").arg("--version"))?];
-            return key(&[&source, &headers()], &identity, CLANG_ARGS);
+        if let Some(c) = self.c_toolchain() {
+            let identity = [run(Command::new(c.compiler).arg("--version"))?];
+            return key(&[&source, &headers()], &identity, c.args);
         }
         key(&[&source], &rust_identity()?, CARGO_ARGS)
     }
 
     /// Builds every plugin of the project into `dir`.
     fn compile(self, dir: &Path) -> Result<(), BuildError> {
-        if self == Project::C {
+        if let Some(c) = self.c_toolchain() {
             for plugin in self.plugins() {
-                let temp = temp_path(dir, plugin.name());
-                run(Command::new("clang")
-                    .args(CLANG_ARGS)
+                // emcc picks the output's kind by its extension.
+                let temp = temp_path(dir, plugin.name()).with_extension("wasm");
+                run(Command::new(c.compiler)
+                    .args(c.args)
                     .arg("-I")
                     .arg(headers())
                     .arg("-o")
                     .arg(&temp)
-                    .arg(self.source().join(format!("{}.c", plugin.name()))))?;
+                    .arg(self.source().join(format!("{}.c", plugin.c_source()))))?;
                 finish(&temp, dir, plugin.name())?;
             }
             return Ok(());

@@ -98,28 +98,13 @@ pub fn run(args: &[&str]) -> ExitCode {
     }
 }
 
-/// Debian packages the tests need, each with a program on the PATH, or an absolute path, that
-/// shows it is installed. Debian's Rust is checked by path: rustup's `rustc` is on the PATH too,
-/// but cannot build std for wasm32 here (`test-plugins` uses `-Zbuild-std` with these).
-const PACKAGES: &[(&str, &str)] = &[
-    ("clang", "clang"),
-    ("lld", "wasm-ld"),
-    ("rustc-web", "/usr/bin/rustc"),
-    ("cargo-web", "/usr/bin/cargo"),
-    (
-        "rust-web-src",
-        "/usr/lib/rustlib/src/rust/library/std/Cargo.toml",
-    ),
-    ("rust-web-llvm", "/usr/bin/rust-lld"),
-    ("lld-22", "/usr/bin/lld-22"),
-];
-
 /// Installs the packages whose programs are missing, with apt-get (the machines run as root).
 fn install_missing_tools() -> Result<(), String> {
-    let missing: Vec<&str> = PACKAGES
-        .iter()
+    // What the test plugins are built with (test-plugins/src/lib.rs); Debian's Rust among them.
+    let missing: Vec<&str> = test_plugins::debian_packages()
+        .into_iter()
         .filter(|(_, program)| !installed(program))
-        .map(|(package, _)| *package)
+        .map(|(package, _)| package)
         .collect();
     if missing.is_empty() {
         return Ok(());

@@ -105,7 +105,13 @@ impl VersionPage {
             .modules
             .iter()
             .filter(|m| m.side == Side::Host)
-            .map(|m| code(&m.import_module))
+            .flat_map(|m| {
+                std::iter::once(code(&m.import_module)).chain(
+                    m.aliases
+                        .iter()
+                        .map(|a| format!("{} (reference)", code(&a.name))),
+                )
+            })
             .collect();
         facts.push(Fact::new("Import modules", imports.join(", ")));
         if let Some(p) = previous {
@@ -229,6 +235,16 @@ fn module_facts(abi: &Abi, m: &Module) -> Vec<Fact> {
             "Implemented by",
             "the plugin, as exports; the host calls those it finds".to_string(),
         )),
+    }
+    for alias in &m.aliases {
+        facts.push(Fact::new(
+            "Also served as",
+            format!(
+                "wasm module {} (reference: {})",
+                code(&alias.name),
+                alias.reference
+            ),
+        ));
     }
     if let Some(status) = &m.status_type {
         facts.push(Fact::new(

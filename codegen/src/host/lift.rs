@@ -10,7 +10,7 @@ use crate::guest::doc_lines;
 use crate::names;
 use crate::signature::rust_builtin;
 use proxy_wasm_spec::ir::{
-    Abi, Builtin, Function, Invalid, Param, Role, Side, TypeDefKind, TypeRef, WasmType,
+    Abi, Builtin, Field, Function, Invalid, Param, Role, Side, TypeDefKind, TypeRef, WasmType,
 };
 
 /// clippy's default `too_many_arguments` threshold.
@@ -66,10 +66,16 @@ enum Output {
     StringList { array: String, buffer: String },
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 enum Write {
     U32,
     U64,
+    /// A struct of integer fields, laid out with natural alignment: its size and, per field,
+    /// the Rust field name, offset and size.
+    Struct {
+        size: u32,
+        fields: Vec<(String, u32, u32)>,
+    },
     /// An enum or bool carried as u32.
     IntoU32,
     /// A flags newtype carried as u32.
@@ -83,16 +89,24 @@ pub(super) struct Lifted<'a> {
     raw_params: Vec<(String, String)>,
     lifts: Vec<Lift>,
     outputs: Vec<Output>,
+    /// The import module names the function is registered under: its module's, then the aliases.
+    import_modules: Vec<String>,
 }
 
 impl<'a> Lifted<'a> {
     pub(super) fn new(abi: &Abi, f: &'a Function) -> Result<Self, Error> {
-        let status = match abi
+        let module = abi
             .modules
             .iter()
-            .find(|m| m.side == Side::Host && m.import_module == f.module)
-            .and_then(|m| m.status_type.as_deref())
-        {
+            .find(|m| m.side == Side::Host && m.import_module == f.module);
+        let import_modules = std::iter::once(f.module.clone())
+            .chain(
+                module
+                    .iter()
+                    .flat_map(|m| m.aliases.iter().map(|a| a.name.clone())),
+            )
+            .collect();
+        let status = match module.and_then(|m| m.status_type.as_deref()) {
             Some(st) if !f.results.is_empty() => Some(StatusType::of(abi, st)?),
             _ => None,
         };
@@ -223,6 +237,7 @@ impl<'a> Lifted<'a> {
             raw_params,
             lifts,
             outputs,
+            import_modules,
         })
     }
 
@@ -283,7 +298,16 @@ impl<'a> Lifted<'a> {
             Some(st) => format!("Result<{}, glue::HostError<{}>>", self.ok_type(), st.rust),
             None => "Result<(), glue::Trap>".to_string(),
         };
-        format!("fn {}({}) -> {ret}", self.method_name(), params.join(", "))
+        let allow = if params.len() > CLIPPY_MAX_ARGS {
+            "#[allow(clippy::too_many_arguments, reason = \"the ABI fixes the arity\")]\n"
+        } else {
+            ""
+        };
+        format!(
+            "{allow}fn {}({}) -> {ret}",
+            self.method_name(),
+            params.join(", ")
+        )
     }
 
     /// The default answer: the "unimplemented" status, or a trap for a function without one.
@@ -436,6 +460,16 @@ impl<'a> Lifted<'a> {
                     write: Write::FlagsU32,
                     ..
                 } => return None,
+                Output::Value {
+                    ty,
+                    write: Write::Struct { .. },
+                    ..
+                } => {
+                    if !conv.down.contains(ty) {
+                        return None;
+                    }
+                    format!("o{i}.into()")
+                }
                 _ => format!("o{i}"),
             });
         }
@@ -468,14 +502,19 @@ impl<'a> Lifted<'a> {
         )
     }
 
-    /// `linker.func_wrap("env", "proxy_log", proxy_log::<T>)?;`.
+    /// `linker.func_wrap("env", "proxy_log", proxy_log::<T>)?;`, once per import module name.
     pub(super) fn registration(&self) -> String {
-        format!(
-            "linker.func_wrap({:?}, {:?}, {}::<T>)?;",
-            self.f.module,
-            self.f.name,
-            self.method_name()
-        )
+        self.import_modules
+            .iter()
+            .map(|module| {
+                format!(
+                    "linker.func_wrap({module:?}, {:?}, {}::<T>)?;",
+                    self.f.name,
+                    self.method_name()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     /// The glue function: checks and lifts the raw arguments, calls the `trait_name` method,
@@ -634,6 +673,18 @@ impl<'a> Lifted<'a> {
                             Write::U32 | Write::U64 => format!("out{i}"),
                             Write::IntoU32 => format!("u32::from(out{i})"),
                             Write::FlagsU32 => format!("out{i}.0"),
+                            Write::Struct { size, fields } => {
+                                let mut put = vec![format!("let mut bytes = vec![0u8; {size}];")];
+                                for (field, offset, len) in fields {
+                                    put.push(format!(
+                                        "bytes[{offset}..{}].copy_from_slice(&out{i}.{field}.to_le_bytes());",
+                                        offset + len
+                                    ));
+                                }
+                                put.push(format!("writes.bytes({ptr}, bytes);"));
+                                body.push(format!("{{ {} }}", put.join(" ")));
+                                continue;
+                            }
                         };
                         let method = match write {
                             Write::U64 => "u64",
@@ -661,9 +712,10 @@ impl<'a> Lifted<'a> {
 }
 
 impl Write {
-    fn size(self) -> u32 {
+    fn size(&self) -> u32 {
         match self {
             Write::U64 => 8,
+            Write::Struct { size, .. } => *size,
             _ => 4,
         }
     }
@@ -737,13 +789,42 @@ fn out_type(abi: &Abi, to: &TypeRef) -> Option<(String, Write)> {
         TypeRef::Named { name } => match abi.type_def(name).map(|d| &d.def) {
             Some(TypeDefKind::Enum { repr, .. }) if *repr == Builtin::U32 => Write::IntoU32,
             Some(TypeDefKind::Flags { repr, .. }) if *repr == Builtin::U32 => Write::FlagsU32,
+            Some(TypeDefKind::Struct { fields }) => struct_layout(abi, fields)?,
             _ => return None,
         },
         _ => return None,
     };
     let ty = match write {
-        Write::IntoU32 | Write::FlagsU32 => value_type(abi, resolved),
+        Write::IntoU32 | Write::FlagsU32 | Write::Struct { .. } => value_type(abi, resolved),
         _ => value_type(abi, to),
     };
     Some((ty, write))
+}
+
+/// The natural-alignment layout of a struct whose fields are all integers (each aligned to its
+/// size, the whole to its largest field), as C and witx lay it out; `None` for any other field.
+fn struct_layout(abi: &Abi, fields: &[Field]) -> Option<Write> {
+    let mut offset = 0u32;
+    let mut align = 1u32;
+    let mut out = Vec::new();
+    for field in fields {
+        let size = match abi.resolve(&field.ty) {
+            TypeRef::Builtin { name } => match name {
+                Builtin::U8 | Builtin::S8 => 1,
+                Builtin::U16 | Builtin::S16 => 2,
+                Builtin::U32 | Builtin::S32 | Builtin::Usize => 4,
+                Builtin::U64 | Builtin::S64 => 8,
+                _ => return None,
+            },
+            _ => return None,
+        };
+        offset = offset.next_multiple_of(size);
+        out.push((names::rust_ident(&field.name), offset, size));
+        offset += size;
+        align = align.max(size);
+    }
+    Some(Write::Struct {
+        size: offset.next_multiple_of(align),
+        fields: out,
+    })
 }

@@ -297,15 +297,18 @@ fn function_cases(
     f: &Function,
     cases: &mut Vec<Case>,
 ) -> Result<(), BuildError> {
-    let Some(ok) = success(f) else {
+    // A function of a host without files may have no success at all (fd_read: nosys); its
+    // statuses are probed all the same.
+    if f.statuses.is_empty() {
         return Ok(());
-    };
+    }
     let prefix = format!("v{version}/{}", f.name);
     let fail = |problem: String| BuildError {
         probe: prefix.clone(),
         problems: vec![problem],
     };
-    let ok_recipe = applicable(abi, f, recipes::recipes(&f.name, &ok.code, 0));
+    let ok_recipe =
+        success(f).and_then(|ok| applicable(abi, f, recipes::recipes(&f.name, &ok.code, 0)));
     // Status codes with their own recipes.
     for (i, s) in f.statuses.iter().enumerate() {
         let key = status_key(f, i);
@@ -352,7 +355,15 @@ fn function_cases(
             bases,
         )?);
     }
-    let Some(ok_recipe) = ok_recipe else {
+    // A function that never succeeds (fd_readdir: notdir) takes its pointers' faults from the
+    // recipe of its answer instead.
+    let answer = || {
+        f.statuses
+            .iter()
+            .filter(|s| s.value != 0)
+            .find_map(|s| applicable(abi, f, recipes::recipes(&f.name, &s.code, 0)))
+    };
+    let Some(ok_recipe) = ok_recipe.or_else(answer) else {
         return Ok(());
     };
     // Enum parameters: every member does what it means where the recipe runs, the first
@@ -572,7 +583,10 @@ fn member_expectation(
         let allowed = dedup(
             f.statuses
                 .iter()
-                .filter(|s| s.level == ir::Level::Spec)
+                // A reference-level function's statuses are all reference-level.
+                .filter(|s| s.level == ir::Level::Spec || f.level == ir::Level::Reference)
+                // The answer of a host that withholds the function is no answer.
+                .filter(|s| !s.condition.contains("has not granted"))
                 .filter(|s| Some(s.code.as_str()) != refusal)
                 .filter(|s| !matches!(s.code.as_str(), "invalid_memory_access" | "fault"))
                 .filter(|s| s.code != "internal_failure")
@@ -1190,6 +1204,51 @@ fn detection_cases(abi: &Abi, version: &str, cases: &mut Vec<Case>) -> Result<()
                 .end();
         });
     })?);
+    // A host module served under another import module name too (WASI as `wasi_unstable`):
+    // every function of it links under that name, and a call through it is answered.
+    for m in abi.modules.iter().filter(|m| m.side == ir::Side::Host) {
+        for alias in &m.aliases {
+            let what = format!("detection/also_import_module/{}", alias.name);
+            let description = format!(
+                "a module importing every function of {} from {} instead loads, and its calls are answered",
+                m.import_module, alias.name
+            );
+            let fixed = Fixed {
+                what: &what,
+                kind: Kind::Detection,
+                description: &description,
+                needs: &[],
+                expect: Expect::Pass,
+                refusal: None,
+            };
+            let basis = Basis::reference(&alias.reference);
+            cases.push(
+                fixed.case(abi, version, scenario(Site::Configure), |p, id| {
+                    p.import_module_as(&m.import_module, &alias.name);
+                    let functions = abi.functions.iter().filter(|f| f.module == m.import_module);
+                    for f in functions.clone() {
+                        p.import_function(f);
+                    }
+                    let answered = functions
+                        .clone()
+                        .find(|f| f.name == "sched_yield" && f.params.is_empty());
+                    p.callback("proxy_on_configure", |b| {
+                        if let Some(f) = answered {
+                            let status = b.call(&f.name, &[]);
+                            b.because(basis.clone()).expect_status(
+                                &format!("{id}/{}", f.name),
+                                status,
+                                0,
+                            );
+                        }
+                        b.because(basis)
+                            .expect_value(&format!("{id}/ran"), Arg::I32(1), 1)
+                            .end();
+                    });
+                })?,
+            );
+        }
+    }
     // Every host function only other versions define: the version's marker must not link it.
     let mut foreign: Vec<Function> = Vec::new();
     for other in RELEASED.iter().filter(|v| **v != version) {

@@ -234,10 +234,14 @@ typedef uint16_t proxy_errno_t;
 #define PROXY_ERRNO_SUCCESS 0u
 /* The file descriptor is unknown or not supported. */
 #define PROXY_ERRNO_BADF 8u
+/* Not a directory. */
+#define PROXY_ERRNO_NOTDIR 20u
 /* A pointer or length lies outside guest memory. */
 #define PROXY_ERRNO_FAULT 21u
 /* An argument is invalid, e.g. a request that is too large. */
 #define PROXY_ERRNO_INVAL 28u
+/* No such file or directory. */
+#define PROXY_ERRNO_NOENT 44u
 /* The function is not implemented. */
 #define PROXY_ERRNO_NOSYS 52u
 /* The requested variant (e.g. a clock) is not supported. */
@@ -272,6 +276,20 @@ typedef struct proxy_ciovec_t {
   /* Number of bytes. */
   proxy_size_t buf_len;
 } proxy_ciovec_t;
+
+/*
+ * What WASI's fd_fdstat_get reports of a file descriptor (24 bytes, naturally aligned).
+ */
+typedef struct proxy_fdstat_t {
+  /* The file type; 0 is unknown. */
+  uint8_t fs_filetype;
+  /* The descriptor's flags (append, nonblock, ...). */
+  uint16_t fs_flags;
+  /* The operations the descriptor allows; 64 is fd_write. */
+  uint64_t fs_rights_base;
+  /* The rights descriptors opened from it would get. */
+  uint64_t fs_rights_inheriting;
+} proxy_fdstat_t;
 
 /* Functions the host provides under the wasm import module "env". */
 
@@ -545,6 +563,15 @@ proxy_status_t proxy_set_property(const uint8_t* path_data, proxy_size_t path_si
 __attribute__((import_module("env"), import_name("proxy_call_foreign_function")))
 proxy_status_t proxy_call_foreign_function(const uint8_t* name_data, proxy_size_t name_size, const uint8_t* arguments_data, proxy_size_t arguments_size, uint8_t** return_results_data, proxy_size_t* return_results_size);
 
+/*
+ * Tells the host that the plugin's memory grew. Modules built with emscripten and memory
+ * growth import it; the host has nothing to do, as it reads guest memory afresh on every call.
+ *
+ * Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc emscripten_notify_memory_growth.
+ */
+__attribute__((import_module("env"), import_name("emscripten_notify_memory_growth")))
+void emscripten_notify_memory_growth(uint32_t memory_index);
+
 /* Functions the host provides under the wasm import module "wasi_snapshot_preview1". */
 
 /*
@@ -618,6 +645,300 @@ proxy_errno_t sched_yield(void);
  */
 __attribute__((import_module("wasi_snapshot_preview1"), import_name("proc_exit")))
 void proc_exit(uint32_t exit_code);
+
+/*
+ * Reads from a file descriptor. A plugin has nothing to read: the host reads no files.
+ *
+ * Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_fd_read.
+ */
+__attribute__((import_module("wasi_snapshot_preview1"), import_name("fd_read")))
+proxy_errno_t fd_read(uint32_t fd, uint32_t iovs, proxy_size_t iovs_len, uint32_t return_nread);
+
+/*
+ * Moves a file offset. The host has no seekable files; proxy-wasm-cpp-host logs the call as an
+ * error and answers success without writing the new offset (wasi-libc's stdio calls it on
+ * stdout).
+ *
+ * Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_fd_seek.
+ */
+__attribute__((import_module("wasi_snapshot_preview1"), import_name("fd_seek")))
+proxy_errno_t fd_seek(uint32_t fd, int64_t offset, uint32_t whence, uint32_t return_newoffset);
+
+/*
+ * Closes a file descriptor. proxy-wasm-cpp-host logs the call as an error and answers success.
+ *
+ * Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_fd_close.
+ */
+__attribute__((import_module("wasi_snapshot_preview1"), import_name("fd_close")))
+proxy_errno_t fd_close(uint32_t fd);
+
+/*
+ * Describes a file descriptor: for stdout and stderr, file type unknown (0), no flags, the
+ * fd_write right (64) alone.
+ *
+ * Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_fd_fdstat_get.
+ */
+__attribute__((import_module("wasi_snapshot_preview1"), import_name("fd_fdstat_get")))
+proxy_errno_t fd_fdstat_get(proxy_fd_t fd, proxy_fdstat_t* return_stat);
+
+/*
+ * Changes a descriptor's flags; none has an effect here.
+ *
+ * Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_fd_fdstat_set_flags.
+ */
+__attribute__((import_module("wasi_snapshot_preview1"), import_name("fd_fdstat_set_flags")))
+proxy_errno_t fd_fdstat_set_flags(uint32_t fd, uint32_t flags);
+
+/*
+ * Drops rights from a descriptor; accepted and ignored for stdout and stderr.
+ *
+ * Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_fd_fdstat_set_rights.
+ */
+__attribute__((import_module("wasi_snapshot_preview1"), import_name("fd_fdstat_set_rights")))
+proxy_errno_t fd_fdstat_set_rights(proxy_fd_t fd, uint64_t fs_rights_base, uint64_t fs_rights_inheriting);
+
+/*
+ * Reports a clock's resolution: 1 ns for both clocks the host serves.
+ *
+ * Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_clock_res_get.
+ */
+__attribute__((import_module("wasi_snapshot_preview1"), import_name("clock_res_get")))
+proxy_errno_t clock_res_get(proxy_clock_id_t clock_id, proxy_timestamp_t* return_resolution);
+
+/*
+ * Advises the host of an access pattern; a hint, accepted for any descriptor.
+ *
+ * Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_fd_advise.
+ */
+__attribute__((import_module("wasi_snapshot_preview1"), import_name("fd_advise")))
+proxy_errno_t fd_advise(uint32_t fd, uint64_t offset, uint64_t len, uint32_t advice);
+
+/*
+ * Reserves file space; accepted for stdout and stderr.
+ *
+ * Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_fd_allocate.
+ */
+__attribute__((import_module("wasi_snapshot_preview1"), import_name("fd_allocate")))
+proxy_errno_t fd_allocate(proxy_fd_t fd, uint64_t offset, uint64_t len);
+
+/*
+ * Flushes a descriptor's data; nothing to do for stdout and stderr.
+ *
+ * Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_fd_datasync.
+ */
+__attribute__((import_module("wasi_snapshot_preview1"), import_name("fd_datasync")))
+proxy_errno_t fd_datasync(proxy_fd_t fd);
+
+/*
+ * Truncates or extends a file; accepted and ignored for stdout and stderr.
+ *
+ * Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_fd_filestat_set_size.
+ */
+__attribute__((import_module("wasi_snapshot_preview1"), import_name("fd_filestat_set_size")))
+proxy_errno_t fd_filestat_set_size(proxy_fd_t fd, uint64_t size);
+
+/*
+ * Sets a file's times; accepted and ignored for stdout and stderr.
+ *
+ * Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_fd_filestat_set_times.
+ */
+__attribute__((import_module("wasi_snapshot_preview1"), import_name("fd_filestat_set_times")))
+proxy_errno_t fd_filestat_set_times(proxy_fd_t fd, uint64_t atim, uint64_t mtim, uint32_t fst_flags);
+
+/*
+ * Reads at an offset. The host reads no files.
+ *
+ * Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_fd_pread.
+ */
+__attribute__((import_module("wasi_snapshot_preview1"), import_name("fd_pread")))
+proxy_errno_t fd_pread(uint32_t fd, uint32_t iovs, proxy_size_t iovs_len, uint64_t offset, uint32_t return_nread);
+
+/*
+ * Writes at an offset: for stdout and stderr the offset is ignored and the bytes are logged as
+ * fd_write logs them.
+ *
+ * Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_fd_pwrite.
+ */
+__attribute__((import_module("wasi_snapshot_preview1"), import_name("fd_pwrite")))
+proxy_errno_t fd_pwrite(proxy_fd_t fd, const proxy_ciovec_t* iovs, proxy_size_t iovs_len, uint64_t offset, proxy_size_t* return_written_bytes);
+
+/*
+ * Reads directory entries. There are no directories (proxy-wasm-cpp-host first writes 0 to
+ * return_nread).
+ *
+ * Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_fd_readdir.
+ */
+__attribute__((import_module("wasi_snapshot_preview1"), import_name("fd_readdir")))
+proxy_errno_t fd_readdir(uint32_t fd, uint32_t buf, proxy_size_t buf_len, uint64_t cookie, proxy_size_t* return_nread);
+
+/*
+ * Moves a descriptor to another number; stdout and stderr cannot move.
+ *
+ * Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_fd_renumber.
+ */
+__attribute__((import_module("wasi_snapshot_preview1"), import_name("fd_renumber")))
+proxy_errno_t fd_renumber(uint32_t fd, uint32_t to);
+
+/*
+ * Flushes a descriptor; nothing to do for stdout and stderr.
+ *
+ * Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_fd_sync.
+ */
+__attribute__((import_module("wasi_snapshot_preview1"), import_name("fd_sync")))
+proxy_errno_t fd_sync(proxy_fd_t fd);
+
+/*
+ * Reports a descriptor's offset: 0 for stdout and stderr.
+ *
+ * Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_fd_tell.
+ */
+__attribute__((import_module("wasi_snapshot_preview1"), import_name("fd_tell")))
+proxy_errno_t fd_tell(proxy_fd_t fd, uint64_t* return_offset);
+
+/*
+ * Creates a directory. The host has no file system.
+ *
+ * Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_path_create_directory.
+ */
+__attribute__((import_module("wasi_snapshot_preview1"), import_name("path_create_directory")))
+proxy_errno_t path_create_directory(uint32_t fd, uint32_t path, proxy_size_t path_len);
+
+/*
+ * Sets a file's times by path. The host has no file system.
+ *
+ * Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_path_filestat_set_times.
+ */
+__attribute__((import_module("wasi_snapshot_preview1"), import_name("path_filestat_set_times")))
+proxy_errno_t path_filestat_set_times(uint32_t fd, uint32_t flags, uint32_t path, proxy_size_t path_len, uint64_t atim, uint64_t mtim, uint32_t fst_flags);
+
+/*
+ * Creates a hard link. The host has no file system. Declared here with WASI's seven parameters;
+ * proxy-wasm-cpp-host registers it with six (src/exports.h), so a module importing WASI's
+ * signature does not link there.
+ *
+ * Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_path_link.
+ */
+__attribute__((import_module("wasi_snapshot_preview1"), import_name("path_link")))
+proxy_errno_t path_link(uint32_t old_fd, uint32_t old_flags, uint32_t old_path, proxy_size_t old_path_len, uint32_t new_fd, uint32_t new_path, proxy_size_t new_path_len);
+
+/*
+ * Reads a symbolic link. The host has no file system (proxy-wasm-cpp-host first writes 0 to
+ * return_nread).
+ *
+ * Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_path_readlink.
+ */
+__attribute__((import_module("wasi_snapshot_preview1"), import_name("path_readlink")))
+proxy_errno_t path_readlink(uint32_t fd, uint32_t path, proxy_size_t path_len, uint32_t buf, proxy_size_t buf_len, proxy_size_t* return_nread);
+
+/*
+ * Removes a directory. The host has no file system.
+ *
+ * Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_path_remove_directory.
+ */
+__attribute__((import_module("wasi_snapshot_preview1"), import_name("path_remove_directory")))
+proxy_errno_t path_remove_directory(uint32_t fd, uint32_t path, proxy_size_t path_len);
+
+/*
+ * Renames a file. The host has no file system.
+ *
+ * Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_path_rename.
+ */
+__attribute__((import_module("wasi_snapshot_preview1"), import_name("path_rename")))
+proxy_errno_t path_rename(uint32_t fd, uint32_t old_path, proxy_size_t old_path_len, uint32_t new_fd, uint32_t new_path, proxy_size_t new_path_len);
+
+/*
+ * Creates a symbolic link. The host has no file system. Declared here with WASI's five
+ * parameters; proxy-wasm-cpp-host registers it with four (src/exports.h), so a module importing
+ * WASI's signature does not link there.
+ *
+ * Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_path_symlink.
+ */
+__attribute__((import_module("wasi_snapshot_preview1"), import_name("path_symlink")))
+proxy_errno_t path_symlink(uint32_t old_path, proxy_size_t old_path_len, uint32_t fd, uint32_t new_path, proxy_size_t new_path_len);
+
+/*
+ * Removes a file. The host has no file system.
+ *
+ * Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_path_unlink_file.
+ */
+__attribute__((import_module("wasi_snapshot_preview1"), import_name("path_unlink_file")))
+proxy_errno_t path_unlink_file(uint32_t fd, uint32_t path, proxy_size_t path_len);
+
+/*
+ * Accepts a connection. The host has no sockets (proxy-wasm-cpp-host first writes 8 zero bytes
+ * to return_fd, though a WASI descriptor is 4).
+ *
+ * Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_sock_accept.
+ */
+__attribute__((import_module("wasi_snapshot_preview1"), import_name("sock_accept")))
+proxy_errno_t sock_accept(uint32_t fd, uint32_t flags, uint64_t* return_fd);
+
+/*
+ * Receives from a socket. The host has no sockets (proxy-wasm-cpp-host first writes 0 to both
+ * outputs).
+ *
+ * Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_sock_recv.
+ */
+__attribute__((import_module("wasi_snapshot_preview1"), import_name("sock_recv")))
+proxy_errno_t sock_recv(uint32_t fd, uint32_t ri_data, proxy_size_t ri_data_len, uint32_t ri_flags, proxy_size_t* return_nread, uint32_t* return_flags);
+
+/*
+ * Sends on a socket. The host has no sockets (proxy-wasm-cpp-host first writes 0 to
+ * return_nwritten).
+ *
+ * Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_sock_send.
+ */
+__attribute__((import_module("wasi_snapshot_preview1"), import_name("sock_send")))
+proxy_errno_t sock_send(uint32_t fd, uint32_t si_data, proxy_size_t si_data_len, uint32_t si_flags, proxy_size_t* return_nwritten);
+
+/*
+ * Shuts down a socket. The host has no sockets.
+ *
+ * Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_sock_shutdown.
+ */
+__attribute__((import_module("wasi_snapshot_preview1"), import_name("sock_shutdown")))
+proxy_errno_t sock_shutdown(uint32_t fd, uint32_t how);
+
+/*
+ * Opens a file. The host has no file system: nothing is found.
+ *
+ * Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_path_open.
+ */
+__attribute__((import_module("wasi_snapshot_preview1"), import_name("path_open")))
+proxy_errno_t path_open(uint32_t fd, uint32_t dirflags, uint32_t path, proxy_size_t path_len, uint32_t oflags, uint64_t fs_rights_base, uint64_t fs_rights_inheriting, uint32_t fdflags, uint32_t return_fd);
+
+/*
+ * Describes a pre-opened directory. There are none, so every descriptor is bad; wasi-libc's
+ * start-up code stops looking for pre-opened directories at the first `badf`.
+ *
+ * Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_fd_prestat_get.
+ */
+__attribute__((import_module("wasi_snapshot_preview1"), import_name("fd_prestat_get")))
+proxy_errno_t fd_prestat_get(uint32_t fd, uint32_t return_prestat);
+
+/*
+ * Names a pre-opened directory. There are none.
+ *
+ * Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_fd_prestat_dir_name.
+ */
+__attribute__((import_module("wasi_snapshot_preview1"), import_name("fd_prestat_dir_name")))
+proxy_errno_t fd_prestat_dir_name(uint32_t fd, uint32_t path, proxy_size_t path_len);
+
+/*
+ * Describes a file by path. The host has no file system.
+ *
+ * Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_path_filestat_get.
+ */
+__attribute__((import_module("wasi_snapshot_preview1"), import_name("path_filestat_get")))
+proxy_errno_t path_filestat_get(uint32_t fd, uint32_t flags, uint32_t path, proxy_size_t path_len, uint32_t return_filestat);
+
+/*
+ * Describes an open file. There are no files, so every descriptor is bad.
+ *
+ * Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_fd_filestat_get.
+ */
+__attribute__((import_module("wasi_snapshot_preview1"), import_name("fd_filestat_get")))
+proxy_errno_t fd_filestat_get(uint32_t fd, uint32_t return_filestat);
 
 /* Callbacks a plugin may define; each is exported under its own name when defined. */
 

@@ -514,11 +514,17 @@ pub enum Errno {
     /// The file descriptor is unknown or not supported.
     Badf = 8,
 
+    /// Not a directory.
+    Notdir = 20,
+
     /// A pointer or length lies outside guest memory.
     Fault = 21,
 
     /// An argument is invalid, e.g. a request that is too large.
     Inval = 28,
+
+    /// No such file or directory.
+    Noent = 44,
 
     /// The function is not implemented.
     Nosys = 52,
@@ -537,8 +543,10 @@ impl TryFrom<u16> for Errno {
         match value {
             0 => Ok(Self::Success),
             8 => Ok(Self::Badf),
+            20 => Ok(Self::Notdir),
             21 => Ok(Self::Fault),
             28 => Ok(Self::Inval),
+            44 => Ok(Self::Noent),
             52 => Ok(Self::Nosys),
             58 => Ok(Self::Notsup),
             76 => Ok(Self::Notcapable),
@@ -619,6 +627,20 @@ pub struct Ciovec {
     pub buf: *const u8,
     /// Number of bytes.
     pub buf_len: u32,
+}
+
+/// What WASI's fd_fdstat_get reports of a file descriptor (24 bytes, naturally aligned).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct Fdstat {
+    /// The file type; 0 is unknown.
+    pub fs_filetype: u8,
+    /// The descriptor's flags (append, nonblock, ...).
+    pub fs_flags: u16,
+    /// The operations the descriptor allows; 64 is fd_write.
+    pub fs_rights_base: u64,
+    /// The rights descriptors opened from it would get.
+    pub fs_rights_inheriting: u64,
 }
 
 // Functions the host provides under the wasm import module `env`.
@@ -907,6 +929,12 @@ unsafe extern "C" {
         return_results_data: *mut *mut u8,
         return_results_size: *mut u32,
     ) -> u32;
+
+    /// Tells the host that the plugin's memory grew. Modules built with emscripten and memory
+    /// growth import it; the host has nothing to do, as it reads guest memory afresh on every call.
+    ///
+    /// Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc emscripten_notify_memory_growth.
+    pub fn emscripten_notify_memory_growth(memory_index: u32);
 }
 
 // Functions the host provides under the wasm import module `wasi_snapshot_preview1`.
@@ -963,6 +991,266 @@ unsafe extern "C" {
     /// Ends the program. Plugins are not expected to call it; proxy-wasm-cpp-host only logs an
     /// error and returns.
     pub fn proc_exit(exit_code: u32);
+
+    /// Reads from a file descriptor. A plugin has nothing to read: the host reads no files.
+    ///
+    /// Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_fd_read.
+    pub fn fd_read(fd: u32, iovs: u32, iovs_len: u32, return_nread: u32) -> u16;
+
+    /// Moves a file offset. The host has no seekable files; proxy-wasm-cpp-host logs the call as an
+    /// error and answers success without writing the new offset (wasi-libc's stdio calls it on
+    /// stdout).
+    ///
+    /// Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_fd_seek.
+    pub fn fd_seek(fd: u32, offset: i64, whence: u32, return_newoffset: u32) -> u16;
+
+    /// Closes a file descriptor. proxy-wasm-cpp-host logs the call as an error and answers success.
+    ///
+    /// Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_fd_close.
+    pub fn fd_close(fd: u32) -> u16;
+
+    /// Describes a file descriptor: for stdout and stderr, file type unknown (0), no flags, the
+    /// fd_write right (64) alone.
+    ///
+    /// Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_fd_fdstat_get.
+    pub fn fd_fdstat_get(fd: u32, return_stat: *mut Fdstat) -> u16;
+
+    /// Changes a descriptor's flags; none has an effect here.
+    ///
+    /// Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_fd_fdstat_set_flags.
+    pub fn fd_fdstat_set_flags(fd: u32, flags: u32) -> u16;
+
+    /// Drops rights from a descriptor; accepted and ignored for stdout and stderr.
+    ///
+    /// Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_fd_fdstat_set_rights.
+    pub fn fd_fdstat_set_rights(fd: u32, fs_rights_base: u64, fs_rights_inheriting: u64) -> u16;
+
+    /// Reports a clock's resolution: 1 ns for both clocks the host serves.
+    ///
+    /// Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_clock_res_get.
+    pub fn clock_res_get(clock_id: u32, return_resolution: *mut u64) -> u16;
+
+    /// Advises the host of an access pattern; a hint, accepted for any descriptor.
+    ///
+    /// Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_fd_advise.
+    pub fn fd_advise(fd: u32, offset: u64, len: u64, advice: u32) -> u16;
+
+    /// Reserves file space; accepted for stdout and stderr.
+    ///
+    /// Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_fd_allocate.
+    pub fn fd_allocate(fd: u32, offset: u64, len: u64) -> u16;
+
+    /// Flushes a descriptor's data; nothing to do for stdout and stderr.
+    ///
+    /// Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_fd_datasync.
+    pub fn fd_datasync(fd: u32) -> u16;
+
+    /// Truncates or extends a file; accepted and ignored for stdout and stderr.
+    ///
+    /// Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_fd_filestat_set_size.
+    pub fn fd_filestat_set_size(fd: u32, size: u64) -> u16;
+
+    /// Sets a file's times; accepted and ignored for stdout and stderr.
+    ///
+    /// Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_fd_filestat_set_times.
+    pub fn fd_filestat_set_times(fd: u32, atim: u64, mtim: u64, fst_flags: u32) -> u16;
+
+    /// Reads at an offset. The host reads no files.
+    ///
+    /// Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_fd_pread.
+    pub fn fd_pread(fd: u32, iovs: u32, iovs_len: u32, offset: u64, return_nread: u32) -> u16;
+
+    /// Writes at an offset: for stdout and stderr the offset is ignored and the bytes are logged as
+    /// fd_write logs them.
+    ///
+    /// Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_fd_pwrite.
+    pub fn fd_pwrite(
+        fd: u32,
+        iovs: *const Ciovec,
+        iovs_len: u32,
+        offset: u64,
+        return_written_bytes: *mut u32,
+    ) -> u16;
+
+    /// Reads directory entries. There are no directories (proxy-wasm-cpp-host first writes 0 to
+    /// return_nread).
+    ///
+    /// Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_fd_readdir.
+    pub fn fd_readdir(fd: u32, buf: u32, buf_len: u32, cookie: u64, return_nread: *mut u32) -> u16;
+
+    /// Moves a descriptor to another number; stdout and stderr cannot move.
+    ///
+    /// Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_fd_renumber.
+    pub fn fd_renumber(fd: u32, to: u32) -> u16;
+
+    /// Flushes a descriptor; nothing to do for stdout and stderr.
+    ///
+    /// Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_fd_sync.
+    pub fn fd_sync(fd: u32) -> u16;
+
+    /// Reports a descriptor's offset: 0 for stdout and stderr.
+    ///
+    /// Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_fd_tell.
+    pub fn fd_tell(fd: u32, return_offset: *mut u64) -> u16;
+
+    /// Creates a directory. The host has no file system.
+    ///
+    /// Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_path_create_directory.
+    pub fn path_create_directory(fd: u32, path: u32, path_len: u32) -> u16;
+
+    /// Sets a file's times by path. The host has no file system.
+    ///
+    /// Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_path_filestat_set_times.
+    pub fn path_filestat_set_times(
+        fd: u32,
+        flags: u32,
+        path: u32,
+        path_len: u32,
+        atim: u64,
+        mtim: u64,
+        fst_flags: u32,
+    ) -> u16;
+
+    /// Creates a hard link. The host has no file system. Declared here with WASI's seven parameters;
+    /// proxy-wasm-cpp-host registers it with six (src/exports.h), so a module importing WASI's
+    /// signature does not link there.
+    ///
+    /// Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_path_link.
+    pub fn path_link(
+        old_fd: u32,
+        old_flags: u32,
+        old_path: u32,
+        old_path_len: u32,
+        new_fd: u32,
+        new_path: u32,
+        new_path_len: u32,
+    ) -> u16;
+
+    /// Reads a symbolic link. The host has no file system (proxy-wasm-cpp-host first writes 0 to
+    /// return_nread).
+    ///
+    /// Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_path_readlink.
+    pub fn path_readlink(
+        fd: u32,
+        path: u32,
+        path_len: u32,
+        buf: u32,
+        buf_len: u32,
+        return_nread: *mut u32,
+    ) -> u16;
+
+    /// Removes a directory. The host has no file system.
+    ///
+    /// Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_path_remove_directory.
+    pub fn path_remove_directory(fd: u32, path: u32, path_len: u32) -> u16;
+
+    /// Renames a file. The host has no file system.
+    ///
+    /// Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_path_rename.
+    pub fn path_rename(
+        fd: u32,
+        old_path: u32,
+        old_path_len: u32,
+        new_fd: u32,
+        new_path: u32,
+        new_path_len: u32,
+    ) -> u16;
+
+    /// Creates a symbolic link. The host has no file system. Declared here with WASI's five
+    /// parameters; proxy-wasm-cpp-host registers it with four (src/exports.h), so a module importing
+    /// WASI's signature does not link there.
+    ///
+    /// Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_path_symlink.
+    pub fn path_symlink(
+        old_path: u32,
+        old_path_len: u32,
+        fd: u32,
+        new_path: u32,
+        new_path_len: u32,
+    ) -> u16;
+
+    /// Removes a file. The host has no file system.
+    ///
+    /// Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_path_unlink_file.
+    pub fn path_unlink_file(fd: u32, path: u32, path_len: u32) -> u16;
+
+    /// Accepts a connection. The host has no sockets (proxy-wasm-cpp-host first writes 8 zero bytes
+    /// to return_fd, though a WASI descriptor is 4).
+    ///
+    /// Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_sock_accept.
+    pub fn sock_accept(fd: u32, flags: u32, return_fd: *mut u64) -> u16;
+
+    /// Receives from a socket. The host has no sockets (proxy-wasm-cpp-host first writes 0 to both
+    /// outputs).
+    ///
+    /// Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_sock_recv.
+    pub fn sock_recv(
+        fd: u32,
+        ri_data: u32,
+        ri_data_len: u32,
+        ri_flags: u32,
+        return_nread: *mut u32,
+        return_flags: *mut u32,
+    ) -> u16;
+
+    /// Sends on a socket. The host has no sockets (proxy-wasm-cpp-host first writes 0 to
+    /// return_nwritten).
+    ///
+    /// Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_sock_send.
+    pub fn sock_send(
+        fd: u32,
+        si_data: u32,
+        si_data_len: u32,
+        si_flags: u32,
+        return_nwritten: *mut u32,
+    ) -> u16;
+
+    /// Shuts down a socket. The host has no sockets.
+    ///
+    /// Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_sock_shutdown.
+    pub fn sock_shutdown(fd: u32, how: u32) -> u16;
+
+    /// Opens a file. The host has no file system: nothing is found.
+    ///
+    /// Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_path_open.
+    pub fn path_open(
+        fd: u32,
+        dirflags: u32,
+        path: u32,
+        path_len: u32,
+        oflags: u32,
+        fs_rights_base: u64,
+        fs_rights_inheriting: u64,
+        fdflags: u32,
+        return_fd: u32,
+    ) -> u16;
+
+    /// Describes a pre-opened directory. There are none, so every descriptor is bad; wasi-libc's
+    /// start-up code stops looking for pre-opened directories at the first `badf`.
+    ///
+    /// Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_fd_prestat_get.
+    pub fn fd_prestat_get(fd: u32, return_prestat: u32) -> u16;
+
+    /// Names a pre-opened directory. There are none.
+    ///
+    /// Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_fd_prestat_dir_name.
+    pub fn fd_prestat_dir_name(fd: u32, path: u32, path_len: u32) -> u16;
+
+    /// Describes a file by path. The host has no file system.
+    ///
+    /// Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_path_filestat_get.
+    pub fn path_filestat_get(
+        fd: u32,
+        flags: u32,
+        path: u32,
+        path_len: u32,
+        return_filestat: u32,
+    ) -> u16;
+
+    /// Describes an open file. There are no files, so every descriptor is bad.
+    ///
+    /// Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_fd_filestat_get.
+    pub fn fd_filestat_get(fd: u32, return_filestat: u32) -> u16;
 }
 
 /// The callbacks a plugin may export, as function pointer types: export a function of the

@@ -370,10 +370,14 @@ pub enum Errno {
     Success = 0,
     /// The file descriptor is unknown or not supported.
     Badf = 8,
+    /// Not a directory.
+    Notdir = 20,
     /// A pointer or length lies outside guest memory.
     Fault = 21,
     /// An argument is invalid, e.g. a request that is too large.
     Inval = 28,
+    /// No such file or directory.
+    Noent = 44,
     /// The function is not implemented.
     Nosys = 52,
     /// The requested variant (e.g. a clock) is not supported.
@@ -387,8 +391,10 @@ impl TryFrom<u16> for Errno {
         match value {
             0 => Ok(Self::Success),
             8 => Ok(Self::Badf),
+            20 => Ok(Self::Notdir),
             21 => Ok(Self::Fault),
             28 => Ok(Self::Inval),
+            44 => Ok(Self::Noent),
             52 => Ok(Self::Nosys),
             58 => Ok(Self::Notsup),
             76 => Ok(Self::Notcapable),
@@ -457,6 +463,19 @@ pub struct Ciovec {
     pub buf: u32,
     /// Number of bytes.
     pub buf_len: u32,
+}
+/// What WASI's fd_fdstat_get reports of a file descriptor (24 bytes, naturally aligned).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct Fdstat {
+    /// The file type; 0 is unknown.
+    pub fs_filetype: u8,
+    /// The descriptor's flags (append, nonblock, ...).
+    pub fs_flags: u16,
+    /// The operations the descriptor allows; 64 is fd_write.
+    pub fs_rights_base: u64,
+    /// The rights descriptors opened from it would get.
+    pub fs_rights_inheriting: u64,
 }
 impl From<LogLevel> for crate::v0_2_1::LogLevel {
     fn from(value: LogLevel) -> Self {
@@ -673,8 +692,10 @@ impl From<Errno> for crate::v0_2_1::Errno {
         match value {
             Errno::Success => Self::Success,
             Errno::Badf => Self::Badf,
+            Errno::Notdir => Self::Notdir,
             Errno::Fault => Self::Fault,
             Errno::Inval => Self::Inval,
+            Errno::Noent => Self::Noent,
             Errno::Nosys => Self::Nosys,
             Errno::Notsup => Self::Notsup,
             Errno::Notcapable => Self::Notcapable,
@@ -686,8 +707,10 @@ impl From<crate::v0_2_1::Errno> for Errno {
         match value {
             crate::v0_2_1::Errno::Success => Self::Success,
             crate::v0_2_1::Errno::Badf => Self::Badf,
+            crate::v0_2_1::Errno::Notdir => Self::Notdir,
             crate::v0_2_1::Errno::Fault => Self::Fault,
             crate::v0_2_1::Errno::Inval => Self::Inval,
+            crate::v0_2_1::Errno::Noent => Self::Noent,
             crate::v0_2_1::Errno::Nosys => Self::Nosys,
             crate::v0_2_1::Errno::Notsup => Self::Notsup,
             crate::v0_2_1::Errno::Notcapable => Self::Notcapable,
@@ -726,9 +749,30 @@ impl From<crate::v0_2_1::ClockId> for ClockId {
         }
     }
 }
+impl From<Fdstat> for crate::v0_2_1::Fdstat {
+    fn from(value: Fdstat) -> Self {
+        Self {
+            fs_filetype: value.fs_filetype,
+            fs_flags: value.fs_flags,
+            fs_rights_base: value.fs_rights_base,
+            fs_rights_inheriting: value.fs_rights_inheriting,
+        }
+    }
+}
+impl From<crate::v0_2_1::Fdstat> for Fdstat {
+    fn from(value: crate::v0_2_1::Fdstat) -> Self {
+        Self {
+            fs_filetype: value.fs_filetype,
+            fs_flags: value.fs_flags,
+            fs_rights_base: value.fs_rights_base,
+            fs_rights_inheriting: value.fs_rights_inheriting,
+        }
+    }
+}
 /// The functions of the host module `env`:
-/// Functions the host provides to the plugin. All of them are required, return a `status`, and
-/// pass results back through out-pointers. Common host behaviour: proxy-wasm-cpp-host checks
+/// Functions the host provides to the plugin. All the `proxy_*` ones are required, return a
+/// `status`, and pass results back through out-pointers; the last section holds what toolchains
+/// import from "env" beside them. Common host behaviour: proxy-wasm-cpp-host checks
 /// every pointer/length pair against the bounds of guest memory (no NULL or alignment check),
 /// writes a zero-length result as pointer 0 and size 0 without calling the guest allocator, and
 /// reports a failed guest allocation as `invalid_memory_access`; it only registers the functions
@@ -1317,6 +1361,18 @@ pub trait Host {
         let _ = (name, arguments);
         Err(glue::HostError::Status(Status::Unimplemented))
     }
+    /// Tells the host that the plugin's memory grew. Modules built with emscripten and memory
+    /// growth import it; the host has nothing to do, as it reads guest memory afresh on every call.
+    ///
+    /// Arguments:
+    /// - `memory_index`: Index of the memory that grew (0).
+    fn emscripten_notify_memory_growth(
+        &mut self,
+        memory_index: u32,
+    ) -> Result<(), glue::Trap> {
+        let _ = memory_index;
+        Err(glue::Trap::unimplemented("emscripten_notify_memory_growth"))
+    }
 }
 /// Registers every function of the host module `env` in `linker`, implemented by
 /// the store's data.
@@ -1432,6 +1488,12 @@ pub fn add_to_linker<T: Host + 'static>(linker: &mut Linker<T>) -> wasmtime::Res
             "env",
             "proxy_call_foreign_function",
             proxy_call_foreign_function::<T>,
+        )?;
+    linker
+        .func_wrap(
+            "env",
+            "emscripten_notify_memory_growth",
+            emscripten_notify_memory_growth::<T>,
         )?;
     Ok(())
 }
@@ -1825,6 +1887,13 @@ pub trait HostViaLatest: crate::v0_2_1::Host {
         crate::v0_2_1::Host::proxy_call_foreign_function(self, name, arguments)
             .map_err(|e| e.map_status(Status::from))
     }
+    /// [`Host::emscripten_notify_memory_growth`], served by [`crate::v0_2_1::Host::emscripten_notify_memory_growth`].
+    fn emscripten_notify_memory_growth(
+        &mut self,
+        memory_index: u32,
+    ) -> Result<(), glue::Trap> {
+        crate::v0_2_1::Host::emscripten_notify_memory_growth(self, memory_index)
+    }
 }
 impl<T: HostViaLatest> Host for T {
     fn proxy_log(
@@ -2116,6 +2185,12 @@ impl<T: HostViaLatest> Host for T {
     ) -> Result<Vec<u8>, glue::HostError<Status>> {
         HostViaLatest::proxy_call_foreign_function(self, name, arguments)
     }
+    fn emscripten_notify_memory_growth(
+        &mut self,
+        memory_index: u32,
+    ) -> Result<(), glue::Trap> {
+        HostViaLatest::emscripten_notify_memory_growth(self, memory_index)
+    }
 }
 /// The functions of the host module `wasi_snapshot_preview1`:
 /// WASI functions the host provides to the plugin.
@@ -2231,6 +2306,601 @@ pub trait Wasi {
         let _ = exit_code;
         Err(glue::Trap::unimplemented("proc_exit"))
     }
+    /// Reads from a file descriptor. A plugin has nothing to read: the host reads no files.
+    ///
+    /// Arguments:
+    /// - `fd`: The descriptor; not checked.
+    /// - `iovs`: Address of the iovec array to fill; not read.
+    /// - `iovs_len`: Number of iovecs.
+    /// - `return_nread`: Address for the number of bytes read; not written.
+    fn fd_read(
+        &mut self,
+        fd: u32,
+        iovs: u32,
+        iovs_len: Size,
+        return_nread: u32,
+    ) -> Result<(), glue::HostError<Errno>> {
+        let _ = (fd, iovs, iovs_len, return_nread);
+        Err(glue::HostError::Status(Errno::Nosys))
+    }
+    /// Moves a file offset. The host has no seekable files; proxy-wasm-cpp-host logs the call as an
+    /// error and answers success without writing the new offset (wasi-libc's stdio calls it on
+    /// stdout).
+    ///
+    /// Arguments:
+    /// - `fd`: The descriptor; not checked.
+    /// - `offset`: The offset to move by.
+    /// - `whence`: Where the offset counts from.
+    /// - `return_newoffset`: Address for the new offset; not written.
+    fn fd_seek(
+        &mut self,
+        fd: u32,
+        offset: i64,
+        whence: u32,
+        return_newoffset: u32,
+    ) -> Result<(), glue::HostError<Errno>> {
+        let _ = (fd, offset, whence, return_newoffset);
+        Err(glue::HostError::Status(Errno::Nosys))
+    }
+    /// Closes a file descriptor. proxy-wasm-cpp-host logs the call as an error and answers success.
+    ///
+    /// Arguments:
+    /// - `fd`: The descriptor; not checked.
+    fn fd_close(&mut self, fd: u32) -> Result<(), glue::HostError<Errno>> {
+        let _ = fd;
+        Err(glue::HostError::Status(Errno::Nosys))
+    }
+    /// Describes a file descriptor: for stdout and stderr, file type unknown (0), no flags, the
+    /// fd_write right (64) alone.
+    ///
+    /// Arguments:
+    /// - `fd`: The descriptor; only stdout and stderr are known.
+    ///
+    /// Returns what the glue writes, on success only:
+    /// - to `return_stat`: Receives the 24-byte description.
+    fn fd_fdstat_get(&mut self, fd: Fd) -> Result<Fdstat, glue::HostError<Errno>> {
+        let _ = fd;
+        Err(glue::HostError::Status(Errno::Nosys))
+    }
+    /// Changes a descriptor's flags; none has an effect here.
+    ///
+    /// Arguments:
+    /// - `fd`: The descriptor; not checked.
+    /// - `flags`: The flags.
+    fn fd_fdstat_set_flags(
+        &mut self,
+        fd: u32,
+        flags: u32,
+    ) -> Result<(), glue::HostError<Errno>> {
+        let _ = (fd, flags);
+        Err(glue::HostError::Status(Errno::Nosys))
+    }
+    /// Drops rights from a descriptor; accepted and ignored for stdout and stderr.
+    ///
+    /// Arguments:
+    /// - `fd`: The descriptor; only stdout and stderr are known.
+    /// - `fs_rights_base`: The rights to keep.
+    /// - `fs_rights_inheriting`: The inheritable rights to keep.
+    fn fd_fdstat_set_rights(
+        &mut self,
+        fd: Fd,
+        fs_rights_base: u64,
+        fs_rights_inheriting: u64,
+    ) -> Result<(), glue::HostError<Errno>> {
+        let _ = (fd, fs_rights_base, fs_rights_inheriting);
+        Err(glue::HostError::Status(Errno::Nosys))
+    }
+    /// Reports a clock's resolution: 1 ns for both clocks the host serves.
+    ///
+    /// Arguments:
+    /// - `clock_id`: The clock.
+    ///
+    /// Returns what the glue writes, on success only:
+    /// - to `return_resolution`: Receives the resolution in nanoseconds.
+    fn clock_res_get(
+        &mut self,
+        clock_id: ClockId,
+    ) -> Result<Timestamp, glue::HostError<Errno>> {
+        let _ = clock_id;
+        Err(glue::HostError::Status(Errno::Nosys))
+    }
+    /// Advises the host of an access pattern; a hint, accepted for any descriptor.
+    ///
+    /// Arguments:
+    /// - `fd`: The descriptor; not checked.
+    /// - `offset`: Start of the range.
+    /// - `len`: Length of the range.
+    /// - `advice`: The advice.
+    fn fd_advise(
+        &mut self,
+        fd: u32,
+        offset: u64,
+        len: u64,
+        advice: u32,
+    ) -> Result<(), glue::HostError<Errno>> {
+        let _ = (fd, offset, len, advice);
+        Err(glue::HostError::Status(Errno::Nosys))
+    }
+    /// Reserves file space; accepted for stdout and stderr.
+    ///
+    /// Arguments:
+    /// - `fd`: The descriptor; only stdout and stderr are known.
+    /// - `offset`: Start of the range.
+    /// - `len`: Length of the range.
+    fn fd_allocate(
+        &mut self,
+        fd: Fd,
+        offset: u64,
+        len: u64,
+    ) -> Result<(), glue::HostError<Errno>> {
+        let _ = (fd, offset, len);
+        Err(glue::HostError::Status(Errno::Nosys))
+    }
+    /// Flushes a descriptor's data; nothing to do for stdout and stderr.
+    ///
+    /// Arguments:
+    /// - `fd`: The descriptor; only stdout and stderr are known.
+    fn fd_datasync(&mut self, fd: Fd) -> Result<(), glue::HostError<Errno>> {
+        let _ = fd;
+        Err(glue::HostError::Status(Errno::Nosys))
+    }
+    /// Truncates or extends a file; accepted and ignored for stdout and stderr.
+    ///
+    /// Arguments:
+    /// - `fd`: The descriptor; only stdout and stderr are known.
+    /// - `size`: The new size.
+    fn fd_filestat_set_size(
+        &mut self,
+        fd: Fd,
+        size: u64,
+    ) -> Result<(), glue::HostError<Errno>> {
+        let _ = (fd, size);
+        Err(glue::HostError::Status(Errno::Nosys))
+    }
+    /// Sets a file's times; accepted and ignored for stdout and stderr.
+    ///
+    /// Arguments:
+    /// - `fd`: The descriptor; only stdout and stderr are known.
+    /// - `atim`: Access time.
+    /// - `mtim`: Modification time.
+    /// - `fst_flags`: Which times to set.
+    fn fd_filestat_set_times(
+        &mut self,
+        fd: Fd,
+        atim: u64,
+        mtim: u64,
+        fst_flags: u32,
+    ) -> Result<(), glue::HostError<Errno>> {
+        let _ = (fd, atim, mtim, fst_flags);
+        Err(glue::HostError::Status(Errno::Nosys))
+    }
+    /// Reads at an offset. The host reads no files.
+    ///
+    /// Arguments:
+    /// - `fd`: The descriptor; not checked.
+    /// - `iovs`: Address of the iovec array to fill; not read.
+    /// - `iovs_len`: Number of iovecs.
+    /// - `offset`: The file offset.
+    /// - `return_nread`: Address for the number of bytes read; not written.
+    fn fd_pread(
+        &mut self,
+        fd: u32,
+        iovs: u32,
+        iovs_len: Size,
+        offset: u64,
+        return_nread: u32,
+    ) -> Result<(), glue::HostError<Errno>> {
+        let _ = (fd, iovs, iovs_len, offset, return_nread);
+        Err(glue::HostError::Status(Errno::Nosys))
+    }
+    /// Writes at an offset: for stdout and stderr the offset is ignored and the bytes are logged as
+    /// fd_write logs them.
+    ///
+    /// Arguments:
+    /// - `fd`: The descriptor; only stdout and stderr are known.
+    /// - `iovs`: Array of byte ranges to write, in order.
+    /// - `offset`: The file offset; ignored.
+    ///
+    /// Returns what the glue writes, on success only:
+    /// - to `return_written_bytes`: Receives the number of bytes written.
+    fn fd_pwrite(
+        &mut self,
+        fd: Fd,
+        iovs: &[&[u8]],
+        offset: u64,
+    ) -> Result<Size, glue::HostError<Errno>> {
+        let _ = (fd, iovs, offset);
+        Err(glue::HostError::Status(Errno::Nosys))
+    }
+    /// Reads directory entries. There are no directories (proxy-wasm-cpp-host first writes 0 to
+    /// return_nread).
+    ///
+    /// Arguments:
+    /// - `fd`: The descriptor; not checked.
+    /// - `buf`: Address of the entry buffer; not written.
+    /// - `buf_len`: Size of the buffer.
+    /// - `cookie`: Where to resume.
+    ///
+    /// Returns what the glue writes, on success only:
+    /// - to `return_nread`: Receives the bytes read (0).
+    fn fd_readdir(
+        &mut self,
+        fd: u32,
+        buf: u32,
+        buf_len: Size,
+        cookie: u64,
+    ) -> Result<Size, glue::HostError<Errno>> {
+        let _ = (fd, buf, buf_len, cookie);
+        Err(glue::HostError::Status(Errno::Nosys))
+    }
+    /// Moves a descriptor to another number; stdout and stderr cannot move.
+    ///
+    /// Arguments:
+    /// - `fd`: The descriptor; only stdout (1) and stderr (2) are known.
+    /// - `to`: The number to move it to; only stdout (1) and stderr (2) are known.
+    fn fd_renumber(&mut self, fd: u32, to: u32) -> Result<(), glue::HostError<Errno>> {
+        let _ = (fd, to);
+        Err(glue::HostError::Status(Errno::Nosys))
+    }
+    /// Flushes a descriptor; nothing to do for stdout and stderr.
+    ///
+    /// Arguments:
+    /// - `fd`: The descriptor; only stdout and stderr are known.
+    fn fd_sync(&mut self, fd: Fd) -> Result<(), glue::HostError<Errno>> {
+        let _ = fd;
+        Err(glue::HostError::Status(Errno::Nosys))
+    }
+    /// Reports a descriptor's offset: 0 for stdout and stderr.
+    ///
+    /// Arguments:
+    /// - `fd`: The descriptor; only stdout and stderr are known.
+    ///
+    /// Returns what the glue writes, on success only:
+    /// - to `return_offset`: Receives the offset (0).
+    fn fd_tell(&mut self, fd: Fd) -> Result<u64, glue::HostError<Errno>> {
+        let _ = fd;
+        Err(glue::HostError::Status(Errno::Nosys))
+    }
+    /// Creates a directory. The host has no file system.
+    ///
+    /// Arguments:
+    /// - `fd`: The descriptor; not checked.
+    /// - `path`: Address of the path; not read.
+    /// - `path_len`: Length of the path.
+    fn path_create_directory(
+        &mut self,
+        fd: u32,
+        path: u32,
+        path_len: Size,
+    ) -> Result<(), glue::HostError<Errno>> {
+        let _ = (fd, path, path_len);
+        Err(glue::HostError::Status(Errno::Nosys))
+    }
+    /// Sets a file's times by path. The host has no file system.
+    ///
+    /// Arguments:
+    /// - `fd`: The descriptor; not checked.
+    /// - `flags`: Lookup flags.
+    /// - `path`: Address of the path; not read.
+    /// - `path_len`: Length of the path.
+    /// - `atim`: Access time.
+    /// - `mtim`: Modification time.
+    /// - `fst_flags`: Which times to set.
+    #[allow(clippy::too_many_arguments, reason = "the ABI fixes the arity")]
+    fn path_filestat_set_times(
+        &mut self,
+        fd: u32,
+        flags: u32,
+        path: u32,
+        path_len: Size,
+        atim: u64,
+        mtim: u64,
+        fst_flags: u32,
+    ) -> Result<(), glue::HostError<Errno>> {
+        let _ = (fd, flags, path, path_len, atim, mtim, fst_flags);
+        Err(glue::HostError::Status(Errno::Nosys))
+    }
+    /// Creates a hard link. The host has no file system. Declared here with WASI's seven parameters;
+    /// proxy-wasm-cpp-host registers it with six (src/exports.h), so a module importing WASI's
+    /// signature does not link there.
+    ///
+    /// Arguments:
+    /// - `old_fd`: Directory of the existing path.
+    /// - `old_flags`: Lookup flags.
+    /// - `old_path`: Address of the existing path; not read.
+    /// - `old_path_len`: Its length.
+    /// - `new_fd`: Directory of the new path.
+    /// - `new_path`: Address of the new path; not read.
+    /// - `new_path_len`: Its length.
+    #[allow(clippy::too_many_arguments, reason = "the ABI fixes the arity")]
+    fn path_link(
+        &mut self,
+        old_fd: u32,
+        old_flags: u32,
+        old_path: u32,
+        old_path_len: Size,
+        new_fd: u32,
+        new_path: u32,
+        new_path_len: Size,
+    ) -> Result<(), glue::HostError<Errno>> {
+        let _ = (
+            old_fd,
+            old_flags,
+            old_path,
+            old_path_len,
+            new_fd,
+            new_path,
+            new_path_len,
+        );
+        Err(glue::HostError::Status(Errno::Nosys))
+    }
+    /// Reads a symbolic link. The host has no file system (proxy-wasm-cpp-host first writes 0 to
+    /// return_nread).
+    ///
+    /// Arguments:
+    /// - `fd`: The descriptor; not checked.
+    /// - `path`: Address of the path; not read.
+    /// - `path_len`: Length of the path.
+    /// - `buf`: Address of the buffer; not written.
+    /// - `buf_len`: Size of the buffer.
+    ///
+    /// Returns what the glue writes, on success only:
+    /// - to `return_nread`: Receives the bytes read (0).
+    fn path_readlink(
+        &mut self,
+        fd: u32,
+        path: u32,
+        path_len: Size,
+        buf: u32,
+        buf_len: Size,
+    ) -> Result<Size, glue::HostError<Errno>> {
+        let _ = (fd, path, path_len, buf, buf_len);
+        Err(glue::HostError::Status(Errno::Nosys))
+    }
+    /// Removes a directory. The host has no file system.
+    ///
+    /// Arguments:
+    /// - `fd`: The descriptor; not checked.
+    /// - `path`: Address of the path; not read.
+    /// - `path_len`: Length of the path.
+    fn path_remove_directory(
+        &mut self,
+        fd: u32,
+        path: u32,
+        path_len: Size,
+    ) -> Result<(), glue::HostError<Errno>> {
+        let _ = (fd, path, path_len);
+        Err(glue::HostError::Status(Errno::Nosys))
+    }
+    /// Renames a file. The host has no file system.
+    ///
+    /// Arguments:
+    /// - `fd`: The descriptor; not checked.
+    /// - `old_path`: Address of the old path; not read.
+    /// - `old_path_len`: Its length.
+    /// - `new_fd`: Directory of the new path.
+    /// - `new_path`: Address of the new path; not read.
+    /// - `new_path_len`: Its length.
+    fn path_rename(
+        &mut self,
+        fd: u32,
+        old_path: u32,
+        old_path_len: Size,
+        new_fd: u32,
+        new_path: u32,
+        new_path_len: Size,
+    ) -> Result<(), glue::HostError<Errno>> {
+        let _ = (fd, old_path, old_path_len, new_fd, new_path, new_path_len);
+        Err(glue::HostError::Status(Errno::Nosys))
+    }
+    /// Creates a symbolic link. The host has no file system. Declared here with WASI's five
+    /// parameters; proxy-wasm-cpp-host registers it with four (src/exports.h), so a module importing
+    /// WASI's signature does not link there.
+    ///
+    /// Arguments:
+    /// - `old_path`: Address of the link's target; not read.
+    /// - `old_path_len`: Its length.
+    /// - `fd`: The descriptor; not checked.
+    /// - `new_path`: Address of the new path; not read.
+    /// - `new_path_len`: Its length.
+    fn path_symlink(
+        &mut self,
+        old_path: u32,
+        old_path_len: Size,
+        fd: u32,
+        new_path: u32,
+        new_path_len: Size,
+    ) -> Result<(), glue::HostError<Errno>> {
+        let _ = (old_path, old_path_len, fd, new_path, new_path_len);
+        Err(glue::HostError::Status(Errno::Nosys))
+    }
+    /// Removes a file. The host has no file system.
+    ///
+    /// Arguments:
+    /// - `fd`: The descriptor; not checked.
+    /// - `path`: Address of the path; not read.
+    /// - `path_len`: Length of the path.
+    fn path_unlink_file(
+        &mut self,
+        fd: u32,
+        path: u32,
+        path_len: Size,
+    ) -> Result<(), glue::HostError<Errno>> {
+        let _ = (fd, path, path_len);
+        Err(glue::HostError::Status(Errno::Nosys))
+    }
+    /// Accepts a connection. The host has no sockets (proxy-wasm-cpp-host first writes 8 zero bytes
+    /// to return_fd, though a WASI descriptor is 4).
+    ///
+    /// Arguments:
+    /// - `fd`: The descriptor; not checked.
+    /// - `flags`: Descriptor flags.
+    ///
+    /// Returns what the glue writes, on success only:
+    /// - to `return_fd`: Receives the new descriptor.
+    fn sock_accept(
+        &mut self,
+        fd: u32,
+        flags: u32,
+    ) -> Result<u64, glue::HostError<Errno>> {
+        let _ = (fd, flags);
+        Err(glue::HostError::Status(Errno::Nosys))
+    }
+    /// Receives from a socket. The host has no sockets (proxy-wasm-cpp-host first writes 0 to both
+    /// outputs).
+    ///
+    /// Arguments:
+    /// - `fd`: The descriptor; not checked.
+    /// - `ri_data`: Address of the iovec array to fill; not read.
+    /// - `ri_data_len`: Number of iovecs.
+    /// - `ri_flags`: Receive flags.
+    ///
+    /// Returns what the glue writes, on success only:
+    /// - to `return_nread`: Receives the bytes read (0).
+    /// - to `return_flags`: Receives the output flags (0); WASI's roflags are 2 bytes, of which proxy-wasm-cpp-host writes 2.
+    fn sock_recv(
+        &mut self,
+        fd: u32,
+        ri_data: u32,
+        ri_data_len: Size,
+        ri_flags: u32,
+    ) -> Result<(Size, u32), glue::HostError<Errno>> {
+        let _ = (fd, ri_data, ri_data_len, ri_flags);
+        Err(glue::HostError::Status(Errno::Nosys))
+    }
+    /// Sends on a socket. The host has no sockets (proxy-wasm-cpp-host first writes 0 to
+    /// return_nwritten).
+    ///
+    /// Arguments:
+    /// - `fd`: The descriptor; not checked.
+    /// - `si_data`: Address of the iovec array; not read.
+    /// - `si_data_len`: Number of iovecs.
+    /// - `si_flags`: Send flags.
+    ///
+    /// Returns what the glue writes, on success only:
+    /// - to `return_nwritten`: Receives the bytes sent (0).
+    fn sock_send(
+        &mut self,
+        fd: u32,
+        si_data: u32,
+        si_data_len: Size,
+        si_flags: u32,
+    ) -> Result<Size, glue::HostError<Errno>> {
+        let _ = (fd, si_data, si_data_len, si_flags);
+        Err(glue::HostError::Status(Errno::Nosys))
+    }
+    /// Shuts down a socket. The host has no sockets.
+    ///
+    /// Arguments:
+    /// - `fd`: The descriptor; not checked.
+    /// - `how`: Which directions.
+    fn sock_shutdown(
+        &mut self,
+        fd: u32,
+        how: u32,
+    ) -> Result<(), glue::HostError<Errno>> {
+        let _ = (fd, how);
+        Err(glue::HostError::Status(Errno::Nosys))
+    }
+    /// Opens a file. The host has no file system: nothing is found.
+    ///
+    /// Arguments:
+    /// - `fd`: The descriptor; not checked.
+    /// - `dirflags`: Lookup flags.
+    /// - `path`: Address of the path; not read.
+    /// - `path_len`: Length of the path.
+    /// - `oflags`: Open flags.
+    /// - `fs_rights_base`: Rights asked for.
+    /// - `fs_rights_inheriting`: Inheritable rights asked for.
+    /// - `fdflags`: Descriptor flags.
+    /// - `return_fd`: Address for the new descriptor; not written.
+    #[allow(clippy::too_many_arguments, reason = "the ABI fixes the arity")]
+    fn path_open(
+        &mut self,
+        fd: u32,
+        dirflags: u32,
+        path: u32,
+        path_len: Size,
+        oflags: u32,
+        fs_rights_base: u64,
+        fs_rights_inheriting: u64,
+        fdflags: u32,
+        return_fd: u32,
+    ) -> Result<(), glue::HostError<Errno>> {
+        let _ = (
+            fd,
+            dirflags,
+            path,
+            path_len,
+            oflags,
+            fs_rights_base,
+            fs_rights_inheriting,
+            fdflags,
+            return_fd,
+        );
+        Err(glue::HostError::Status(Errno::Nosys))
+    }
+    /// Describes a pre-opened directory. There are none, so every descriptor is bad; wasi-libc's
+    /// start-up code stops looking for pre-opened directories at the first `badf`.
+    ///
+    /// Arguments:
+    /// - `fd`: The descriptor; not checked.
+    /// - `return_prestat`: Address for the description; not written.
+    fn fd_prestat_get(
+        &mut self,
+        fd: u32,
+        return_prestat: u32,
+    ) -> Result<(), glue::HostError<Errno>> {
+        let _ = (fd, return_prestat);
+        Err(glue::HostError::Status(Errno::Nosys))
+    }
+    /// Names a pre-opened directory. There are none.
+    ///
+    /// Arguments:
+    /// - `fd`: The descriptor; not checked.
+    /// - `path`: Address of the name buffer; not written.
+    /// - `path_len`: Size of the buffer.
+    fn fd_prestat_dir_name(
+        &mut self,
+        fd: u32,
+        path: u32,
+        path_len: Size,
+    ) -> Result<(), glue::HostError<Errno>> {
+        let _ = (fd, path, path_len);
+        Err(glue::HostError::Status(Errno::Nosys))
+    }
+    /// Describes a file by path. The host has no file system.
+    ///
+    /// Arguments:
+    /// - `fd`: The descriptor; not checked.
+    /// - `flags`: Lookup flags.
+    /// - `path`: Address of the path; not read.
+    /// - `path_len`: Length of the path.
+    /// - `return_filestat`: Address for the description; not written.
+    fn path_filestat_get(
+        &mut self,
+        fd: u32,
+        flags: u32,
+        path: u32,
+        path_len: Size,
+        return_filestat: u32,
+    ) -> Result<(), glue::HostError<Errno>> {
+        let _ = (fd, flags, path, path_len, return_filestat);
+        Err(glue::HostError::Status(Errno::Nosys))
+    }
+    /// Describes an open file. There are no files, so every descriptor is bad.
+    ///
+    /// Arguments:
+    /// - `fd`: The descriptor; not checked.
+    /// - `return_filestat`: Address for the description; not written.
+    fn fd_filestat_get(
+        &mut self,
+        fd: u32,
+        return_filestat: u32,
+    ) -> Result<(), glue::HostError<Errno>> {
+        let _ = (fd, return_filestat);
+        Err(glue::HostError::Status(Errno::Nosys))
+    }
 }
 /// Registers every function of the host module `wasi_snapshot_preview1` in `linker`, implemented by
 /// the store's data.
@@ -2238,20 +2908,168 @@ pub fn add_wasi_to_linker<T: Wasi + 'static>(
     linker: &mut Linker<T>,
 ) -> wasmtime::Result<()> {
     linker.func_wrap("wasi_snapshot_preview1", "fd_write", fd_write::<T>)?;
+    linker.func_wrap("wasi_unstable", "fd_write", fd_write::<T>)?;
     linker.func_wrap("wasi_snapshot_preview1", "clock_time_get", clock_time_get::<T>)?;
+    linker.func_wrap("wasi_unstable", "clock_time_get", clock_time_get::<T>)?;
     linker.func_wrap("wasi_snapshot_preview1", "random_get", random_get::<T>)?;
+    linker.func_wrap("wasi_unstable", "random_get", random_get::<T>)?;
     linker
         .func_wrap(
             "wasi_snapshot_preview1",
             "environ_sizes_get",
             environ_sizes_get::<T>,
         )?;
+    linker.func_wrap("wasi_unstable", "environ_sizes_get", environ_sizes_get::<T>)?;
     linker.func_wrap("wasi_snapshot_preview1", "environ_get", environ_get::<T>)?;
+    linker.func_wrap("wasi_unstable", "environ_get", environ_get::<T>)?;
     linker.func_wrap("wasi_snapshot_preview1", "args_sizes_get", args_sizes_get::<T>)?;
+    linker.func_wrap("wasi_unstable", "args_sizes_get", args_sizes_get::<T>)?;
     linker.func_wrap("wasi_snapshot_preview1", "args_get", args_get::<T>)?;
+    linker.func_wrap("wasi_unstable", "args_get", args_get::<T>)?;
     linker.func_wrap("wasi_snapshot_preview1", "poll_oneoff", poll_oneoff::<T>)?;
+    linker.func_wrap("wasi_unstable", "poll_oneoff", poll_oneoff::<T>)?;
     linker.func_wrap("wasi_snapshot_preview1", "sched_yield", sched_yield::<T>)?;
+    linker.func_wrap("wasi_unstable", "sched_yield", sched_yield::<T>)?;
     linker.func_wrap("wasi_snapshot_preview1", "proc_exit", proc_exit::<T>)?;
+    linker.func_wrap("wasi_unstable", "proc_exit", proc_exit::<T>)?;
+    linker.func_wrap("wasi_snapshot_preview1", "fd_read", fd_read::<T>)?;
+    linker.func_wrap("wasi_unstable", "fd_read", fd_read::<T>)?;
+    linker.func_wrap("wasi_snapshot_preview1", "fd_seek", fd_seek::<T>)?;
+    linker.func_wrap("wasi_unstable", "fd_seek", fd_seek::<T>)?;
+    linker.func_wrap("wasi_snapshot_preview1", "fd_close", fd_close::<T>)?;
+    linker.func_wrap("wasi_unstable", "fd_close", fd_close::<T>)?;
+    linker.func_wrap("wasi_snapshot_preview1", "fd_fdstat_get", fd_fdstat_get::<T>)?;
+    linker.func_wrap("wasi_unstable", "fd_fdstat_get", fd_fdstat_get::<T>)?;
+    linker
+        .func_wrap(
+            "wasi_snapshot_preview1",
+            "fd_fdstat_set_flags",
+            fd_fdstat_set_flags::<T>,
+        )?;
+    linker.func_wrap("wasi_unstable", "fd_fdstat_set_flags", fd_fdstat_set_flags::<T>)?;
+    linker
+        .func_wrap(
+            "wasi_snapshot_preview1",
+            "fd_fdstat_set_rights",
+            fd_fdstat_set_rights::<T>,
+        )?;
+    linker
+        .func_wrap("wasi_unstable", "fd_fdstat_set_rights", fd_fdstat_set_rights::<T>)?;
+    linker.func_wrap("wasi_snapshot_preview1", "clock_res_get", clock_res_get::<T>)?;
+    linker.func_wrap("wasi_unstable", "clock_res_get", clock_res_get::<T>)?;
+    linker.func_wrap("wasi_snapshot_preview1", "fd_advise", fd_advise::<T>)?;
+    linker.func_wrap("wasi_unstable", "fd_advise", fd_advise::<T>)?;
+    linker.func_wrap("wasi_snapshot_preview1", "fd_allocate", fd_allocate::<T>)?;
+    linker.func_wrap("wasi_unstable", "fd_allocate", fd_allocate::<T>)?;
+    linker.func_wrap("wasi_snapshot_preview1", "fd_datasync", fd_datasync::<T>)?;
+    linker.func_wrap("wasi_unstable", "fd_datasync", fd_datasync::<T>)?;
+    linker
+        .func_wrap(
+            "wasi_snapshot_preview1",
+            "fd_filestat_set_size",
+            fd_filestat_set_size::<T>,
+        )?;
+    linker
+        .func_wrap("wasi_unstable", "fd_filestat_set_size", fd_filestat_set_size::<T>)?;
+    linker
+        .func_wrap(
+            "wasi_snapshot_preview1",
+            "fd_filestat_set_times",
+            fd_filestat_set_times::<T>,
+        )?;
+    linker
+        .func_wrap(
+            "wasi_unstable",
+            "fd_filestat_set_times",
+            fd_filestat_set_times::<T>,
+        )?;
+    linker.func_wrap("wasi_snapshot_preview1", "fd_pread", fd_pread::<T>)?;
+    linker.func_wrap("wasi_unstable", "fd_pread", fd_pread::<T>)?;
+    linker.func_wrap("wasi_snapshot_preview1", "fd_pwrite", fd_pwrite::<T>)?;
+    linker.func_wrap("wasi_unstable", "fd_pwrite", fd_pwrite::<T>)?;
+    linker.func_wrap("wasi_snapshot_preview1", "fd_readdir", fd_readdir::<T>)?;
+    linker.func_wrap("wasi_unstable", "fd_readdir", fd_readdir::<T>)?;
+    linker.func_wrap("wasi_snapshot_preview1", "fd_renumber", fd_renumber::<T>)?;
+    linker.func_wrap("wasi_unstable", "fd_renumber", fd_renumber::<T>)?;
+    linker.func_wrap("wasi_snapshot_preview1", "fd_sync", fd_sync::<T>)?;
+    linker.func_wrap("wasi_unstable", "fd_sync", fd_sync::<T>)?;
+    linker.func_wrap("wasi_snapshot_preview1", "fd_tell", fd_tell::<T>)?;
+    linker.func_wrap("wasi_unstable", "fd_tell", fd_tell::<T>)?;
+    linker
+        .func_wrap(
+            "wasi_snapshot_preview1",
+            "path_create_directory",
+            path_create_directory::<T>,
+        )?;
+    linker
+        .func_wrap(
+            "wasi_unstable",
+            "path_create_directory",
+            path_create_directory::<T>,
+        )?;
+    linker
+        .func_wrap(
+            "wasi_snapshot_preview1",
+            "path_filestat_set_times",
+            path_filestat_set_times::<T>,
+        )?;
+    linker
+        .func_wrap(
+            "wasi_unstable",
+            "path_filestat_set_times",
+            path_filestat_set_times::<T>,
+        )?;
+    linker.func_wrap("wasi_snapshot_preview1", "path_link", path_link::<T>)?;
+    linker.func_wrap("wasi_unstable", "path_link", path_link::<T>)?;
+    linker.func_wrap("wasi_snapshot_preview1", "path_readlink", path_readlink::<T>)?;
+    linker.func_wrap("wasi_unstable", "path_readlink", path_readlink::<T>)?;
+    linker
+        .func_wrap(
+            "wasi_snapshot_preview1",
+            "path_remove_directory",
+            path_remove_directory::<T>,
+        )?;
+    linker
+        .func_wrap(
+            "wasi_unstable",
+            "path_remove_directory",
+            path_remove_directory::<T>,
+        )?;
+    linker.func_wrap("wasi_snapshot_preview1", "path_rename", path_rename::<T>)?;
+    linker.func_wrap("wasi_unstable", "path_rename", path_rename::<T>)?;
+    linker.func_wrap("wasi_snapshot_preview1", "path_symlink", path_symlink::<T>)?;
+    linker.func_wrap("wasi_unstable", "path_symlink", path_symlink::<T>)?;
+    linker
+        .func_wrap("wasi_snapshot_preview1", "path_unlink_file", path_unlink_file::<T>)?;
+    linker.func_wrap("wasi_unstable", "path_unlink_file", path_unlink_file::<T>)?;
+    linker.func_wrap("wasi_snapshot_preview1", "sock_accept", sock_accept::<T>)?;
+    linker.func_wrap("wasi_unstable", "sock_accept", sock_accept::<T>)?;
+    linker.func_wrap("wasi_snapshot_preview1", "sock_recv", sock_recv::<T>)?;
+    linker.func_wrap("wasi_unstable", "sock_recv", sock_recv::<T>)?;
+    linker.func_wrap("wasi_snapshot_preview1", "sock_send", sock_send::<T>)?;
+    linker.func_wrap("wasi_unstable", "sock_send", sock_send::<T>)?;
+    linker.func_wrap("wasi_snapshot_preview1", "sock_shutdown", sock_shutdown::<T>)?;
+    linker.func_wrap("wasi_unstable", "sock_shutdown", sock_shutdown::<T>)?;
+    linker.func_wrap("wasi_snapshot_preview1", "path_open", path_open::<T>)?;
+    linker.func_wrap("wasi_unstable", "path_open", path_open::<T>)?;
+    linker.func_wrap("wasi_snapshot_preview1", "fd_prestat_get", fd_prestat_get::<T>)?;
+    linker.func_wrap("wasi_unstable", "fd_prestat_get", fd_prestat_get::<T>)?;
+    linker
+        .func_wrap(
+            "wasi_snapshot_preview1",
+            "fd_prestat_dir_name",
+            fd_prestat_dir_name::<T>,
+        )?;
+    linker.func_wrap("wasi_unstable", "fd_prestat_dir_name", fd_prestat_dir_name::<T>)?;
+    linker
+        .func_wrap(
+            "wasi_snapshot_preview1",
+            "path_filestat_get",
+            path_filestat_get::<T>,
+        )?;
+    linker.func_wrap("wasi_unstable", "path_filestat_get", path_filestat_get::<T>)?;
+    linker.func_wrap("wasi_snapshot_preview1", "fd_filestat_get", fd_filestat_get::<T>)?;
+    linker.func_wrap("wasi_unstable", "fd_filestat_get", fd_filestat_get::<T>)?;
     Ok(())
 }
 /// Serves [`Wasi`] through the 0.2.1 implementation, `crate::v0_2_1::Wasi`:
@@ -2318,6 +3136,415 @@ pub trait WasiViaLatest: crate::v0_2_1::Wasi {
     fn proc_exit(&mut self, exit_code: u32) -> Result<(), glue::Trap> {
         crate::v0_2_1::Wasi::proc_exit(self, exit_code)
     }
+    /// [`Wasi::fd_read`], served by [`crate::v0_2_1::Wasi::fd_read`].
+    fn fd_read(
+        &mut self,
+        fd: u32,
+        iovs: u32,
+        iovs_len: Size,
+        return_nread: u32,
+    ) -> Result<(), glue::HostError<Errno>> {
+        crate::v0_2_1::Wasi::fd_read(self, fd, iovs, iovs_len, return_nread)
+            .map_err(|e| e.map_status(Errno::from))
+    }
+    /// [`Wasi::fd_seek`], served by [`crate::v0_2_1::Wasi::fd_seek`].
+    fn fd_seek(
+        &mut self,
+        fd: u32,
+        offset: i64,
+        whence: u32,
+        return_newoffset: u32,
+    ) -> Result<(), glue::HostError<Errno>> {
+        crate::v0_2_1::Wasi::fd_seek(self, fd, offset, whence, return_newoffset)
+            .map_err(|e| e.map_status(Errno::from))
+    }
+    /// [`Wasi::fd_close`], served by [`crate::v0_2_1::Wasi::fd_close`].
+    fn fd_close(&mut self, fd: u32) -> Result<(), glue::HostError<Errno>> {
+        crate::v0_2_1::Wasi::fd_close(self, fd).map_err(|e| e.map_status(Errno::from))
+    }
+    /// [`Wasi::fd_fdstat_get`], served by [`crate::v0_2_1::Wasi::fd_fdstat_get`].
+    fn fd_fdstat_get(&mut self, fd: Fd) -> Result<Fdstat, glue::HostError<Errno>> {
+        crate::v0_2_1::Wasi::fd_fdstat_get(self, fd.into())
+            .map(Into::into)
+            .map_err(|e| e.map_status(Errno::from))
+    }
+    /// [`Wasi::fd_fdstat_set_flags`], served by [`crate::v0_2_1::Wasi::fd_fdstat_set_flags`].
+    fn fd_fdstat_set_flags(
+        &mut self,
+        fd: u32,
+        flags: u32,
+    ) -> Result<(), glue::HostError<Errno>> {
+        crate::v0_2_1::Wasi::fd_fdstat_set_flags(self, fd, flags)
+            .map_err(|e| e.map_status(Errno::from))
+    }
+    /// [`Wasi::fd_fdstat_set_rights`], served by [`crate::v0_2_1::Wasi::fd_fdstat_set_rights`].
+    fn fd_fdstat_set_rights(
+        &mut self,
+        fd: Fd,
+        fs_rights_base: u64,
+        fs_rights_inheriting: u64,
+    ) -> Result<(), glue::HostError<Errno>> {
+        crate::v0_2_1::Wasi::fd_fdstat_set_rights(
+                self,
+                fd.into(),
+                fs_rights_base,
+                fs_rights_inheriting,
+            )
+            .map_err(|e| e.map_status(Errno::from))
+    }
+    /// [`Wasi::clock_res_get`], served by [`crate::v0_2_1::Wasi::clock_res_get`].
+    fn clock_res_get(
+        &mut self,
+        clock_id: ClockId,
+    ) -> Result<Timestamp, glue::HostError<Errno>> {
+        crate::v0_2_1::Wasi::clock_res_get(self, clock_id.into())
+            .map_err(|e| e.map_status(Errno::from))
+    }
+    /// [`Wasi::fd_advise`], served by [`crate::v0_2_1::Wasi::fd_advise`].
+    fn fd_advise(
+        &mut self,
+        fd: u32,
+        offset: u64,
+        len: u64,
+        advice: u32,
+    ) -> Result<(), glue::HostError<Errno>> {
+        crate::v0_2_1::Wasi::fd_advise(self, fd, offset, len, advice)
+            .map_err(|e| e.map_status(Errno::from))
+    }
+    /// [`Wasi::fd_allocate`], served by [`crate::v0_2_1::Wasi::fd_allocate`].
+    fn fd_allocate(
+        &mut self,
+        fd: Fd,
+        offset: u64,
+        len: u64,
+    ) -> Result<(), glue::HostError<Errno>> {
+        crate::v0_2_1::Wasi::fd_allocate(self, fd.into(), offset, len)
+            .map_err(|e| e.map_status(Errno::from))
+    }
+    /// [`Wasi::fd_datasync`], served by [`crate::v0_2_1::Wasi::fd_datasync`].
+    fn fd_datasync(&mut self, fd: Fd) -> Result<(), glue::HostError<Errno>> {
+        crate::v0_2_1::Wasi::fd_datasync(self, fd.into())
+            .map_err(|e| e.map_status(Errno::from))
+    }
+    /// [`Wasi::fd_filestat_set_size`], served by [`crate::v0_2_1::Wasi::fd_filestat_set_size`].
+    fn fd_filestat_set_size(
+        &mut self,
+        fd: Fd,
+        size: u64,
+    ) -> Result<(), glue::HostError<Errno>> {
+        crate::v0_2_1::Wasi::fd_filestat_set_size(self, fd.into(), size)
+            .map_err(|e| e.map_status(Errno::from))
+    }
+    /// [`Wasi::fd_filestat_set_times`], served by [`crate::v0_2_1::Wasi::fd_filestat_set_times`].
+    fn fd_filestat_set_times(
+        &mut self,
+        fd: Fd,
+        atim: u64,
+        mtim: u64,
+        fst_flags: u32,
+    ) -> Result<(), glue::HostError<Errno>> {
+        crate::v0_2_1::Wasi::fd_filestat_set_times(
+                self,
+                fd.into(),
+                atim,
+                mtim,
+                fst_flags,
+            )
+            .map_err(|e| e.map_status(Errno::from))
+    }
+    /// [`Wasi::fd_pread`], served by [`crate::v0_2_1::Wasi::fd_pread`].
+    fn fd_pread(
+        &mut self,
+        fd: u32,
+        iovs: u32,
+        iovs_len: Size,
+        offset: u64,
+        return_nread: u32,
+    ) -> Result<(), glue::HostError<Errno>> {
+        crate::v0_2_1::Wasi::fd_pread(self, fd, iovs, iovs_len, offset, return_nread)
+            .map_err(|e| e.map_status(Errno::from))
+    }
+    /// [`Wasi::fd_pwrite`], served by [`crate::v0_2_1::Wasi::fd_pwrite`].
+    fn fd_pwrite(
+        &mut self,
+        fd: Fd,
+        iovs: &[&[u8]],
+        offset: u64,
+    ) -> Result<Size, glue::HostError<Errno>> {
+        crate::v0_2_1::Wasi::fd_pwrite(self, fd.into(), iovs, offset)
+            .map_err(|e| e.map_status(Errno::from))
+    }
+    /// [`Wasi::fd_readdir`], served by [`crate::v0_2_1::Wasi::fd_readdir`].
+    fn fd_readdir(
+        &mut self,
+        fd: u32,
+        buf: u32,
+        buf_len: Size,
+        cookie: u64,
+    ) -> Result<Size, glue::HostError<Errno>> {
+        crate::v0_2_1::Wasi::fd_readdir(self, fd, buf, buf_len, cookie)
+            .map_err(|e| e.map_status(Errno::from))
+    }
+    /// [`Wasi::fd_renumber`], served by [`crate::v0_2_1::Wasi::fd_renumber`].
+    fn fd_renumber(&mut self, fd: u32, to: u32) -> Result<(), glue::HostError<Errno>> {
+        crate::v0_2_1::Wasi::fd_renumber(self, fd, to)
+            .map_err(|e| e.map_status(Errno::from))
+    }
+    /// [`Wasi::fd_sync`], served by [`crate::v0_2_1::Wasi::fd_sync`].
+    fn fd_sync(&mut self, fd: Fd) -> Result<(), glue::HostError<Errno>> {
+        crate::v0_2_1::Wasi::fd_sync(self, fd.into())
+            .map_err(|e| e.map_status(Errno::from))
+    }
+    /// [`Wasi::fd_tell`], served by [`crate::v0_2_1::Wasi::fd_tell`].
+    fn fd_tell(&mut self, fd: Fd) -> Result<u64, glue::HostError<Errno>> {
+        crate::v0_2_1::Wasi::fd_tell(self, fd.into())
+            .map_err(|e| e.map_status(Errno::from))
+    }
+    /// [`Wasi::path_create_directory`], served by [`crate::v0_2_1::Wasi::path_create_directory`].
+    fn path_create_directory(
+        &mut self,
+        fd: u32,
+        path: u32,
+        path_len: Size,
+    ) -> Result<(), glue::HostError<Errno>> {
+        crate::v0_2_1::Wasi::path_create_directory(self, fd, path, path_len)
+            .map_err(|e| e.map_status(Errno::from))
+    }
+    /// [`Wasi::path_filestat_set_times`], served by [`crate::v0_2_1::Wasi::path_filestat_set_times`].
+    #[allow(clippy::too_many_arguments, reason = "the ABI fixes the arity")]
+    fn path_filestat_set_times(
+        &mut self,
+        fd: u32,
+        flags: u32,
+        path: u32,
+        path_len: Size,
+        atim: u64,
+        mtim: u64,
+        fst_flags: u32,
+    ) -> Result<(), glue::HostError<Errno>> {
+        crate::v0_2_1::Wasi::path_filestat_set_times(
+                self,
+                fd,
+                flags,
+                path,
+                path_len,
+                atim,
+                mtim,
+                fst_flags,
+            )
+            .map_err(|e| e.map_status(Errno::from))
+    }
+    /// [`Wasi::path_link`], served by [`crate::v0_2_1::Wasi::path_link`].
+    #[allow(clippy::too_many_arguments, reason = "the ABI fixes the arity")]
+    fn path_link(
+        &mut self,
+        old_fd: u32,
+        old_flags: u32,
+        old_path: u32,
+        old_path_len: Size,
+        new_fd: u32,
+        new_path: u32,
+        new_path_len: Size,
+    ) -> Result<(), glue::HostError<Errno>> {
+        crate::v0_2_1::Wasi::path_link(
+                self,
+                old_fd,
+                old_flags,
+                old_path,
+                old_path_len,
+                new_fd,
+                new_path,
+                new_path_len,
+            )
+            .map_err(|e| e.map_status(Errno::from))
+    }
+    /// [`Wasi::path_readlink`], served by [`crate::v0_2_1::Wasi::path_readlink`].
+    fn path_readlink(
+        &mut self,
+        fd: u32,
+        path: u32,
+        path_len: Size,
+        buf: u32,
+        buf_len: Size,
+    ) -> Result<Size, glue::HostError<Errno>> {
+        crate::v0_2_1::Wasi::path_readlink(self, fd, path, path_len, buf, buf_len)
+            .map_err(|e| e.map_status(Errno::from))
+    }
+    /// [`Wasi::path_remove_directory`], served by [`crate::v0_2_1::Wasi::path_remove_directory`].
+    fn path_remove_directory(
+        &mut self,
+        fd: u32,
+        path: u32,
+        path_len: Size,
+    ) -> Result<(), glue::HostError<Errno>> {
+        crate::v0_2_1::Wasi::path_remove_directory(self, fd, path, path_len)
+            .map_err(|e| e.map_status(Errno::from))
+    }
+    /// [`Wasi::path_rename`], served by [`crate::v0_2_1::Wasi::path_rename`].
+    fn path_rename(
+        &mut self,
+        fd: u32,
+        old_path: u32,
+        old_path_len: Size,
+        new_fd: u32,
+        new_path: u32,
+        new_path_len: Size,
+    ) -> Result<(), glue::HostError<Errno>> {
+        crate::v0_2_1::Wasi::path_rename(
+                self,
+                fd,
+                old_path,
+                old_path_len,
+                new_fd,
+                new_path,
+                new_path_len,
+            )
+            .map_err(|e| e.map_status(Errno::from))
+    }
+    /// [`Wasi::path_symlink`], served by [`crate::v0_2_1::Wasi::path_symlink`].
+    fn path_symlink(
+        &mut self,
+        old_path: u32,
+        old_path_len: Size,
+        fd: u32,
+        new_path: u32,
+        new_path_len: Size,
+    ) -> Result<(), glue::HostError<Errno>> {
+        crate::v0_2_1::Wasi::path_symlink(
+                self,
+                old_path,
+                old_path_len,
+                fd,
+                new_path,
+                new_path_len,
+            )
+            .map_err(|e| e.map_status(Errno::from))
+    }
+    /// [`Wasi::path_unlink_file`], served by [`crate::v0_2_1::Wasi::path_unlink_file`].
+    fn path_unlink_file(
+        &mut self,
+        fd: u32,
+        path: u32,
+        path_len: Size,
+    ) -> Result<(), glue::HostError<Errno>> {
+        crate::v0_2_1::Wasi::path_unlink_file(self, fd, path, path_len)
+            .map_err(|e| e.map_status(Errno::from))
+    }
+    /// [`Wasi::sock_accept`], served by [`crate::v0_2_1::Wasi::sock_accept`].
+    fn sock_accept(
+        &mut self,
+        fd: u32,
+        flags: u32,
+    ) -> Result<u64, glue::HostError<Errno>> {
+        crate::v0_2_1::Wasi::sock_accept(self, fd, flags)
+            .map_err(|e| e.map_status(Errno::from))
+    }
+    /// [`Wasi::sock_recv`], served by [`crate::v0_2_1::Wasi::sock_recv`].
+    fn sock_recv(
+        &mut self,
+        fd: u32,
+        ri_data: u32,
+        ri_data_len: Size,
+        ri_flags: u32,
+    ) -> Result<(Size, u32), glue::HostError<Errno>> {
+        crate::v0_2_1::Wasi::sock_recv(self, fd, ri_data, ri_data_len, ri_flags)
+            .map_err(|e| e.map_status(Errno::from))
+    }
+    /// [`Wasi::sock_send`], served by [`crate::v0_2_1::Wasi::sock_send`].
+    fn sock_send(
+        &mut self,
+        fd: u32,
+        si_data: u32,
+        si_data_len: Size,
+        si_flags: u32,
+    ) -> Result<Size, glue::HostError<Errno>> {
+        crate::v0_2_1::Wasi::sock_send(self, fd, si_data, si_data_len, si_flags)
+            .map_err(|e| e.map_status(Errno::from))
+    }
+    /// [`Wasi::sock_shutdown`], served by [`crate::v0_2_1::Wasi::sock_shutdown`].
+    fn sock_shutdown(
+        &mut self,
+        fd: u32,
+        how: u32,
+    ) -> Result<(), glue::HostError<Errno>> {
+        crate::v0_2_1::Wasi::sock_shutdown(self, fd, how)
+            .map_err(|e| e.map_status(Errno::from))
+    }
+    /// [`Wasi::path_open`], served by [`crate::v0_2_1::Wasi::path_open`].
+    #[allow(clippy::too_many_arguments, reason = "the ABI fixes the arity")]
+    fn path_open(
+        &mut self,
+        fd: u32,
+        dirflags: u32,
+        path: u32,
+        path_len: Size,
+        oflags: u32,
+        fs_rights_base: u64,
+        fs_rights_inheriting: u64,
+        fdflags: u32,
+        return_fd: u32,
+    ) -> Result<(), glue::HostError<Errno>> {
+        crate::v0_2_1::Wasi::path_open(
+                self,
+                fd,
+                dirflags,
+                path,
+                path_len,
+                oflags,
+                fs_rights_base,
+                fs_rights_inheriting,
+                fdflags,
+                return_fd,
+            )
+            .map_err(|e| e.map_status(Errno::from))
+    }
+    /// [`Wasi::fd_prestat_get`], served by [`crate::v0_2_1::Wasi::fd_prestat_get`].
+    fn fd_prestat_get(
+        &mut self,
+        fd: u32,
+        return_prestat: u32,
+    ) -> Result<(), glue::HostError<Errno>> {
+        crate::v0_2_1::Wasi::fd_prestat_get(self, fd, return_prestat)
+            .map_err(|e| e.map_status(Errno::from))
+    }
+    /// [`Wasi::fd_prestat_dir_name`], served by [`crate::v0_2_1::Wasi::fd_prestat_dir_name`].
+    fn fd_prestat_dir_name(
+        &mut self,
+        fd: u32,
+        path: u32,
+        path_len: Size,
+    ) -> Result<(), glue::HostError<Errno>> {
+        crate::v0_2_1::Wasi::fd_prestat_dir_name(self, fd, path, path_len)
+            .map_err(|e| e.map_status(Errno::from))
+    }
+    /// [`Wasi::path_filestat_get`], served by [`crate::v0_2_1::Wasi::path_filestat_get`].
+    fn path_filestat_get(
+        &mut self,
+        fd: u32,
+        flags: u32,
+        path: u32,
+        path_len: Size,
+        return_filestat: u32,
+    ) -> Result<(), glue::HostError<Errno>> {
+        crate::v0_2_1::Wasi::path_filestat_get(
+                self,
+                fd,
+                flags,
+                path,
+                path_len,
+                return_filestat,
+            )
+            .map_err(|e| e.map_status(Errno::from))
+    }
+    /// [`Wasi::fd_filestat_get`], served by [`crate::v0_2_1::Wasi::fd_filestat_get`].
+    fn fd_filestat_get(
+        &mut self,
+        fd: u32,
+        return_filestat: u32,
+    ) -> Result<(), glue::HostError<Errno>> {
+        crate::v0_2_1::Wasi::fd_filestat_get(self, fd, return_filestat)
+            .map_err(|e| e.map_status(Errno::from))
+    }
 }
 impl<T: WasiViaLatest> Wasi for T {
     fn fd_write(
@@ -2362,6 +3589,339 @@ impl<T: WasiViaLatest> Wasi for T {
     }
     fn proc_exit(&mut self, exit_code: u32) -> Result<(), glue::Trap> {
         WasiViaLatest::proc_exit(self, exit_code)
+    }
+    fn fd_read(
+        &mut self,
+        fd: u32,
+        iovs: u32,
+        iovs_len: Size,
+        return_nread: u32,
+    ) -> Result<(), glue::HostError<Errno>> {
+        WasiViaLatest::fd_read(self, fd, iovs, iovs_len, return_nread)
+    }
+    fn fd_seek(
+        &mut self,
+        fd: u32,
+        offset: i64,
+        whence: u32,
+        return_newoffset: u32,
+    ) -> Result<(), glue::HostError<Errno>> {
+        WasiViaLatest::fd_seek(self, fd, offset, whence, return_newoffset)
+    }
+    fn fd_close(&mut self, fd: u32) -> Result<(), glue::HostError<Errno>> {
+        WasiViaLatest::fd_close(self, fd)
+    }
+    fn fd_fdstat_get(&mut self, fd: Fd) -> Result<Fdstat, glue::HostError<Errno>> {
+        WasiViaLatest::fd_fdstat_get(self, fd)
+    }
+    fn fd_fdstat_set_flags(
+        &mut self,
+        fd: u32,
+        flags: u32,
+    ) -> Result<(), glue::HostError<Errno>> {
+        WasiViaLatest::fd_fdstat_set_flags(self, fd, flags)
+    }
+    fn fd_fdstat_set_rights(
+        &mut self,
+        fd: Fd,
+        fs_rights_base: u64,
+        fs_rights_inheriting: u64,
+    ) -> Result<(), glue::HostError<Errno>> {
+        WasiViaLatest::fd_fdstat_set_rights(
+            self,
+            fd,
+            fs_rights_base,
+            fs_rights_inheriting,
+        )
+    }
+    fn clock_res_get(
+        &mut self,
+        clock_id: ClockId,
+    ) -> Result<Timestamp, glue::HostError<Errno>> {
+        WasiViaLatest::clock_res_get(self, clock_id)
+    }
+    fn fd_advise(
+        &mut self,
+        fd: u32,
+        offset: u64,
+        len: u64,
+        advice: u32,
+    ) -> Result<(), glue::HostError<Errno>> {
+        WasiViaLatest::fd_advise(self, fd, offset, len, advice)
+    }
+    fn fd_allocate(
+        &mut self,
+        fd: Fd,
+        offset: u64,
+        len: u64,
+    ) -> Result<(), glue::HostError<Errno>> {
+        WasiViaLatest::fd_allocate(self, fd, offset, len)
+    }
+    fn fd_datasync(&mut self, fd: Fd) -> Result<(), glue::HostError<Errno>> {
+        WasiViaLatest::fd_datasync(self, fd)
+    }
+    fn fd_filestat_set_size(
+        &mut self,
+        fd: Fd,
+        size: u64,
+    ) -> Result<(), glue::HostError<Errno>> {
+        WasiViaLatest::fd_filestat_set_size(self, fd, size)
+    }
+    fn fd_filestat_set_times(
+        &mut self,
+        fd: Fd,
+        atim: u64,
+        mtim: u64,
+        fst_flags: u32,
+    ) -> Result<(), glue::HostError<Errno>> {
+        WasiViaLatest::fd_filestat_set_times(self, fd, atim, mtim, fst_flags)
+    }
+    fn fd_pread(
+        &mut self,
+        fd: u32,
+        iovs: u32,
+        iovs_len: Size,
+        offset: u64,
+        return_nread: u32,
+    ) -> Result<(), glue::HostError<Errno>> {
+        WasiViaLatest::fd_pread(self, fd, iovs, iovs_len, offset, return_nread)
+    }
+    fn fd_pwrite(
+        &mut self,
+        fd: Fd,
+        iovs: &[&[u8]],
+        offset: u64,
+    ) -> Result<Size, glue::HostError<Errno>> {
+        WasiViaLatest::fd_pwrite(self, fd, iovs, offset)
+    }
+    fn fd_readdir(
+        &mut self,
+        fd: u32,
+        buf: u32,
+        buf_len: Size,
+        cookie: u64,
+    ) -> Result<Size, glue::HostError<Errno>> {
+        WasiViaLatest::fd_readdir(self, fd, buf, buf_len, cookie)
+    }
+    fn fd_renumber(&mut self, fd: u32, to: u32) -> Result<(), glue::HostError<Errno>> {
+        WasiViaLatest::fd_renumber(self, fd, to)
+    }
+    fn fd_sync(&mut self, fd: Fd) -> Result<(), glue::HostError<Errno>> {
+        WasiViaLatest::fd_sync(self, fd)
+    }
+    fn fd_tell(&mut self, fd: Fd) -> Result<u64, glue::HostError<Errno>> {
+        WasiViaLatest::fd_tell(self, fd)
+    }
+    fn path_create_directory(
+        &mut self,
+        fd: u32,
+        path: u32,
+        path_len: Size,
+    ) -> Result<(), glue::HostError<Errno>> {
+        WasiViaLatest::path_create_directory(self, fd, path, path_len)
+    }
+    #[allow(clippy::too_many_arguments, reason = "the ABI fixes the arity")]
+    fn path_filestat_set_times(
+        &mut self,
+        fd: u32,
+        flags: u32,
+        path: u32,
+        path_len: Size,
+        atim: u64,
+        mtim: u64,
+        fst_flags: u32,
+    ) -> Result<(), glue::HostError<Errno>> {
+        WasiViaLatest::path_filestat_set_times(
+            self,
+            fd,
+            flags,
+            path,
+            path_len,
+            atim,
+            mtim,
+            fst_flags,
+        )
+    }
+    #[allow(clippy::too_many_arguments, reason = "the ABI fixes the arity")]
+    fn path_link(
+        &mut self,
+        old_fd: u32,
+        old_flags: u32,
+        old_path: u32,
+        old_path_len: Size,
+        new_fd: u32,
+        new_path: u32,
+        new_path_len: Size,
+    ) -> Result<(), glue::HostError<Errno>> {
+        WasiViaLatest::path_link(
+            self,
+            old_fd,
+            old_flags,
+            old_path,
+            old_path_len,
+            new_fd,
+            new_path,
+            new_path_len,
+        )
+    }
+    fn path_readlink(
+        &mut self,
+        fd: u32,
+        path: u32,
+        path_len: Size,
+        buf: u32,
+        buf_len: Size,
+    ) -> Result<Size, glue::HostError<Errno>> {
+        WasiViaLatest::path_readlink(self, fd, path, path_len, buf, buf_len)
+    }
+    fn path_remove_directory(
+        &mut self,
+        fd: u32,
+        path: u32,
+        path_len: Size,
+    ) -> Result<(), glue::HostError<Errno>> {
+        WasiViaLatest::path_remove_directory(self, fd, path, path_len)
+    }
+    fn path_rename(
+        &mut self,
+        fd: u32,
+        old_path: u32,
+        old_path_len: Size,
+        new_fd: u32,
+        new_path: u32,
+        new_path_len: Size,
+    ) -> Result<(), glue::HostError<Errno>> {
+        WasiViaLatest::path_rename(
+            self,
+            fd,
+            old_path,
+            old_path_len,
+            new_fd,
+            new_path,
+            new_path_len,
+        )
+    }
+    fn path_symlink(
+        &mut self,
+        old_path: u32,
+        old_path_len: Size,
+        fd: u32,
+        new_path: u32,
+        new_path_len: Size,
+    ) -> Result<(), glue::HostError<Errno>> {
+        WasiViaLatest::path_symlink(
+            self,
+            old_path,
+            old_path_len,
+            fd,
+            new_path,
+            new_path_len,
+        )
+    }
+    fn path_unlink_file(
+        &mut self,
+        fd: u32,
+        path: u32,
+        path_len: Size,
+    ) -> Result<(), glue::HostError<Errno>> {
+        WasiViaLatest::path_unlink_file(self, fd, path, path_len)
+    }
+    fn sock_accept(
+        &mut self,
+        fd: u32,
+        flags: u32,
+    ) -> Result<u64, glue::HostError<Errno>> {
+        WasiViaLatest::sock_accept(self, fd, flags)
+    }
+    fn sock_recv(
+        &mut self,
+        fd: u32,
+        ri_data: u32,
+        ri_data_len: Size,
+        ri_flags: u32,
+    ) -> Result<(Size, u32), glue::HostError<Errno>> {
+        WasiViaLatest::sock_recv(self, fd, ri_data, ri_data_len, ri_flags)
+    }
+    fn sock_send(
+        &mut self,
+        fd: u32,
+        si_data: u32,
+        si_data_len: Size,
+        si_flags: u32,
+    ) -> Result<Size, glue::HostError<Errno>> {
+        WasiViaLatest::sock_send(self, fd, si_data, si_data_len, si_flags)
+    }
+    fn sock_shutdown(
+        &mut self,
+        fd: u32,
+        how: u32,
+    ) -> Result<(), glue::HostError<Errno>> {
+        WasiViaLatest::sock_shutdown(self, fd, how)
+    }
+    #[allow(clippy::too_many_arguments, reason = "the ABI fixes the arity")]
+    fn path_open(
+        &mut self,
+        fd: u32,
+        dirflags: u32,
+        path: u32,
+        path_len: Size,
+        oflags: u32,
+        fs_rights_base: u64,
+        fs_rights_inheriting: u64,
+        fdflags: u32,
+        return_fd: u32,
+    ) -> Result<(), glue::HostError<Errno>> {
+        WasiViaLatest::path_open(
+            self,
+            fd,
+            dirflags,
+            path,
+            path_len,
+            oflags,
+            fs_rights_base,
+            fs_rights_inheriting,
+            fdflags,
+            return_fd,
+        )
+    }
+    fn fd_prestat_get(
+        &mut self,
+        fd: u32,
+        return_prestat: u32,
+    ) -> Result<(), glue::HostError<Errno>> {
+        WasiViaLatest::fd_prestat_get(self, fd, return_prestat)
+    }
+    fn fd_prestat_dir_name(
+        &mut self,
+        fd: u32,
+        path: u32,
+        path_len: Size,
+    ) -> Result<(), glue::HostError<Errno>> {
+        WasiViaLatest::fd_prestat_dir_name(self, fd, path, path_len)
+    }
+    fn path_filestat_get(
+        &mut self,
+        fd: u32,
+        flags: u32,
+        path: u32,
+        path_len: Size,
+        return_filestat: u32,
+    ) -> Result<(), glue::HostError<Errno>> {
+        WasiViaLatest::path_filestat_get(
+            self,
+            fd,
+            flags,
+            path,
+            path_len,
+            return_filestat,
+        )
+    }
+    fn fd_filestat_get(
+        &mut self,
+        fd: u32,
+        return_filestat: u32,
+    ) -> Result<(), glue::HostError<Errno>> {
+        WasiViaLatest::fd_filestat_get(self, fd, return_filestat)
     }
 }
 /// The wasm result for a `Status`.
@@ -3473,6 +5033,15 @@ fn proxy_call_foreign_function<T: Host>(
     }
     Ok(raw_status(Status::Ok))
 }
+/// Glue for `emscripten_notify_memory_growth`.
+fn emscripten_notify_memory_growth<T: Host>(
+    mut caller: Caller<'_, T>,
+    memory_index: u32,
+) -> wasmtime::Result<()> {
+    let host = caller.data_mut();
+    host.emscripten_notify_memory_growth(memory_index)?;
+    Ok(())
+}
 /// Glue for `fd_write`.
 fn fd_write<T: Wasi>(
     mut caller: Caller<'_, T>,
@@ -3697,6 +5266,663 @@ fn proc_exit<T: Wasi>(
     let host = caller.data_mut();
     host.proc_exit(exit_code)?;
     Ok(())
+}
+/// Glue for `fd_read`.
+fn fd_read<T: Wasi>(
+    mut caller: Caller<'_, T>,
+    fd: u32,
+    iovs: u32,
+    iovs_len: u32,
+    return_nread: u32,
+) -> wasmtime::Result<u32> {
+    let host = caller.data_mut();
+    if let Err(error) = host.fd_read(fd, iovs, iovs_len, return_nread) {
+        return glue::refused(error, raw_errno);
+    }
+    Ok(raw_errno(Errno::Success))
+}
+/// Glue for `fd_seek`.
+fn fd_seek<T: Wasi>(
+    mut caller: Caller<'_, T>,
+    fd: u32,
+    offset: i64,
+    whence: u32,
+    return_newoffset: u32,
+) -> wasmtime::Result<u32> {
+    let host = caller.data_mut();
+    if let Err(error) = host.fd_seek(fd, offset, whence, return_newoffset) {
+        return glue::refused(error, raw_errno);
+    }
+    Ok(raw_errno(Errno::Success))
+}
+/// Glue for `fd_close`.
+fn fd_close<T: Wasi>(mut caller: Caller<'_, T>, fd: u32) -> wasmtime::Result<u32> {
+    let host = caller.data_mut();
+    if let Err(error) = host.fd_close(fd) {
+        return glue::refused(error, raw_errno);
+    }
+    Ok(raw_errno(Errno::Success))
+}
+/// Glue for `fd_fdstat_get`.
+fn fd_fdstat_get<T: Wasi>(
+    mut caller: Caller<'_, T>,
+    fd: u32,
+    return_stat: u32,
+) -> wasmtime::Result<u32> {
+    let Ok(fd) = Fd::try_from(fd) else {
+        return Ok(raw_errno(Errno::Badf));
+    };
+    let Some(memory) = glue::memory(&mut caller) else {
+        return Ok(raw_errno(Errno::Fault));
+    };
+    let (mem, host) = memory.data_and_store_mut(&mut caller);
+    if !glue::fits(mem, return_stat, 24) {
+        return Ok(raw_errno(Errno::Fault));
+    }
+    let out0 = match host.fd_fdstat_get(fd) {
+        Ok(value) => value,
+        Err(error) => return glue::refused(error, raw_errno),
+    };
+    let mut writes = glue::Writes::new();
+    {
+        let mut bytes = vec![0u8; 24];
+        bytes[0..1].copy_from_slice(&out0.fs_filetype.to_le_bytes());
+        bytes[2..4].copy_from_slice(&out0.fs_flags.to_le_bytes());
+        bytes[8..16].copy_from_slice(&out0.fs_rights_base.to_le_bytes());
+        bytes[16..24].copy_from_slice(&out0.fs_rights_inheriting.to_le_bytes());
+        writes.bytes(return_stat, bytes);
+    }
+    if !writes.apply(memory.data_mut(&mut caller)) {
+        return Ok(raw_errno(Errno::Fault));
+    }
+    Ok(raw_errno(Errno::Success))
+}
+/// Glue for `fd_fdstat_set_flags`.
+fn fd_fdstat_set_flags<T: Wasi>(
+    mut caller: Caller<'_, T>,
+    fd: u32,
+    flags: u32,
+) -> wasmtime::Result<u32> {
+    let host = caller.data_mut();
+    if let Err(error) = host.fd_fdstat_set_flags(fd, flags) {
+        return glue::refused(error, raw_errno);
+    }
+    Ok(raw_errno(Errno::Success))
+}
+/// Glue for `fd_fdstat_set_rights`.
+fn fd_fdstat_set_rights<T: Wasi>(
+    mut caller: Caller<'_, T>,
+    fd: u32,
+    fs_rights_base: u64,
+    fs_rights_inheriting: u64,
+) -> wasmtime::Result<u32> {
+    let Ok(fd) = Fd::try_from(fd) else {
+        return Ok(raw_errno(Errno::Badf));
+    };
+    let host = caller.data_mut();
+    if let Err(error) = host
+        .fd_fdstat_set_rights(fd, fs_rights_base, fs_rights_inheriting)
+    {
+        return glue::refused(error, raw_errno);
+    }
+    Ok(raw_errno(Errno::Success))
+}
+/// Glue for `clock_res_get`.
+fn clock_res_get<T: Wasi>(
+    mut caller: Caller<'_, T>,
+    clock_id: u32,
+    return_resolution: u32,
+) -> wasmtime::Result<u32> {
+    let Ok(clock_id) = ClockId::try_from(clock_id) else {
+        return Ok(raw_errno(Errno::Notsup));
+    };
+    let Some(memory) = glue::memory(&mut caller) else {
+        return Ok(raw_errno(Errno::Fault));
+    };
+    let (mem, host) = memory.data_and_store_mut(&mut caller);
+    if !glue::fits(mem, return_resolution, 8) {
+        return Ok(raw_errno(Errno::Fault));
+    }
+    let out0 = match host.clock_res_get(clock_id) {
+        Ok(value) => value,
+        Err(error) => return glue::refused(error, raw_errno),
+    };
+    let mut writes = glue::Writes::new();
+    writes.u64(return_resolution, out0);
+    if !writes.apply(memory.data_mut(&mut caller)) {
+        return Ok(raw_errno(Errno::Fault));
+    }
+    Ok(raw_errno(Errno::Success))
+}
+/// Glue for `fd_advise`.
+fn fd_advise<T: Wasi>(
+    mut caller: Caller<'_, T>,
+    fd: u32,
+    offset: u64,
+    len: u64,
+    advice: u32,
+) -> wasmtime::Result<u32> {
+    let host = caller.data_mut();
+    if let Err(error) = host.fd_advise(fd, offset, len, advice) {
+        return glue::refused(error, raw_errno);
+    }
+    Ok(raw_errno(Errno::Success))
+}
+/// Glue for `fd_allocate`.
+fn fd_allocate<T: Wasi>(
+    mut caller: Caller<'_, T>,
+    fd: u32,
+    offset: u64,
+    len: u64,
+) -> wasmtime::Result<u32> {
+    let Ok(fd) = Fd::try_from(fd) else {
+        return Ok(raw_errno(Errno::Badf));
+    };
+    let host = caller.data_mut();
+    if let Err(error) = host.fd_allocate(fd, offset, len) {
+        return glue::refused(error, raw_errno);
+    }
+    Ok(raw_errno(Errno::Success))
+}
+/// Glue for `fd_datasync`.
+fn fd_datasync<T: Wasi>(mut caller: Caller<'_, T>, fd: u32) -> wasmtime::Result<u32> {
+    let Ok(fd) = Fd::try_from(fd) else {
+        return Ok(raw_errno(Errno::Badf));
+    };
+    let host = caller.data_mut();
+    if let Err(error) = host.fd_datasync(fd) {
+        return glue::refused(error, raw_errno);
+    }
+    Ok(raw_errno(Errno::Success))
+}
+/// Glue for `fd_filestat_set_size`.
+fn fd_filestat_set_size<T: Wasi>(
+    mut caller: Caller<'_, T>,
+    fd: u32,
+    size: u64,
+) -> wasmtime::Result<u32> {
+    let Ok(fd) = Fd::try_from(fd) else {
+        return Ok(raw_errno(Errno::Badf));
+    };
+    let host = caller.data_mut();
+    if let Err(error) = host.fd_filestat_set_size(fd, size) {
+        return glue::refused(error, raw_errno);
+    }
+    Ok(raw_errno(Errno::Success))
+}
+/// Glue for `fd_filestat_set_times`.
+fn fd_filestat_set_times<T: Wasi>(
+    mut caller: Caller<'_, T>,
+    fd: u32,
+    atim: u64,
+    mtim: u64,
+    fst_flags: u32,
+) -> wasmtime::Result<u32> {
+    let Ok(fd) = Fd::try_from(fd) else {
+        return Ok(raw_errno(Errno::Badf));
+    };
+    let host = caller.data_mut();
+    if let Err(error) = host.fd_filestat_set_times(fd, atim, mtim, fst_flags) {
+        return glue::refused(error, raw_errno);
+    }
+    Ok(raw_errno(Errno::Success))
+}
+/// Glue for `fd_pread`.
+fn fd_pread<T: Wasi>(
+    mut caller: Caller<'_, T>,
+    fd: u32,
+    iovs: u32,
+    iovs_len: u32,
+    offset: u64,
+    return_nread: u32,
+) -> wasmtime::Result<u32> {
+    let host = caller.data_mut();
+    if let Err(error) = host.fd_pread(fd, iovs, iovs_len, offset, return_nread) {
+        return glue::refused(error, raw_errno);
+    }
+    Ok(raw_errno(Errno::Success))
+}
+/// Glue for `fd_pwrite`.
+fn fd_pwrite<T: Wasi>(
+    mut caller: Caller<'_, T>,
+    fd: u32,
+    iovs: u32,
+    iovs_len: u32,
+    offset: u64,
+    return_written_bytes: u32,
+) -> wasmtime::Result<u32> {
+    let Ok(fd) = Fd::try_from(fd) else {
+        return Ok(raw_errno(Errno::Badf));
+    };
+    let Some(memory) = glue::memory(&mut caller) else {
+        return Ok(raw_errno(Errno::Fault));
+    };
+    let (mem, host) = memory.data_and_store_mut(&mut caller);
+    let Some(iovs) = glue::iovecs(mem, iovs, iovs_len) else {
+        return Ok(raw_errno(Errno::Fault));
+    };
+    if !glue::fits(mem, return_written_bytes, 4) {
+        return Ok(raw_errno(Errno::Fault));
+    }
+    let out0 = match host.fd_pwrite(fd, &iovs, offset) {
+        Ok(value) => value,
+        Err(error) => return glue::refused(error, raw_errno),
+    };
+    let mut writes = glue::Writes::new();
+    writes.u32(return_written_bytes, out0);
+    if !writes.apply(memory.data_mut(&mut caller)) {
+        return Ok(raw_errno(Errno::Fault));
+    }
+    Ok(raw_errno(Errno::Success))
+}
+/// Glue for `fd_readdir`.
+fn fd_readdir<T: Wasi>(
+    mut caller: Caller<'_, T>,
+    fd: u32,
+    buf: u32,
+    buf_len: u32,
+    cookie: u64,
+    return_nread: u32,
+) -> wasmtime::Result<u32> {
+    let Some(memory) = glue::memory(&mut caller) else {
+        return Ok(raw_errno(Errno::Fault));
+    };
+    let (mem, host) = memory.data_and_store_mut(&mut caller);
+    if !glue::fits(mem, return_nread, 4) {
+        return Ok(raw_errno(Errno::Fault));
+    }
+    let out0 = match host.fd_readdir(fd, buf, buf_len, cookie) {
+        Ok(value) => value,
+        Err(error) => return glue::refused(error, raw_errno),
+    };
+    let mut writes = glue::Writes::new();
+    writes.u32(return_nread, out0);
+    if !writes.apply(memory.data_mut(&mut caller)) {
+        return Ok(raw_errno(Errno::Fault));
+    }
+    Ok(raw_errno(Errno::Success))
+}
+/// Glue for `fd_renumber`.
+fn fd_renumber<T: Wasi>(
+    mut caller: Caller<'_, T>,
+    fd: u32,
+    to: u32,
+) -> wasmtime::Result<u32> {
+    let host = caller.data_mut();
+    if let Err(error) = host.fd_renumber(fd, to) {
+        return glue::refused(error, raw_errno);
+    }
+    Ok(raw_errno(Errno::Success))
+}
+/// Glue for `fd_sync`.
+fn fd_sync<T: Wasi>(mut caller: Caller<'_, T>, fd: u32) -> wasmtime::Result<u32> {
+    let Ok(fd) = Fd::try_from(fd) else {
+        return Ok(raw_errno(Errno::Badf));
+    };
+    let host = caller.data_mut();
+    if let Err(error) = host.fd_sync(fd) {
+        return glue::refused(error, raw_errno);
+    }
+    Ok(raw_errno(Errno::Success))
+}
+/// Glue for `fd_tell`.
+fn fd_tell<T: Wasi>(
+    mut caller: Caller<'_, T>,
+    fd: u32,
+    return_offset: u32,
+) -> wasmtime::Result<u32> {
+    let Ok(fd) = Fd::try_from(fd) else {
+        return Ok(raw_errno(Errno::Badf));
+    };
+    let Some(memory) = glue::memory(&mut caller) else {
+        return Ok(raw_errno(Errno::Fault));
+    };
+    let (mem, host) = memory.data_and_store_mut(&mut caller);
+    if !glue::fits(mem, return_offset, 8) {
+        return Ok(raw_errno(Errno::Fault));
+    }
+    let out0 = match host.fd_tell(fd) {
+        Ok(value) => value,
+        Err(error) => return glue::refused(error, raw_errno),
+    };
+    let mut writes = glue::Writes::new();
+    writes.u64(return_offset, out0);
+    if !writes.apply(memory.data_mut(&mut caller)) {
+        return Ok(raw_errno(Errno::Fault));
+    }
+    Ok(raw_errno(Errno::Success))
+}
+/// Glue for `path_create_directory`.
+fn path_create_directory<T: Wasi>(
+    mut caller: Caller<'_, T>,
+    fd: u32,
+    path: u32,
+    path_len: u32,
+) -> wasmtime::Result<u32> {
+    let host = caller.data_mut();
+    if let Err(error) = host.path_create_directory(fd, path, path_len) {
+        return glue::refused(error, raw_errno);
+    }
+    Ok(raw_errno(Errno::Success))
+}
+/// Glue for `path_filestat_set_times`.
+#[allow(clippy::too_many_arguments, reason = "the ABI fixes the arity")]
+fn path_filestat_set_times<T: Wasi>(
+    mut caller: Caller<'_, T>,
+    fd: u32,
+    flags: u32,
+    path: u32,
+    path_len: u32,
+    atim: u64,
+    mtim: u64,
+    fst_flags: u32,
+) -> wasmtime::Result<u32> {
+    let host = caller.data_mut();
+    if let Err(error) = host
+        .path_filestat_set_times(fd, flags, path, path_len, atim, mtim, fst_flags)
+    {
+        return glue::refused(error, raw_errno);
+    }
+    Ok(raw_errno(Errno::Success))
+}
+/// Glue for `path_link`.
+#[allow(clippy::too_many_arguments, reason = "the ABI fixes the arity")]
+fn path_link<T: Wasi>(
+    mut caller: Caller<'_, T>,
+    old_fd: u32,
+    old_flags: u32,
+    old_path: u32,
+    old_path_len: u32,
+    new_fd: u32,
+    new_path: u32,
+    new_path_len: u32,
+) -> wasmtime::Result<u32> {
+    let host = caller.data_mut();
+    if let Err(error) = host
+        .path_link(
+            old_fd,
+            old_flags,
+            old_path,
+            old_path_len,
+            new_fd,
+            new_path,
+            new_path_len,
+        )
+    {
+        return glue::refused(error, raw_errno);
+    }
+    Ok(raw_errno(Errno::Success))
+}
+/// Glue for `path_readlink`.
+fn path_readlink<T: Wasi>(
+    mut caller: Caller<'_, T>,
+    fd: u32,
+    path: u32,
+    path_len: u32,
+    buf: u32,
+    buf_len: u32,
+    return_nread: u32,
+) -> wasmtime::Result<u32> {
+    let Some(memory) = glue::memory(&mut caller) else {
+        return Ok(raw_errno(Errno::Fault));
+    };
+    let (mem, host) = memory.data_and_store_mut(&mut caller);
+    if !glue::fits(mem, return_nread, 4) {
+        return Ok(raw_errno(Errno::Fault));
+    }
+    let out0 = match host.path_readlink(fd, path, path_len, buf, buf_len) {
+        Ok(value) => value,
+        Err(error) => return glue::refused(error, raw_errno),
+    };
+    let mut writes = glue::Writes::new();
+    writes.u32(return_nread, out0);
+    if !writes.apply(memory.data_mut(&mut caller)) {
+        return Ok(raw_errno(Errno::Fault));
+    }
+    Ok(raw_errno(Errno::Success))
+}
+/// Glue for `path_remove_directory`.
+fn path_remove_directory<T: Wasi>(
+    mut caller: Caller<'_, T>,
+    fd: u32,
+    path: u32,
+    path_len: u32,
+) -> wasmtime::Result<u32> {
+    let host = caller.data_mut();
+    if let Err(error) = host.path_remove_directory(fd, path, path_len) {
+        return glue::refused(error, raw_errno);
+    }
+    Ok(raw_errno(Errno::Success))
+}
+/// Glue for `path_rename`.
+fn path_rename<T: Wasi>(
+    mut caller: Caller<'_, T>,
+    fd: u32,
+    old_path: u32,
+    old_path_len: u32,
+    new_fd: u32,
+    new_path: u32,
+    new_path_len: u32,
+) -> wasmtime::Result<u32> {
+    let host = caller.data_mut();
+    if let Err(error) = host
+        .path_rename(fd, old_path, old_path_len, new_fd, new_path, new_path_len)
+    {
+        return glue::refused(error, raw_errno);
+    }
+    Ok(raw_errno(Errno::Success))
+}
+/// Glue for `path_symlink`.
+fn path_symlink<T: Wasi>(
+    mut caller: Caller<'_, T>,
+    old_path: u32,
+    old_path_len: u32,
+    fd: u32,
+    new_path: u32,
+    new_path_len: u32,
+) -> wasmtime::Result<u32> {
+    let host = caller.data_mut();
+    if let Err(error) = host
+        .path_symlink(old_path, old_path_len, fd, new_path, new_path_len)
+    {
+        return glue::refused(error, raw_errno);
+    }
+    Ok(raw_errno(Errno::Success))
+}
+/// Glue for `path_unlink_file`.
+fn path_unlink_file<T: Wasi>(
+    mut caller: Caller<'_, T>,
+    fd: u32,
+    path: u32,
+    path_len: u32,
+) -> wasmtime::Result<u32> {
+    let host = caller.data_mut();
+    if let Err(error) = host.path_unlink_file(fd, path, path_len) {
+        return glue::refused(error, raw_errno);
+    }
+    Ok(raw_errno(Errno::Success))
+}
+/// Glue for `sock_accept`.
+fn sock_accept<T: Wasi>(
+    mut caller: Caller<'_, T>,
+    fd: u32,
+    flags: u32,
+    return_fd: u32,
+) -> wasmtime::Result<u32> {
+    let Some(memory) = glue::memory(&mut caller) else {
+        return Ok(raw_errno(Errno::Fault));
+    };
+    let (mem, host) = memory.data_and_store_mut(&mut caller);
+    if !glue::fits(mem, return_fd, 8) {
+        return Ok(raw_errno(Errno::Fault));
+    }
+    let out0 = match host.sock_accept(fd, flags) {
+        Ok(value) => value,
+        Err(error) => return glue::refused(error, raw_errno),
+    };
+    let mut writes = glue::Writes::new();
+    writes.u64(return_fd, out0);
+    if !writes.apply(memory.data_mut(&mut caller)) {
+        return Ok(raw_errno(Errno::Fault));
+    }
+    Ok(raw_errno(Errno::Success))
+}
+/// Glue for `sock_recv`.
+fn sock_recv<T: Wasi>(
+    mut caller: Caller<'_, T>,
+    fd: u32,
+    ri_data: u32,
+    ri_data_len: u32,
+    ri_flags: u32,
+    return_nread: u32,
+    return_flags: u32,
+) -> wasmtime::Result<u32> {
+    let Some(memory) = glue::memory(&mut caller) else {
+        return Ok(raw_errno(Errno::Fault));
+    };
+    let (mem, host) = memory.data_and_store_mut(&mut caller);
+    if !glue::fits(mem, return_nread, 4) {
+        return Ok(raw_errno(Errno::Fault));
+    }
+    if !glue::fits(mem, return_flags, 4) {
+        return Ok(raw_errno(Errno::Fault));
+    }
+    let (out0, out1) = match host.sock_recv(fd, ri_data, ri_data_len, ri_flags) {
+        Ok(value) => value,
+        Err(error) => return glue::refused(error, raw_errno),
+    };
+    let mut writes = glue::Writes::new();
+    writes.u32(return_nread, out0);
+    writes.u32(return_flags, out1);
+    if !writes.apply(memory.data_mut(&mut caller)) {
+        return Ok(raw_errno(Errno::Fault));
+    }
+    Ok(raw_errno(Errno::Success))
+}
+/// Glue for `sock_send`.
+fn sock_send<T: Wasi>(
+    mut caller: Caller<'_, T>,
+    fd: u32,
+    si_data: u32,
+    si_data_len: u32,
+    si_flags: u32,
+    return_nwritten: u32,
+) -> wasmtime::Result<u32> {
+    let Some(memory) = glue::memory(&mut caller) else {
+        return Ok(raw_errno(Errno::Fault));
+    };
+    let (mem, host) = memory.data_and_store_mut(&mut caller);
+    if !glue::fits(mem, return_nwritten, 4) {
+        return Ok(raw_errno(Errno::Fault));
+    }
+    let out0 = match host.sock_send(fd, si_data, si_data_len, si_flags) {
+        Ok(value) => value,
+        Err(error) => return glue::refused(error, raw_errno),
+    };
+    let mut writes = glue::Writes::new();
+    writes.u32(return_nwritten, out0);
+    if !writes.apply(memory.data_mut(&mut caller)) {
+        return Ok(raw_errno(Errno::Fault));
+    }
+    Ok(raw_errno(Errno::Success))
+}
+/// Glue for `sock_shutdown`.
+fn sock_shutdown<T: Wasi>(
+    mut caller: Caller<'_, T>,
+    fd: u32,
+    how: u32,
+) -> wasmtime::Result<u32> {
+    let host = caller.data_mut();
+    if let Err(error) = host.sock_shutdown(fd, how) {
+        return glue::refused(error, raw_errno);
+    }
+    Ok(raw_errno(Errno::Success))
+}
+/// Glue for `path_open`.
+#[allow(clippy::too_many_arguments, reason = "the ABI fixes the arity")]
+fn path_open<T: Wasi>(
+    mut caller: Caller<'_, T>,
+    fd: u32,
+    dirflags: u32,
+    path: u32,
+    path_len: u32,
+    oflags: u32,
+    fs_rights_base: u64,
+    fs_rights_inheriting: u64,
+    fdflags: u32,
+    return_fd: u32,
+) -> wasmtime::Result<u32> {
+    let host = caller.data_mut();
+    if let Err(error) = host
+        .path_open(
+            fd,
+            dirflags,
+            path,
+            path_len,
+            oflags,
+            fs_rights_base,
+            fs_rights_inheriting,
+            fdflags,
+            return_fd,
+        )
+    {
+        return glue::refused(error, raw_errno);
+    }
+    Ok(raw_errno(Errno::Success))
+}
+/// Glue for `fd_prestat_get`.
+fn fd_prestat_get<T: Wasi>(
+    mut caller: Caller<'_, T>,
+    fd: u32,
+    return_prestat: u32,
+) -> wasmtime::Result<u32> {
+    let host = caller.data_mut();
+    if let Err(error) = host.fd_prestat_get(fd, return_prestat) {
+        return glue::refused(error, raw_errno);
+    }
+    Ok(raw_errno(Errno::Success))
+}
+/// Glue for `fd_prestat_dir_name`.
+fn fd_prestat_dir_name<T: Wasi>(
+    mut caller: Caller<'_, T>,
+    fd: u32,
+    path: u32,
+    path_len: u32,
+) -> wasmtime::Result<u32> {
+    let host = caller.data_mut();
+    if let Err(error) = host.fd_prestat_dir_name(fd, path, path_len) {
+        return glue::refused(error, raw_errno);
+    }
+    Ok(raw_errno(Errno::Success))
+}
+/// Glue for `path_filestat_get`.
+fn path_filestat_get<T: Wasi>(
+    mut caller: Caller<'_, T>,
+    fd: u32,
+    flags: u32,
+    path: u32,
+    path_len: u32,
+    return_filestat: u32,
+) -> wasmtime::Result<u32> {
+    let host = caller.data_mut();
+    if let Err(error) = host
+        .path_filestat_get(fd, flags, path, path_len, return_filestat)
+    {
+        return glue::refused(error, raw_errno);
+    }
+    Ok(raw_errno(Errno::Success))
+}
+/// Glue for `fd_filestat_get`.
+fn fd_filestat_get<T: Wasi>(
+    mut caller: Caller<'_, T>,
+    fd: u32,
+    return_filestat: u32,
+) -> wasmtime::Result<u32> {
+    let host = caller.data_mut();
+    if let Err(error) = host.fd_filestat_get(fd, return_filestat) {
+        return glue::refused(error, raw_errno);
+    }
+    Ok(raw_errno(Errno::Success))
 }
 const fn sig(
     name: &'static str,

@@ -263,6 +263,14 @@ shape!(
     []
 );
 shape!(
+    ALSO_IMPORT_MODULE,
+    "also_import_module",
+    "`(@also_import_module \"name\" (@reference \"...\"))`",
+    [Str],
+    None,
+    ["reference"]
+);
+shape!(
     STATUS_TYPE,
     "status_type",
     "`(@status_type $type)`",

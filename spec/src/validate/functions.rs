@@ -148,7 +148,12 @@ impl Validator {
         for m in modules {
             self.only(
                 &m.annotations,
-                &["import_module", "status_type", "guest"],
+                &[
+                    "import_module",
+                    "also_import_module",
+                    "status_type",
+                    "guest",
+                ],
                 "a module",
             );
             if let Some((_, first)) = out_modules.iter().find(|(o, _)| o.name == m.name.name) {
@@ -169,6 +174,7 @@ impl Validator {
                 .and_then(|r| r.str(0).map(|s| s.value.clone()))
                 .unwrap_or_else(|| m.name.name.clone());
             let status_type = self.status_type(m, names);
+            let aliases = self.aliases(m, side, &import_module);
             for i in &m.memory_imports {
                 // witx takes any name; this project's hosts give the plugin's memory as "memory".
                 if self.dialect == Dialect::ProxyWasm && i.name.value != "memory" {
@@ -195,6 +201,7 @@ impl Validator {
                         docs: i.docs.text.clone(),
                     })
                     .collect(),
+                aliases,
                 docs,
             };
             for f in &m.functions {
@@ -230,6 +237,60 @@ impl Validator {
             functions.into_iter().map(|(f, _)| f).collect(),
             callbacks.into_iter().map(|(f, _)| f).collect(),
         )
+    }
+
+    /// The module's `@also_import_module` names: a host module's, each with the host that serves
+    /// it, none equal to the import module or given twice.
+    fn aliases(
+        &mut self,
+        m: &ast::Module,
+        side: Side,
+        import_module: &str,
+    ) -> Vec<ir::ModuleAlias> {
+        let mut out: Vec<ir::ModuleAlias> = Vec::new();
+        for a in m
+            .annotations
+            .iter()
+            .filter(|a| a.name == "also_import_module")
+        {
+            let Some(r) = self.read(a, &annotations::ALSO_IMPORT_MODULE) else {
+                continue;
+            };
+            let Some(name) = r.str(0) else {
+                continue;
+            };
+            let reference = r
+                .nested
+                .iter()
+                .find(|n| n.name == "reference")
+                .and_then(|n| self.read(n, &annotations::REFERENCE))
+                .and_then(|n| n.str(0).map(|s| s.value.clone()));
+            let problem = if side == Side::Guest {
+                Some("the plugin's callbacks are exports, which have no import module".to_string())
+            } else if name.value == import_module {
+                Some(format!(
+                    "`{}` is already the module's import module",
+                    name.value
+                ))
+            } else if out.iter().any(|o| o.name == name.value) {
+                Some(format!("`{}` is given twice", name.value))
+            } else if reference.is_none() {
+                Some("say which host serves it: `(@reference \"...\")`".to_string())
+            } else {
+                None
+            };
+            match (problem, reference) {
+                (None, Some(reference)) => out.push(ir::ModuleAlias {
+                    name: name.value.clone(),
+                    reference,
+                }),
+                (problem, _) => self.error(Diagnostic::new(
+                    format!("`@also_import_module`: {}", problem.unwrap_or_default()),
+                    a.name_span,
+                )),
+            }
+        }
+        out
     }
 
     fn status_type(&mut self, m: &ast::Module, names: &Names) -> Option<String> {
