@@ -327,6 +327,12 @@ impl<'p, 'a> Body<'p, 'a> {
         self.expect_value(check, Arg::Load(slot), expected.into())
     }
 
+    /// Checks the u16 in a slot.
+    pub fn expect_slot_u16(&mut self, check: &str, slot: Slot, expected: u16) -> &mut Self {
+        self.width(check, slot, Width::U16);
+        self.expect_value(check, Arg::Load(slot), expected.into())
+    }
+
     /// Checks the u64 in a slot.
     pub fn expect_slot_u64(&mut self, check: &str, slot: Slot, expected: u64) -> &mut Self {
         self.width(check, slot, Width::U64);
@@ -502,7 +508,7 @@ impl<'p, 'a> Body<'p, 'a> {
     fn refill(&mut self, slot: Slot) {
         let sentinel = slot.width.sentinel();
         let value = match slot.width {
-            Width::U32 => u32_const(u32::try_from(sentinel).unwrap_or(u32::MAX)),
+            Width::U16 | Width::U32 => u32_const(u32::try_from(sentinel).unwrap_or(u32::MAX)),
             Width::U64 => I::I64Const(i64::from_ne_bytes(sentinel.to_ne_bytes())),
         };
         self.code
@@ -543,6 +549,7 @@ fn push(code: &mut Code, arg: &Arg) {
 
 fn load(width: Width) -> I<'static> {
     match width {
+        Width::U16 => I::I32Load16U(mem(1)),
         Width::U32 => I::I32Load(mem(2)),
         Width::U64 => I::I64Load(mem(3)),
     }
@@ -550,6 +557,7 @@ fn load(width: Width) -> I<'static> {
 
 fn store(width: Width) -> I<'static> {
     match width {
+        Width::U16 => I::I32Store16(mem(1)),
         Width::U32 => I::I32Store(mem(2)),
         Width::U64 => I::I64Store(mem(3)),
     }

@@ -39,6 +39,8 @@ pub struct Data {
 /// The size of a value a host writes through an out-pointer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Width {
+    /// 2 bytes: WASI's small flag sets.
+    U16,
     /// 4 bytes: pointers, lengths, ids, enums.
     U32,
     /// 8 bytes: times, metric values, CAS tokens.
@@ -49,6 +51,7 @@ impl Width {
     /// The size in bytes.
     pub fn bytes(self) -> u32 {
         match self {
+            Width::U16 => 2,
             Width::U32 => 4,
             Width::U64 => 8,
         }
@@ -57,6 +60,7 @@ impl Width {
     /// A slot of this width holding only [`SENTINEL`] bytes, read as a number.
     pub fn sentinel(self) -> u64 {
         match self {
+            Width::U16 => u64::from(u16::from_le_bytes([SENTINEL; 2])),
             Width::U32 => u64::from(u32::from_le_bytes([SENTINEL; 4])),
             Width::U64 => u64::from_le_bytes([SENTINEL; 8]),
         }
@@ -64,7 +68,7 @@ impl Width {
 
     pub(crate) fn val_type(self) -> ValType {
         match self {
-            Width::U32 => ValType::I32,
+            Width::U16 | Width::U32 => ValType::I32,
             Width::U64 => ValType::I64,
         }
     }

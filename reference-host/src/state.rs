@@ -1113,7 +1113,7 @@ impl Wasi for HostState {
         _: u32,
         _: u32,
         _: u32,
-    ) -> Result<(u32, u32), HostError<Errno>> {
+    ) -> Result<(u32, u16), HostError<Errno>> {
         Err(Errno::Notsup.into())
     }
 

@@ -70,6 +70,8 @@ enum Output {
 enum Write {
     U32,
     U64,
+    /// A u8 or u16, in its own size.
+    Narrow(u32),
     /// A struct of integer fields, laid out with natural alignment: its size and, per field,
     /// the Rust field name, offset and size.
     Struct {
@@ -671,6 +673,12 @@ impl<'a> Lifted<'a> {
                     Output::Value { ptr, write, .. } => {
                         let value = match write {
                             Write::U32 | Write::U64 => format!("out{i}"),
+                            Write::Narrow(_) => {
+                                body.push(format!(
+                                    "writes.bytes({ptr}, out{i}.to_le_bytes().to_vec());"
+                                ));
+                                continue;
+                            }
                             Write::IntoU32 => format!("u32::from(out{i})"),
                             Write::FlagsU32 => format!("out{i}.0"),
                             Write::Struct { size, fields } => {
@@ -715,7 +723,7 @@ impl Write {
     fn size(&self) -> u32 {
         match self {
             Write::U64 => 8,
-            Write::Struct { size, .. } => *size,
+            Write::Narrow(size) | Write::Struct { size, .. } => *size,
             _ => 4,
         }
     }
@@ -783,7 +791,9 @@ fn out_type(abi: &Abi, to: &TypeRef) -> Option<(String, Write)> {
         TypeRef::Builtin { name } => match name {
             Builtin::U64 | Builtin::S64 => Write::U64,
             Builtin::Bool => Write::IntoU32,
-            Builtin::U32 | Builtin::Usize | Builtin::U16 | Builtin::U8 => Write::U32,
+            Builtin::U32 | Builtin::Usize => Write::U32,
+            Builtin::U16 => Write::Narrow(2),
+            Builtin::U8 => Write::Narrow(1),
             _ => return None,
         },
         TypeRef::Named { name } => match abi.type_def(name).map(|d| &d.def) {

@@ -678,6 +678,7 @@ fn width(abi: &Abi, p: &Param) -> Width {
     };
     match repr {
         Some(Builtin::U64 | Builtin::S64) => Width::U64,
+        Some(Builtin::U16 | Builtin::S16) => Width::U16,
         _ => Width::U32,
     }
 }
@@ -915,6 +916,11 @@ fn outputs(
                 let Some(s) = slot(name) else { continue };
                 b.because(basis.clone());
                 match width(abi, p) {
+                    Width::U16 => b.expect_slot_u16(
+                        &check(&format!("{name}/value")),
+                        s,
+                        u16::try_from(*n).unwrap_or(u16::MAX),
+                    ),
                     Width::U32 => b.expect_slot_u32(
                         &check(&format!("{name}/value")),
                         s,

@@ -880,7 +880,7 @@ proxy_errno_t sock_accept(uint32_t fd, uint32_t flags, uint64_t* return_fd);
  * Not in the spec text; follows proxy-wasm-cpp-host src/exports.cc wasi_unstable_sock_recv.
  */
 __attribute__((import_module("wasi_snapshot_preview1"), import_name("sock_recv")))
-proxy_errno_t sock_recv(uint32_t fd, uint32_t ri_data, proxy_size_t ri_data_len, uint32_t ri_flags, proxy_size_t* return_nread, uint32_t* return_flags);
+proxy_errno_t sock_recv(uint32_t fd, uint32_t ri_data, proxy_size_t ri_data_len, uint32_t ri_flags, proxy_size_t* return_nread, uint16_t* return_flags);
 
 /*
  * Sends on a socket. The host has no sockets (proxy-wasm-cpp-host first writes 0 to

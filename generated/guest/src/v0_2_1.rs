@@ -1193,7 +1193,7 @@ unsafe extern "C" {
         ri_data_len: u32,
         ri_flags: u32,
         return_nread: *mut u32,
-        return_flags: *mut u32,
+        return_flags: *mut u16,
     ) -> u16;
 
     /// Sends on a socket. The host has no sockets (proxy-wasm-cpp-host first writes 0 to

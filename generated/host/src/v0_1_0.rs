@@ -2757,14 +2757,14 @@ pub trait Wasi {
     ///
     /// Returns what the glue writes, on success only:
     /// - to `return_nread`: Receives the bytes read (0).
-    /// - to `return_flags`: Receives the output flags (0); WASI's roflags are 2 bytes, of which proxy-wasm-cpp-host writes 2.
+    /// - to `return_flags`: Receives the output flags (0), WASI's 2-byte roflags.
     fn sock_recv(
         &mut self,
         fd: u32,
         ri_data: u32,
         ri_data_len: Size,
         ri_flags: u32,
-    ) -> Result<(Size, u32), glue::HostError<Errno>> {
+    ) -> Result<(Size, u16), glue::HostError<Errno>> {
         let _ = (fd, ri_data, ri_data_len, ri_flags);
         Err(glue::HostError::Status(Errno::Nosys))
     }
@@ -3446,7 +3446,7 @@ pub trait WasiViaLatest: crate::v0_2_1::Wasi {
         ri_data: u32,
         ri_data_len: Size,
         ri_flags: u32,
-    ) -> Result<(Size, u32), glue::HostError<Errno>> {
+    ) -> Result<(Size, u16), glue::HostError<Errno>> {
         crate::v0_2_1::Wasi::sock_recv(self, fd, ri_data, ri_data_len, ri_flags)
             .map_err(|e| e.map_status(Errno::from))
     }
@@ -3839,7 +3839,7 @@ impl<T: WasiViaLatest> Wasi for T {
         ri_data: u32,
         ri_data_len: Size,
         ri_flags: u32,
-    ) -> Result<(Size, u32), glue::HostError<Errno>> {
+    ) -> Result<(Size, u16), glue::HostError<Errno>> {
         WasiViaLatest::sock_recv(self, fd, ri_data, ri_data_len, ri_flags)
     }
     fn sock_send(
@@ -5784,7 +5784,7 @@ fn sock_recv<T: Wasi>(
     if !glue::fits(mem, return_nread, 4) {
         return Ok(raw_errno(Errno::Fault));
     }
-    if !glue::fits(mem, return_flags, 4) {
+    if !glue::fits(mem, return_flags, 2) {
         return Ok(raw_errno(Errno::Fault));
     }
     let (out0, out1) = match host.sock_recv(fd, ri_data, ri_data_len, ri_flags) {
@@ -5793,7 +5793,7 @@ fn sock_recv<T: Wasi>(
     };
     let mut writes = glue::Writes::new();
     writes.u32(return_nread, out0);
-    writes.u32(return_flags, out1);
+    writes.bytes(return_flags, out1.to_le_bytes().to_vec());
     if !writes.apply(memory.data_mut(&mut caller)) {
         return Ok(raw_errno(Errno::Fault));
     }
