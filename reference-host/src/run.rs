@@ -6,7 +6,7 @@ use crate::callouts::Callouts;
 use crate::load::{self, LoadError};
 use crate::pairs;
 use crate::scenario::{Event, HttpStream, Message, Scenario};
-use crate::state::{HostState, MetricState, Phase, ROOT_ID, Stream};
+use crate::state::{HostState, LocalResponse, MetricState, Phase, ROOT_ID, Stream};
 use crate::transcript::{FailedStream, Failure, HttpOutcome, MessageOut, Metric, Transcript};
 use proxy_wasm_host_abi::v0_2_1::{Action, BufferType, LogLevel, MetricType};
 use proxy_wasm_host_abi::{
@@ -500,10 +500,10 @@ impl Driver {
                     outcome.upstream_request = Some(sent);
                     match self.direction(id, &exchange.response, Direction::Response) {
                         Ok(received) => outcome.downstream_response = Some(received),
-                        Err(end) => self.end(id, end, &mut outcome),
+                        Err(ended) => self.end(id, ended, Direction::Response, &mut outcome),
                     }
                 }
-                Err(end) => self.end(id, end, &mut outcome),
+                Err(ended) => self.end(id, ended, Direction::Request, &mut outcome),
             }
         }
         if self.failed.is_some() {
@@ -547,30 +547,61 @@ impl Driver {
         self.fail(Some(id), "proxy_on_context_create", message);
     }
 
-    fn end(&mut self, id: u32, end: End, outcome: &mut HttpOutcome) {
-        match end {
+    /// A direction that ended early: what it had forwarded stays in the outcome.
+    fn end(&mut self, id: u32, ended: Ended, dir: Direction, outcome: &mut HttpOutcome) {
+        match dir {
+            Direction::Request => outcome.upstream_request = ended.forwarded,
+            Direction::Response => outcome.downstream_response = ended.forwarded,
+        }
+        match ended.end {
             End::Failed => outcome.downstream_response = Some(fail_closed_response()),
             End::Stalled(phase) => outcome.stalled_in = Some(phase.to_string()),
             End::Reset => outcome.reset = true,
-            End::Answered => {
-                let local = self.stream(id).and_then(|s| s.local_response.clone());
-                if let Some(local) = local {
-                    let mut headers = vec![(":status".to_string(), local.status.to_string())];
-                    headers.extend(pairs::to_text(&local.headers));
-                    outcome.local_response = true;
-                    outcome.downstream_response = Some(MessageOut {
-                        headers,
-                        body: String::from_utf8_lossy(&local.body).into_owned(),
-                        trailers: Vec::new(),
-                    });
-                }
+            End::Answered => self.answer(id, dir, outcome),
+        }
+    }
+
+    /// The plugin's local response, as Envoy's source/common/http/filter_manager.cc
+    /// `sendLocalReply` delivers it: answered before any response, it goes through the filter
+    /// chain, so the plugin's own response callbacks see it; answered in the response before
+    /// its headers went out, it goes to the client directly; after, Envoy can only reset.
+    fn answer(&mut self, id: u32, dir: Direction, outcome: &mut HttpOutcome) {
+        let Some((local, request)) = self.stream(id).and_then(|s| {
+            s.local_response
+                .take()
+                .map(|local| (local, s.request_headers.clone()))
+        }) else {
+            return;
+        };
+        let reply = envoy_local_reply(&local, &request);
+        if dir == Direction::Response {
+            if outcome.downstream_response.is_some() {
+                outcome.reset = true;
+            } else {
+                outcome.local_response = true;
+                outcome.downstream_response = Some(MessageOut {
+                    headers: reply.headers,
+                    body: reply.body.concat(),
+                    trailers: Vec::new(),
+                });
             }
+            return;
+        }
+        outcome.local_response = true;
+        match self.direction(id, &reply, Direction::Response) {
+            Ok(received) => outcome.downstream_response = Some(received),
+            Err(ended) => self.end(id, ended, Direction::Response, outcome),
         }
     }
 
     /// Headers, body chunks and trailers of one direction; what leaves the host, or why the
     /// stream stopped.
-    fn direction(&mut self, id: u32, message: &Message, dir: Direction) -> Result<MessageOut, End> {
+    fn direction(
+        &mut self,
+        id: u32,
+        message: &Message,
+        dir: Direction,
+    ) -> Result<MessageOut, Ended> {
         let (headers_phase, body_phase, trailers_phase) = dir.phases();
         let no_body = message.body.is_empty();
         let no_trailers = message.trailers.is_empty();
@@ -589,7 +620,20 @@ impl Driver {
                 Direction::Response => e.proxy_on_response_headers(s, id, n, eos),
             })
         });
-        self.check(id, answer, headers_phase)?;
+        self.check(id, answer, headers_phase)
+            .map_err(Ended::before)?;
+        // Forwarded now, whatever comes later.
+        let sent_headers = self.stream(id).map(|s| {
+            pairs::to_text(match dir {
+                Direction::Request => &s.request_headers,
+                Direction::Response => &s.response_headers,
+            })
+        });
+        let partial = |body: &[u8]| MessageOut {
+            headers: sent_headers.clone().unwrap_or_default(),
+            body: String::from_utf8_lossy(body).into_owned(),
+            trailers: Vec::new(),
+        };
 
         let mut body_out = Vec::new();
         let mut buffered: Vec<u8> = Vec::new();
@@ -597,7 +641,10 @@ impl Driver {
             let last = i + 1 == message.body.len() && no_trailers;
             let size = {
                 let Some(s) = self.stream(id) else {
-                    return Err(End::Stalled(body_phase.name()));
+                    return Err(Ended::after(
+                        End::Stalled(body_phase.name()),
+                        partial(&body_out),
+                    ));
                 };
                 s.phase = body_phase;
                 s.resumed = false;
@@ -623,10 +670,13 @@ impl Driver {
                         buffered = std::mem::take(&mut s.body);
                     }
                 }
-                Flow::Stalled => return Err(End::Stalled(body_phase.name())),
-                Flow::Answered => return Err(End::Answered),
-                Flow::Closed => return Err(End::Reset),
-                Flow::Failed => return Err(End::Failed),
+                Flow::Stalled => {
+                    let end = End::Stalled(body_phase.name());
+                    return Err(Ended::after(end, partial(&body_out)));
+                }
+                Flow::Answered => return Err(Ended::after(End::Answered, partial(&body_out))),
+                Flow::Closed => return Err(Ended::after(End::Reset, partial(&body_out))),
+                Flow::Failed => return Err(Ended::after(End::Failed, partial(&body_out))),
             }
         }
 
@@ -648,10 +698,12 @@ impl Driver {
                     Direction::Response => e.proxy_on_response_trailers(s, id, n),
                 })
             });
-            self.check(id, answer, trailers_phase)?;
+            self.check(id, answer, trailers_phase)
+                .map_err(|end| Ended::after(end, partial(&body_out)))?;
         }
         let Some(s) = self.stream(id) else {
-            return Err(End::Stalled(trailers_phase.name()));
+            let end = End::Stalled(trailers_phase.name());
+            return Err(Ended::after(end, partial(&body_out)));
         };
         let (headers, trailers) = match dir {
             Direction::Request => (&s.request_headers, &s.request_trailers),
@@ -776,6 +828,116 @@ enum End {
     Reset,
     /// The VM failed and the stream failed closed.
     Failed,
+}
+
+/// How a direction ended early, with what it had forwarded (its headers, once they passed the
+/// plugin, and the body so far).
+struct Ended {
+    end: End,
+    forwarded: Option<MessageOut>,
+}
+
+impl Ended {
+    fn before(end: End) -> Self {
+        Ended {
+            end,
+            forwarded: None,
+        }
+    }
+
+    fn after(end: End, forwarded: MessageOut) -> Self {
+        Ended {
+            end,
+            forwarded: Some(forwarded),
+        }
+    }
+}
+
+/// A local response as Envoy builds it (source/common/http/utility.cc `prepareLocalReply` and
+/// `encodeLocalReply`): `:status`, then the plugin's headers. A body brings `content-length`
+/// and, unless the plugin set one, `content-type: text/plain`; without a body both go. To a gRPC
+/// request (`content-type: application/grpc...`) the reply is trailers-only: `:status` 200,
+/// `content-type: application/grpc`, `grpc-status` (the plugin's header, else the status it
+/// passed, else `Grpc::Utility::httpToGrpcStatus` of the HTTP status) and the body as a
+/// percent-encoded `grpc-message`. A HEAD request gets the headers alone.
+fn envoy_local_reply(local: &LocalResponse, request: &pairs::Pairs) -> Message {
+    let mut headers: Vec<(String, String)> = vec![(":status".into(), local.status.to_string())];
+    headers.extend(pairs::to_text(&local.headers));
+    let set = |headers: &mut Vec<(String, String)>, name: &str, value: String| match headers
+        .iter_mut()
+        .find(|(n, _)| n == name)
+    {
+        Some((_, v)) => *v = value,
+        None => headers.push((name.to_string(), value)),
+    };
+    let has = |headers: &[(String, String)], name: &str| headers.iter().any(|(n, _)| n == name);
+    let request_header = |name: &str| {
+        request
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
+            .map(|(_, v)| v.as_slice())
+    };
+    let grpc = request_header("content-type").is_some_and(|t| {
+        t == b"application/grpc"
+            || t.starts_with(b"application/grpc+")
+            || t.starts_with(b"application/grpc;")
+    });
+    let head = request_header(":method") == Some(b"HEAD");
+    let body = String::from_utf8_lossy(&local.body).into_owned();
+    if grpc {
+        set(&mut headers, ":status", "200".into());
+        set(&mut headers, "content-type", "application/grpc".into());
+        if !has(&headers, "grpc-status") {
+            let code = local.grpc_status.unwrap_or(match local.status {
+                400 => 13,
+                401 => 16,
+                403 => 7,
+                404 => 12,
+                429 | 502 | 503 | 504 => 14,
+                _ => 2,
+            });
+            headers.push(("grpc-status".into(), code.to_string()));
+        }
+        if !body.is_empty() && !head {
+            set(&mut headers, "grpc-message", percent_encode(&local.body));
+        }
+        headers.retain(|(n, _)| n != "content-length");
+        return Message {
+            headers,
+            body: Vec::new(),
+            trailers: Vec::new(),
+        };
+    }
+    if body.is_empty() {
+        headers.retain(|(n, _)| n != "content-length" && n != "content-type");
+    } else {
+        set(&mut headers, "content-length", local.body.len().to_string());
+        if !has(&headers, "content-type") {
+            headers.push(("content-type".into(), "text/plain".into()));
+        }
+    }
+    Message {
+        headers,
+        body: if body.is_empty() || head {
+            Vec::new()
+        } else {
+            vec![body]
+        },
+        trailers: Vec::new(),
+    }
+}
+
+/// Envoy's `PercentEncoding::encode` for `grpc-message`: bytes outside printable ASCII, and `%`.
+fn percent_encode(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for &b in bytes {
+        if (0x20..=0x7e).contains(&b) && b != b'%' {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// What the client gets from a stream failed closed: Envoy's

@@ -5,7 +5,7 @@
 
 use crate::callouts::{Callouts, Received};
 use crate::pairs::{self, Pairs};
-use crate::transcript::{Log, Transcript};
+use crate::transcript::{Failure, Log, Transcript};
 use proxy_wasm_host_abi::v0_2_1::{
     BufferType, ClockId, Errno, Fd, Fdstat, Host, LogLevel, MapType, MetricType, Status,
     StreamType, Wasi,
@@ -49,6 +49,9 @@ pub struct LocalResponse {
     pub headers: Pairs,
     /// Body.
     pub body: Vec<u8>,
+    /// The gRPC status the plugin passed, if it is one Envoy knows (0 to 16); -1 and other
+    /// numbers mean none (source/extensions/common/wasm/context.cc Context::sendLocalResponse).
+    pub grpc_status: Option<u32>,
 }
 
 /// An HTTP stream's host-side state.
@@ -618,7 +621,13 @@ impl Host for HostState {
         let id = self.target();
         match stream_type {
             StreamType::HttpRequest | StreamType::HttpResponse => {
-                if let Some(s) = self.streams.get_mut(&id) {
+                // Envoy continues decoding or encoding, the direction named
+                // (source/extensions/common/wasm/context.cc Context::continueStream); a stream
+                // paused in the other direction stays paused.
+                if let Some(s) = self.streams.get_mut(&id)
+                    && (s.phase < Phase::ResponseHeaders)
+                        == (stream_type == StreamType::HttpRequest)
+                {
                     s.resumed = true;
                 }
             }
@@ -669,15 +678,33 @@ impl Host for HostState {
         serialized_headers: &[u8],
         grpc_status: i32,
     ) -> Result<(), HostError<Status>> {
-        // Details and gRPC status do not reach an HTTP/1 client.
-        let _ = (status_code_details, grpc_status);
+        // The details go to Envoy's access log, not to the client.
+        let _ = status_code_details;
         let headers = pairs::decode(serialized_headers).ok_or(Status::BadArgument)?;
+        let context = self.target();
         // Only a stream can be answered (APISIX: "no current request" is BadArgument).
         let stream = self.stream().ok_or(Status::BadArgument)?;
+        if let Some(first) = stream.local_response.as_ref().map(|l| l.status) {
+            // Envoy sends each reply after the callback returns, in order
+            // (source/extensions/common/wasm/context.cc Context::sendLocalResponse,
+            // addAfterVmCallAction): the first ends the stream, so this one never reaches the
+            // client. Envoy still answers OK.
+            let message = format!(
+                "a second local response ({status_code}) in one callback is dropped: the stream \
+                 already answers {first}"
+            );
+            self.transcript.errors.push(Failure {
+                context: Some(context),
+                callback: "proxy_send_local_response".into(),
+                message,
+            });
+            return Ok(());
+        }
         stream.local_response = Some(LocalResponse {
             status: status_code,
             headers: headers.into_iter().map(|(k, v)| (lower(&k), v)).collect(),
             body: body.to_vec(),
+            grpc_status: u32::try_from(grpc_status).ok().filter(|s| *s <= 16),
         });
         Ok(())
     }

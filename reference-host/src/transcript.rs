@@ -50,11 +50,14 @@ pub struct HttpOutcome {
     pub upstream_request: Option<MessageOut>,
     /// What the client received.
     pub downstream_response: Option<MessageOut>,
-    /// Set if the plugin answered with `proxy_send_local_response`.
+    /// Set if the plugin answered with `proxy_send_local_response`; the reply as Envoy builds
+    /// it, after the plugin's own response callbacks when it answered in the request.
     pub local_response: bool,
-    /// The phase the stream stopped in, if the plugin paused it and never resumed it.
+    /// The phase the stream stopped in, if the plugin paused it and never resumed it; what had
+    /// been forwarded before is in `upstream_request`/`downstream_response`.
     pub stalled_in: Option<String>,
-    /// Set if the plugin reset the stream with `proxy_close_stream`.
+    /// Set if the stream was reset: by the plugin with `proxy_close_stream`, or by Envoy for a
+    /// local response after the response headers had gone to the client.
     pub reset: bool,
     /// Set if the VM had failed before or during this stream, with what the stream got.
     #[serde(skip_serializing_if = "Option::is_none")]

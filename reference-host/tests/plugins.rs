@@ -141,9 +141,233 @@ fn a_local_response_ends_the_stream_before_the_upstream() {
         json!({
             "context": 2,
             "upstream_request": null,
-            "downstream_response": { "headers": [[":status", "403"]], "body": "denied", "trailers": [] },
+            // Envoy adds the body's length and, as none was given, its type
+            // (source/common/http/utility.cc Utility::prepareLocalReply).
+            "downstream_response": {
+                "headers": [[":status", "403"], ["content-length", "6"], ["content-type", "text/plain"]],
+                "body": "denied",
+                "trailers": []
+            },
             "local_response": true,
             "stalled_in": null,
+            "reset": false
+        })
+    );
+}
+
+/// Imports and data for the Envoy HTTP behaviour tests below: `$respond` sends a local response
+/// (status, the body at 100, headers at 200 when the size at 300 is set, gRPC status), `$add`
+/// adds `x-seen: yes` to a map, `$continue` continues a direction.
+const ENVOY_IMPORTS: &str = r#"
+  (import "env" "proxy_send_local_response"
+    (func $send (param i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
+  (import "env" "proxy_add_header_map_value" (func $add (param i32 i32 i32 i32 i32) (result i32)))
+  (import "env" "proxy_continue_stream" (func $continue (param i32) (result i32)))
+  (import "env" "proxy_log" (func $log (param i32 i32 i32) (result i32)))"#;
+
+const ENVOY_DATA: &str = r#"
+  (data (i32.const 100) "denied")
+  (data (i32.const 120) "x-seen")
+  (data (i32.const 130) "yes")
+  (data (i32.const 140) "response headers")
+  (data (i32.const 160) "response body")
+  (func $respond (param $status i32) (param $grpc i32)
+    (drop (call $send (local.get $status) (i32.const 0) (i32.const 0)
+      (i32.const 100) (i32.const 6) (i32.const 0) (i32.const 0) (local.get $grpc))))
+  (func $seen (param $map i32)
+    (drop (call $add (local.get $map) (i32.const 120) (i32.const 6) (i32.const 130) (i32.const 3))))"#;
+
+fn envoy_plugin(callbacks: &str) -> Vec<u8> {
+    module(
+        "0_2_1",
+        ENVOY_IMPORTS,
+        &format!("{ENVOY_DATA}\n{callbacks}"),
+    )
+}
+
+fn stream_of(request_headers: Value) -> Scenario {
+    scenario(json!({
+        "events": [{ "http": {
+            "request": { "headers": request_headers, "body": ["ping"] },
+            "response": { "headers": [[":status", "200"]], "body": ["po", "ng"] }
+        }}]
+    }))
+}
+
+#[test]
+fn a_local_response_goes_through_the_plugins_own_response_callbacks() {
+    // Envoy sends a reply made before any response through the encoder filters, the plugin's
+    // among them (source/common/http/filter_manager.cc sendLocalReplyViaFilterChain).
+    let plugin = envoy_plugin(
+        r#"
+      (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+        (call $respond (i32.const 403) (i32.const -1)) i32.const 1)
+      (func (export "proxy_on_response_headers") (param i32 i32 i32) (result i32)
+        (call $seen (i32.const 2))
+        (drop (call $log (i32.const 2) (i32.const 140) (i32.const 16))) i32.const 0)
+      (func (export "proxy_on_response_body") (param i32 i32 i32) (result i32)
+        (drop (call $log (i32.const 2) (i32.const 160) (i32.const 13))) i32.const 0)"#,
+    );
+    let t = transcript(&plugin, &stream_of(json!([[":path", "/"]])));
+    assert_eq!(
+        t["http"][0]["downstream_response"],
+        json!({
+            "headers": [[":status", "403"], ["content-length", "6"], ["content-type", "text/plain"],
+                        ["x-seen", "yes"]],
+            "body": "denied",
+            "trailers": []
+        })
+    );
+    assert_eq!(t["http"][0]["upstream_request"], json!(null));
+    assert_eq!(t["http"][0]["local_response"], json!(true));
+    let logs: Vec<&str> = t["logs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|l| l["message"].as_str())
+        .collect();
+    assert_eq!(logs, ["response headers", "response body"]);
+}
+
+#[test]
+fn a_grpc_request_gets_a_trailers_only_local_reply() {
+    // Envoy answers a gRPC request with :status 200 and the status in grpc-status: the one the
+    // plugin passed, else its mapping of the HTTP status (source/common/http/utility.cc
+    // prepareLocalReply; source/common/grpc/status.cc Utility::httpToGrpcStatus).
+    for (grpc_status, expected) in [(-1, "7"), (5, "5"), (99, "7")] {
+        let plugin = envoy_plugin(&format!(
+            r#"
+      (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+        (call $respond (i32.const 403) (i32.const {grpc_status})) i32.const 1)"#
+        ));
+        let t = transcript(
+            &plugin,
+            &stream_of(json!([
+                [":path", "/pkg.Svc/Call"],
+                ["content-type", "application/grpc"]
+            ])),
+        );
+        assert_eq!(
+            t["http"][0]["downstream_response"],
+            json!({
+                "headers": [[":status", "200"], ["content-type", "application/grpc"],
+                            ["grpc-status", expected], ["grpc-message", "denied"]],
+                "body": "",
+                "trailers": []
+            }),
+            "grpc_status {grpc_status}"
+        );
+    }
+}
+
+#[test]
+fn the_first_local_response_wins() {
+    // Envoy sends each reply after the callback returns, in order
+    // (source/extensions/common/wasm/context.cc Context::sendLocalResponse): the first ends
+    // the stream.
+    let plugin = envoy_plugin(
+        r#"
+      (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+        (call $respond (i32.const 403) (i32.const -1))
+        (call $respond (i32.const 500) (i32.const -1)) i32.const 1)"#,
+    );
+    let t = transcript(&plugin, &stream_of(json!([[":path", "/"]])));
+    assert_eq!(
+        t["http"][0]["downstream_response"]["headers"][0],
+        json!([":status", "403"])
+    );
+    assert_eq!(
+        t["errors"],
+        json!([{
+            "context": 2,
+            "callback": "proxy_send_local_response",
+            "message": "a second local response (500) in one callback is dropped: the stream already answers 403"
+        }])
+    );
+}
+
+#[test]
+fn a_local_response_before_the_response_headers_leave_replaces_the_response() {
+    // Response headers not yet sent: Envoy sends the reply straight to the client, past the
+    // filters (filter_manager.cc sendLocalReply, sendDirectLocalReply); the plugin's response
+    // body callback never runs.
+    let plugin = envoy_plugin(
+        r#"
+      (func (export "proxy_on_response_headers") (param i32 i32 i32) (result i32)
+        (call $respond (i32.const 502) (i32.const -1)) i32.const 1)
+      (func (export "proxy_on_response_body") (param i32 i32 i32) (result i32)
+        (drop (call $log (i32.const 2) (i32.const 160) (i32.const 13))) i32.const 0)"#,
+    );
+    let t = transcript(&plugin, &stream_of(json!([[":path", "/"]])));
+    assert_eq!(
+        t["http"][0]["downstream_response"],
+        json!({
+            "headers": [[":status", "502"], ["content-length", "6"], ["content-type", "text/plain"]],
+            "body": "denied",
+            "trailers": []
+        })
+    );
+    assert_eq!(t["http"][0]["upstream_request"]["body"], json!("ping"));
+    assert_eq!(t["logs"], json!([]));
+}
+
+#[test]
+fn a_local_response_after_the_response_headers_left_resets_the_stream() {
+    // The client has the headers: Envoy can only reset (filter_manager.cc sendLocalReply, "Prior
+    // headers have already been sent"). What had reached the client stays in the transcript.
+    let plugin = envoy_plugin(
+        r#"
+      (func (export "proxy_on_response_body") (param i32) (param i32) (param $eos i32) (result i32)
+        (if (local.get $eos) (then (call $respond (i32.const 500) (i32.const -1))))
+        i32.const 0)"#,
+    );
+    let t = transcript(&plugin, &stream_of(json!([[":path", "/"]])));
+    assert_eq!(
+        t["http"][0],
+        json!({
+            "context": 2,
+            "upstream_request": { "headers": [[":path", "/"]], "body": "ping", "trailers": [] },
+            "downstream_response": { "headers": [[":status", "200"]], "body": "po", "trailers": [] },
+            "local_response": false,
+            "stalled_in": null,
+            "reset": true
+        })
+    );
+}
+
+#[test]
+fn continue_stream_resumes_only_the_direction_it_names() {
+    // Envoy continues decoding for HTTP_REQUEST and encoding for HTTP_RESPONSE
+    // (source/extensions/common/wasm/context.cc Context::continueStream).
+    for (stream_type, stalled) in [(0, json!("response_headers")), (1, json!(null))] {
+        let plugin = envoy_plugin(&format!(
+            r#"
+      (func (export "proxy_on_response_headers") (param i32 i32 i32) (result i32)
+        (drop (call $continue (i32.const {stream_type}))) i32.const 1)"#
+        ));
+        let t = transcript(&plugin, &stream_of(json!([[":path", "/"]])));
+        assert_eq!(
+            t["http"][0]["stalled_in"], stalled,
+            "stream type {stream_type}"
+        );
+    }
+}
+
+#[test]
+fn what_was_forwarded_before_a_stall_stays_in_the_transcript() {
+    let plugin = envoy_plugin(
+        r#"
+      (func (export "proxy_on_request_body") (param i32 i32 i32) (result i32) i32.const 1)"#,
+    );
+    let t = transcript(&plugin, &stream_of(json!([[":path", "/"]])));
+    assert_eq!(
+        t["http"][0],
+        json!({
+            "context": 2,
+            "upstream_request": { "headers": [[":path", "/"]], "body": "", "trailers": [] },
+            "downstream_response": null,
+            "local_response": false,
+            "stalled_in": "request_body",
             "reset": false
         })
     );
@@ -512,4 +736,26 @@ fn wasi_polling_and_yielding_return_at_once() {
         .filter_map(|l| l["message"].as_str())
         .collect();
     assert_eq!(logs, ["0", "0", "0", ";"]);
+}
+
+#[test]
+fn a_head_request_gets_the_local_reply_headers_alone() {
+    // Envoy keeps the body's length but sends no body to HEAD (utility.cc encodeLocalReply).
+    let plugin = envoy_plugin(
+        r#"
+      (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+        (call $respond (i32.const 403) (i32.const -1)) i32.const 1)"#,
+    );
+    let t = transcript(
+        &plugin,
+        &stream_of(json!([[":path", "/"], [":method", "HEAD"]])),
+    );
+    assert_eq!(
+        t["http"][0]["downstream_response"],
+        json!({
+            "headers": [[":status", "403"], ["content-length", "6"], ["content-type", "text/plain"]],
+            "body": "",
+            "trailers": []
+        })
+    );
 }

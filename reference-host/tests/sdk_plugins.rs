@@ -56,8 +56,14 @@ fn through(context: u32, upstream: Value, downstream: Value) -> Value {
     })
 }
 
-/// An HTTP outcome answered by the plugin itself.
+/// An HTTP outcome answered by the plugin itself, with the headers Envoy adds to a body
+/// (source/common/http/utility.cc Utility::prepareLocalReply).
 fn answered(context: u32, headers: Value, body: &str) -> Value {
+    let mut headers = headers;
+    if let Some(list) = headers.as_array_mut().filter(|_| !body.is_empty()) {
+        list.push(json!(["content-length", body.len().to_string()]));
+        list.push(json!(["content-type", "text/plain"]));
+    }
     json!({
         "context": context,
         "upstream_request": null,
@@ -533,7 +539,21 @@ fn c_plugin_on_abi_0_2_0_stamps_and_guards() {
                     message(json!([[":status", "200"], ["server", "c-plugin"]]),
                             "body\n-- stamped by C"),
                 ),
-                answered(3, json!([[":status", "401"], ["www-authenticate", "Basic"]]), "private\n"),
+                // The reply passes the plugin's own response callbacks, as in Envoy: they
+                // stamp it too, and the content-length Envoy set stays 8 (a plugin that grows a
+                // body must drop it itself).
+                json!({
+                    "context": 3,
+                    "upstream_request": null,
+                    "downstream_response": message(
+                        json!([[":status", "401"], ["www-authenticate", "Basic"],
+                               ["content-length", "8"], ["content-type", "text/plain"],
+                               ["server", "c-plugin"]]),
+                        "private\n\n-- stamped by C"),
+                    "local_response": true,
+                    "stalled_in": null,
+                    "reset": false
+                }),
             ],
             "metrics": [{ "name": "c.requests", "kind": "counter", "value": 2 }]
         }),
