@@ -1,5 +1,6 @@
 //! Real plugins on the reference host: written with the proxy-wasm Rust SDK from crates.io (0.2
-//! for ABI 0.2.1, 0.1 for ABI 0.1.0) and in C (ABI 0.2.0), compiled by `test-plugins` (cached
+//! for ABI 0.2.1, 0.1 for ABI 0.1.0), in C (ABI 0.2.0 bare, 0.2.1 with wasi-libc and with
+//! emscripten) and with the AssemblyScript SDK (ABI 0.2.0), compiled by `test-plugins` (cached
 //! under `target/test-plugins/`). Each test asserts the transcript. Without the toolchain the
 //! tests fail with what to install (`cargo xtask test` installs it).
 #![allow(clippy::panic)] // test helpers fail loudly
@@ -72,6 +73,20 @@ fn answered(context: u32, headers: Value, body: &str) -> Value {
         "stalled_in": null,
         "reset": false
     })
+}
+
+/// `module.name` of every import of `plugin`'s module.
+fn imports(plugin: Plugin) -> Vec<String> {
+    let wasm = test_plugins::wasm(plugin).unwrap_or_else(|e| panic!("{e}"));
+    let mut imports = Vec::new();
+    for payload in wasmparser::Parser::new(0).parse_all(&wasm) {
+        if let Ok(wasmparser::Payload::ImportSection(section)) = payload {
+            for import in section.into_imports().flatten() {
+                imports.push(format!("{}.{}", import.module, import.name));
+            }
+        }
+    }
+    imports
 }
 
 fn message(headers: Value, body: &str) -> Value {
@@ -566,15 +581,7 @@ fn c_plugin_on_abi_0_2_0_stamps_and_guards() {
 /// proxy-wasm-cpp-host does; the clock is virtual, so the second request is stamped after the
 /// tick's 1500 ms.
 fn greet(plugin: Plugin, stdout_line_buffered: bool, imports_beyond_the_spec: &[&str]) {
-    let wasm = test_plugins::wasm(plugin).unwrap_or_else(|e| panic!("{e}"));
-    let mut imports = Vec::new();
-    for payload in wasmparser::Parser::new(0).parse_all(&wasm) {
-        if let Ok(wasmparser::Payload::ImportSection(section)) = payload {
-            for import in section.into_imports().flatten() {
-                imports.push(format!("{}.{}", import.module, import.name));
-            }
-        }
-    }
+    let imports = imports(plugin);
     for name in imports_beyond_the_spec {
         assert!(
             imports.iter().any(|i| i == name),
@@ -647,5 +654,51 @@ fn c_with_emscripten_loads_and_prints_through_wasi() {
             "wasi_snapshot_preview1.fd_close",
             "env.emscripten_notify_memory_growth",
         ],
+    );
+}
+
+#[test]
+fn assemblyscript_sdk_tags_requests_and_sees_its_own_local_reply() {
+    // The SDK imports wasi_unstable.proc_exit (its abort handler) and dispatches on the root id,
+    // which Envoy gives as the plugin_root_id property.
+    let imports = imports(Plugin::TagAssemblyScript);
+    assert!(
+        imports.iter().any(|i| i == "wasi_unstable.proc_exit"),
+        "{imports:?}"
+    );
+    let stream = |path: &str| {
+        json!({ "http": {
+            "request": { "headers": [[":path", path]] },
+            "response": { "headers": [[":status", "200"]] }
+        }})
+    };
+    let t = transcript(
+        Plugin::TagAssemblyScript,
+        json!({
+            "plugin_configuration": "blue",
+            "properties": { "plugin_root_id": "tag" },
+            "events": [stream("/a"), stream("/deny")]
+        }),
+    );
+    assert_eq!(t["abi_version"], json!("0.2.0"));
+    assert_eq!(t["errors"], json!([]));
+    // The SDK logs its dispatching at debug level; the plugin's own lines are info.
+    let own: Vec<&Value> = t["logs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|l| l["level"] != "debug")
+        .collect();
+    assert_eq!(own, [&info(2, "response 200"), &info(3, "response 403")]);
+    assert_eq!(
+        t["http"],
+        json!([
+            through(
+                2,
+                message(json!([[":path", "/a"], ["x-tag", "blue"]]), ""),
+                message(json!([[":status", "200"]]), "")
+            ),
+            answered(3, json!([[":status", "403"]]), "no\n"),
+        ])
     );
 }

@@ -1,6 +1,7 @@
 //! Real Proxy-Wasm plugins for the tests: written with the proxy-wasm Rust SDK from crates.io
-//! (0.2 for ABI 0.2.1, 0.1 for ABI 0.1.0) and in C (ABI 0.2.0 without libc; ABI 0.2.1 with
-//! wasi-libc and with emscripten's libc, as the C++ SDK builds), compiled to wasm32 on demand.
+//! (0.2 for ABI 0.2.1, 0.1 for ABI 0.1.0), in C (ABI 0.2.0 without libc; ABI 0.2.1 with
+//! wasi-libc and with emscripten's libc, as the C++ SDK builds) and in AssemblyScript (npm's
+//! `assemblyscript` with the `@solo-io/proxy-runtime` SDK, ABI 0.2.0), compiled on demand.
 //!
 //! [`build`] returns the path of a plugin's `.wasm`, compiling it when the cache misses. The
 //! cache lives under the workspace's `target/test-plugins/`, keyed by a hash of the plugin
@@ -8,7 +9,8 @@
 //! [`build_examples`] builds and caches another cargo project's examples the same way.
 //! Rust plugins need Debian's wasm-capable Rust (`rustc-web`, with its std sources for
 //! `-Zbuild-std`); the C plugins need Debian's `clang` and `lld`, with `wasi-libc` and
-//! `libclang-rt-14-dev-wasm32` for wasi-libc, or `emscripten`.
+//! `libclang-rt-14-dev-wasm32` for wasi-libc, or `emscripten`; the AssemblyScript one Debian's
+//! `npm`, which fetches the compiler and SDK versions pinned in `assemblyscript/package-lock.json`.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -44,11 +46,14 @@ pub enum Plugin {
     GreetWasiLibc,
     /// The same source built by emscripten.
     GreetEmscripten,
+    /// AssemblyScript SDK, ABI 0.2.0: root id "tag"; tags requests with its configuration,
+    /// answers /deny with 403, logs each response.
+    TagAssemblyScript,
 }
 
 impl Plugin {
     /// Every plugin.
-    pub const ALL: [Plugin; 12] = [
+    pub const ALL: [Plugin; 13] = [
         Plugin::HeaderRewrite,
         Plugin::BodyTransform,
         Plugin::Auth,
@@ -61,6 +66,7 @@ impl Plugin {
         Plugin::CStamp,
         Plugin::GreetWasiLibc,
         Plugin::GreetEmscripten,
+        Plugin::TagAssemblyScript,
     ];
 
     /// The file name of its module, without `.wasm` (the cargo example or the C file's stem).
@@ -78,6 +84,7 @@ impl Plugin {
             Plugin::CStamp => "stamp",
             Plugin::GreetWasiLibc => "greet_wasi_libc",
             Plugin::GreetEmscripten => "greet_emscripten",
+            Plugin::TagAssemblyScript => "tag_assemblyscript",
         }
     }
 
@@ -86,7 +93,7 @@ impl Plugin {
         match self.project() {
             Project::Sdk02 => "0.2.1",
             Project::Sdk01 => "0.1.0",
-            Project::C => "0.2.0",
+            Project::C | Project::AssemblyScript => "0.2.0",
             Project::WasiLibc | Project::Emscripten => "0.2.1",
         }
     }
@@ -105,13 +112,15 @@ impl Plugin {
             Plugin::CStamp => Project::C,
             Plugin::GreetWasiLibc => Project::WasiLibc,
             Plugin::GreetEmscripten => Project::Emscripten,
+            Plugin::TagAssemblyScript => Project::AssemblyScript,
         }
     }
 
-    /// The C file it is built from, without `.c`.
-    fn c_source(self) -> &'static str {
+    /// The source file it is built from, without `.c` or `.ts`.
+    fn source_stem(self) -> &'static str {
         match self {
             Plugin::GreetWasiLibc | Plugin::GreetEmscripten => "greet",
+            Plugin::TagAssemblyScript => "tag",
             other => other.name(),
         }
     }
@@ -159,7 +168,7 @@ pub fn build_examples(
         .map(|name| dir.join(format!("{name}.wasm")))
         .collect();
     let paths: Vec<&Path> = wasm.iter().map(PathBuf::as_path).collect();
-    cached(&dir, &paths, &LOCKS[5], || {
+    cached(&dir, &paths, &LOCKS[6], || {
         cargo_build(source, &dir, examples)
     })?;
     Ok(wasm)
@@ -207,6 +216,7 @@ enum Project {
     C,
     WasiLibc,
     Emscripten,
+    AssemblyScript,
 }
 
 /// How a C project is compiled: the compiler, its arguments (part of the cache key), and the
@@ -287,11 +297,14 @@ const CLANG_WASI: &[(&str, &str)] = &[
     ),
 ];
 const EMCC: &[(&str, &str)] = &[("emcc", "emscripten")];
+const NPM: &[(&str, &str)] = &[("npm", "npm"), ("node", "nodejs")];
+/// The SDK's way: its abort handler, which imports `proc_exit`.
+const ASC_ARGS: &[&str] = &["--use", "abort=abort_proc_exit", "--optimize"];
 
 /// Every Debian package the test plugins need, each with the program (on the PATH) or the
 /// absolute path of a file that shows it is installed; `cargo xtask test` installs the missing.
 pub fn debian_packages() -> Vec<(&'static str, &'static str)> {
-    let c = [CLANG, CLANG_WASI, EMCC].into_iter().flatten();
+    let c = [CLANG, CLANG_WASI, EMCC, NPM].into_iter().flatten();
     let mut all: Vec<(&str, &str)> = RUST_PACKAGES
         .iter()
         .map(|(package, file)| (*package, *file))
@@ -305,7 +318,8 @@ pub fn debian_packages() -> Vec<(&'static str, &'static str)> {
 }
 
 /// One per [`Project`], then one for [`build_examples`].
-static LOCKS: [Mutex<()>; 6] = [
+static LOCKS: [Mutex<()>; 7] = [
+    Mutex::new(()),
     Mutex::new(()),
     Mutex::new(()),
     Mutex::new(()),
@@ -322,6 +336,7 @@ impl Project {
             Project::C => "c",
             Project::WasiLibc => "c-wasi-libc",
             Project::Emscripten => "c-emscripten",
+            Project::AssemblyScript => "assemblyscript",
         }
     }
 
@@ -335,7 +350,7 @@ impl Project {
 
     fn c_toolchain(self) -> Option<CToolchain> {
         match self {
-            Project::Sdk02 | Project::Sdk01 => None,
+            Project::Sdk02 | Project::Sdk01 | Project::AssemblyScript => None,
             Project::C => Some(CToolchain {
                 compiler: "clang",
                 args: CLANG_ARGS,
@@ -363,11 +378,12 @@ impl Project {
     }
 
     fn check_toolchain(self) -> Result<(), BuildError> {
-        let Some(c) = self.c_toolchain() else {
-            return check_rust_toolchain();
+        let needs = match (self, self.c_toolchain()) {
+            (_, Some(c)) => c.needs,
+            (Project::AssemblyScript, None) => NPM,
+            _ => return check_rust_toolchain(),
         };
-        let missing: Vec<&str> = c
-            .needs
+        let missing: Vec<&str> = needs
             .iter()
             .filter(|(file, _)| {
                 if file.starts_with('/') {
@@ -381,7 +397,7 @@ impl Project {
         if missing.is_empty() {
             return Ok(());
         }
-        let all: Vec<&str> = c.needs.iter().map(|(_, package)| *package).collect();
+        let all: Vec<&str> = needs.iter().map(|(_, package)| *package).collect();
         Err(BuildError(format!(
             "the {} test plugins need {} (missing here: {}): install Debian's packages with \
              `apt-get install -y {}` (as root), or run `cargo xtask test`, which installs them",
@@ -399,6 +415,13 @@ impl Project {
             let identity = [run(Command::new(c.compiler).arg("--version"))?];
             return key(&[&source, &headers()], &identity, c.args);
         }
+        if self == Project::AssemblyScript {
+            let identity = [
+                run(Command::new("node").arg("--version"))?,
+                run(Command::new("npm").arg("--version"))?,
+            ];
+            return key(&[&source], &identity, ASC_ARGS);
+        }
         key(&[&source], &rust_identity()?, CARGO_ARGS)
     }
 
@@ -414,10 +437,13 @@ impl Project {
                     .arg(headers())
                     .arg("-o")
                     .arg(&temp)
-                    .arg(self.source().join(format!("{}.c", plugin.c_source()))))?;
+                    .arg(self.source().join(format!("{}.c", plugin.source_stem()))))?;
                 finish(&temp, dir, plugin.name())?;
             }
             return Ok(());
+        }
+        if self == Project::AssemblyScript {
+            return npm_build(&self.source(), dir, self.plugins());
         }
         let names: Vec<&str> = self.plugins().map(Plugin::name).collect();
         cargo_build(&self.source(), dir, &names)
@@ -517,6 +543,51 @@ fn cargo_build(source: &Path, dir: &Path, examples: &[&str]) -> Result<(), Build
         std::fs::copy(&from, &temp)
             .map_err(|e| BuildError(format!("cannot copy {}: {e}", from.display())))?;
         finish(&temp, dir, name)?;
+    }
+    Ok(())
+}
+
+/// Installs the npm project in `source` (its lock file pins every package) in a scratch copy
+/// under the target directory, then compiles each plugin's `assembly/<stem>.ts` with its `asc`.
+fn npm_build(
+    source: &Path,
+    dir: &Path,
+    plugins: impl Iterator<Item = Plugin>,
+) -> Result<(), BuildError> {
+    let work = target_dir().join("test-plugins").join("npm");
+    let fresh = |e: std::io::Error| BuildError(format!("cannot prepare {}: {e}", work.display()));
+    if work.exists() {
+        std::fs::remove_dir_all(&work).map_err(fresh)?;
+    }
+    copy_dir(source, &work)?;
+    run(Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund", "--loglevel", "error"])
+        .current_dir(&work))?;
+    for plugin in plugins {
+        let temp = temp_path(dir, plugin.name()).with_extension("wasm");
+        run(Command::new("node")
+            .arg(work.join("node_modules/assemblyscript/bin/asc"))
+            .arg(format!("assembly/{}.ts", plugin.source_stem()))
+            .arg("-b")
+            .arg(&temp)
+            .args(ASC_ARGS)
+            .current_dir(&work))?;
+        finish(&temp, dir, plugin.name())?;
+    }
+    Ok(())
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<(), BuildError> {
+    let fail = |e: std::io::Error| BuildError(format!("cannot copy {}: {e}", from.display()));
+    std::fs::create_dir_all(to).map_err(fail)?;
+    for entry in std::fs::read_dir(from).map_err(fail)? {
+        let path = entry.map_err(fail)?.path();
+        let target = to.join(path.file_name().unwrap_or_default());
+        if path.is_dir() {
+            copy_dir(&path, &target)?;
+        } else {
+            std::fs::copy(&path, &target).map_err(fail)?;
+        }
     }
     Ok(())
 }
