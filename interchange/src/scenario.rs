@@ -31,6 +31,16 @@ pub struct Scenario {
     /// What `proxy_on_configure` announces and `PluginConfiguration` holds.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub plugin_configuration: String,
+    /// The plugin's name, Envoy's `plugin_name` property.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plugin_name: Option<String>,
+    /// The root id the plugin is configured with, Envoy's `plugin_root_id` property: SDKs that
+    /// register root contexts by name (AssemblyScript, C++) pick theirs by it.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub root_id: String,
+    /// The VM id, Envoy's `plugin_vm_id` property.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub vm_id: String,
     /// Property values by dotted path (`request.path`), overriding the built-in table.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub properties: BTreeMap<String, String>,
@@ -149,6 +159,10 @@ pub struct HttpStream {
     pub request: Message,
     /// What the upstream answers, if the request reaches it.
     pub response: Message,
+    /// Property values for this stream alone, by dotted path (`source.address`), overriding
+    /// the scenario's and the ones derived from the stream.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub properties: BTreeMap<String, String>,
 }
 
 /// Headers, body chunks and trailers.

@@ -6,7 +6,7 @@ use crate::callouts::Callouts;
 use crate::load::{self, LoadError};
 use crate::pairs;
 use crate::scenario::{Event, HttpStream, Message, Scenario};
-use crate::state::{HostState, LocalResponse, MetricState, Phase, ROOT_ID, Stream};
+use crate::state::{EPOCH_NS, HostState, LocalResponse, MetricState, Phase, ROOT_ID, Stream};
 use crate::transcript::{FailedStream, Failure, HttpOutcome, MessageOut, Metric, Transcript};
 use proxy_wasm_host_abi::v0_2_1::{Action, BufferType, LogLevel, MetricType};
 use proxy_wasm_host_abi::{
@@ -166,10 +166,20 @@ fn run_linked(
     state.transcript.abi_version = version.as_str().to_string();
     state.vm_configuration = scenario.vm_configuration.as_bytes().to_vec();
     state.plugin_configuration = scenario.plugin_configuration.as_bytes().to_vec();
-    state.properties = scenario
-        .properties
+    // Envoy's plugin attributes (source/extensions/common/wasm/context.cc Context::findValue),
+    // unless the scenario's properties name them.
+    let plugin = [
+        (
+            "plugin_name",
+            scenario.plugin_name.as_deref().unwrap_or(PLUGIN_NAME),
+        ),
+        ("plugin_root_id", scenario.root_id.as_str()),
+        ("plugin_vm_id", scenario.vm_id.as_str()),
+    ];
+    state.properties = plugin
         .iter()
-        .map(|(k, v)| (k.clone(), v.as_bytes().to_vec()))
+        .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
+        .chain((scenario.properties.iter()).map(|(k, v)| (k.clone(), v.as_bytes().to_vec())))
         .collect();
     state.environment = scenario
         .environment
@@ -487,10 +497,12 @@ impl Driver {
             self.store.data_mut().transcript.http.push(outcome);
             return;
         }
-        self.store
-            .data_mut()
-            .streams
-            .insert(id, Stream::new(pairs::from_text(&request.headers)));
+        let mut stream = Stream::new(pairs::from_text(&request.headers));
+        stream.started_ns = EPOCH_NS.saturating_add(self.store.data().elapsed_ns);
+        stream.properties = (exchange.properties.iter())
+            .map(|(k, v)| (k.clone(), v.as_bytes().to_vec()))
+            .collect();
+        self.store.data_mut().streams.insert(id, stream);
         let created = self.call(id, "proxy_on_context_create", |e, s| {
             e.proxy_on_context_create(s, id, ROOT_ID)
         });
@@ -852,6 +864,9 @@ impl Ended {
         }
     }
 }
+
+/// The `plugin_name` property when the scenario gives none.
+const PLUGIN_NAME: &str = "reference-plugin";
 
 /// A local response as Envoy builds it (source/common/http/utility.cc `prepareLocalReply` and
 /// `encodeLocalReply`): `:status`, then the plugin's headers. A body brings `content-length`

@@ -75,6 +75,10 @@ pub struct Stream {
     pub resumed: bool,
     /// Set by `proxy_close_stream`: the plugin reset the stream.
     pub reset: bool,
+    /// When the request arrived, in Unix nanoseconds of virtual time (`request.time`).
+    pub started_ns: u64,
+    /// The scenario's property values for this stream alone.
+    pub properties: BTreeMap<String, Vec<u8>>,
 }
 
 impl Stream {
@@ -90,6 +94,8 @@ impl Stream {
             local_response: None,
             resumed: false,
             reset: false,
+            started_ns: 0,
+            properties: BTreeMap::new(),
         }
     }
 }
@@ -352,38 +358,77 @@ impl HostState {
 
     /// A property value: set by the scenario or plugin, else derived from the stream.
     fn property(&mut self, path: &str) -> Option<Vec<u8>> {
+        let id = self.target();
+        let s = self.streams.get(&id);
+        if let Some(v) = s.and_then(|s| s.properties.get(path)) {
+            return Some(v.clone());
+        }
         if let Some(v) = self.properties.get(path) {
             return Some(v.clone());
         }
-        let id = self.target();
-        let header = |s: &Stream, name: &str| {
-            s.request_headers
-                .iter()
-                .find(|(k, _)| k == name.as_bytes())
+        let tcp = self.connections.contains_key(&id);
+        let connected = s.is_some() || tcp;
+        let find = |map: &Pairs, name: &str| {
+            map.iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name.as_bytes()))
                 .map(|(_, v)| v.clone())
         };
-        let s = self.streams.get(&id);
-        let tcp = self.connections.contains_key(&id);
-        // Encodings as Envoy's (source/extensions/common/wasm/context.cc serializeValue; the
-        // spec defines none): strings raw, integers 8 bytes little-endian, maps in the header-map
-        // format.
+        let request = |name: &str| s.and_then(|s| find(&s.request_headers, name));
+        let path_and_query = || request(":path").unwrap_or_default();
+        let int = |v: i64| v.to_le_bytes().to_vec();
+        // Envoy's attributes, derived where Envoy derives them
+        // (source/extensions/filters/common/expr/context.cc), encoded as its serializeValue
+        // (source/extensions/common/wasm/context.cc; the spec defines none): strings raw,
+        // integers and timestamps (Unix nanoseconds) 8 bytes little-endian, booleans 1 byte,
+        // maps in the header-map format. A header map's entry is `<map>.<name>`.
+        if let Some(name) = path.strip_prefix("request.headers.") {
+            return request(name);
+        }
+        for (prefix, map) in [
+            ("response.headers", s.map(|s| &s.response_headers)),
+            ("response.trailers", s.map(|s| &s.response_trailers)),
+        ] {
+            if path == prefix {
+                return map.map(|m| pairs::encode(m));
+            }
+            if let Some(name) = path.strip_prefix(prefix).and_then(|p| p.strip_prefix('.')) {
+                return map.and_then(|m| find(m, name));
+            }
+        }
         match path {
-            "plugin_name" => Some(b"reference-plugin".to_vec()),
-            "plugin_root_id" | "plugin_vm_id" => Some(Vec::new()),
-            "request.path" => s.and_then(|s| header(s, ":path")),
-            "request.method" => s.and_then(|s| header(s, ":method")),
+            "request.path" => request(":path"),
+            "request.url_path" => s.map(|_| {
+                let full = path_and_query();
+                full.split(|b| *b == b'?')
+                    .next()
+                    .unwrap_or_default()
+                    .to_vec()
+            }),
+            "request.query" => s.map(|_| {
+                let full = path_and_query();
+                full.iter()
+                    .position(|b| *b == b'?')
+                    .map_or(Vec::new(), |at| full[at + 1..].to_vec())
+            }),
+            "request.host" => request(":authority").or_else(|| request("host")),
+            "request.scheme" => request(":scheme"),
+            "request.method" => request(":method"),
+            "request.id" => request("x-request-id"),
+            "request.referer" => request("referer"),
+            "request.useragent" => request("user-agent"),
             "request.protocol" => s.map(|_| b"HTTP/1.1".to_vec()),
+            "request.time" => s.map(|s| int(i64::try_from(s.started_ns).unwrap_or(i64::MAX))),
             "request.headers" => s.map(|s| pairs::encode(&s.request_headers)),
             "response.code" => s
-                .and_then(|s| {
-                    s.response_headers
-                        .iter()
-                        .find(|(k, _)| k == b":status")
-                        .and_then(|(_, v)| std::str::from_utf8(v).ok()?.parse::<i64>().ok())
-                })
-                .map(|code| code.to_le_bytes().to_vec()),
-            "source.address" => (s.is_some() || tcp).then(|| b"127.0.0.1:40000".to_vec()),
-            "connection_id" => (s.is_some() || tcp).then(|| u64::from(id).to_le_bytes().to_vec()),
+                .and_then(|s| find(&s.response_headers, ":status"))
+                .and_then(|v| std::str::from_utf8(&v).ok()?.parse::<i64>().ok())
+                .map(int),
+            "source.address" => connected.then(|| SOURCE.as_bytes().to_vec()),
+            "source.port" => connected.then(|| int(SOURCE_PORT)),
+            "destination.address" => connected.then(|| DESTINATION.as_bytes().to_vec()),
+            "destination.port" => connected.then(|| int(DESTINATION_PORT)),
+            "connection.mtls" => connected.then(|| vec![0]),
+            "connection_id" => connected.then(|| u64::from(id).to_le_bytes().to_vec()),
             _ => None,
         }
     }
@@ -401,6 +446,13 @@ impl HostState {
         (self.random.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 56) as u8
     }
 }
+
+/// The client's and the listener's addresses every stream and connection reports (a scenario
+/// can give others per stream in its `properties`).
+const SOURCE: &str = "127.0.0.1:40000";
+const SOURCE_PORT: i64 = 40000;
+const DESTINATION: &str = "127.0.0.1:10000";
+const DESTINATION_PORT: i64 = 10000;
 
 /// A property path: segments joined by 0x00, an optional trailing 0x00 (the C++ SDK sends one).
 fn property_path(path: &[u8]) -> Option<String> {

@@ -203,10 +203,17 @@ fn message(u: &mut Unstructured<'_>) -> Result<Message> {
 
 fn event(u: &mut Unstructured<'_>) -> Result<Event> {
     Ok(match u.int_in_range(0..=4)? {
-        0 | 1 => Event::Http(HttpStream {
-            request: message(u)?,
-            response: message(u)?,
-        }),
+        0 | 1 => {
+            let mut stream = HttpStream {
+                request: message(u)?,
+                response: message(u)?,
+                ..HttpStream::default()
+            };
+            if u.arbitrary()? {
+                stream.properties.insert(text(u)?, text(u)?);
+            }
+            Event::Http(stream)
+        }
         2 => Event::Tcp(TcpStream {
             downstream: chunks(u)?,
             upstream: chunks(u)?,
@@ -230,6 +237,7 @@ fn scenario(u: &mut Unstructured<'_>) -> Result<Scenario> {
         vm_configuration: text(u)?,
         plugin_configuration: text(u)?,
         fail_open: u.arbitrary()?,
+        root_id: text(u)?,
         limits: Limits {
             fuel_per_call: u.int_in_range(1_000..=2_000_000)?,
             memory_bytes: u.int_in_range(65_536..=1 << 20)?,

@@ -759,3 +759,124 @@ fn a_head_request_gets_the_local_reply_headers_alone() {
         })
     );
 }
+
+/// A plugin that logs the value of each property path in `request` from
+/// `proxy_on_request_headers`, and of each in `response` from `proxy_on_response_headers`
+/// (`(none)` when the host has none). Paths are dotted here and sent NUL-separated.
+fn property_logger(request: &[&str], response: &[&str]) -> Vec<u8> {
+    let imports = r#"
+      (import "env" "proxy_get_property" (func $get (param i32 i32 i32 i32) (result i32)))
+      (import "env" "proxy_log" (func $log (param i32 i32 i32) (result i32)))"#;
+    let mut data = String::from(r#"(data (i32.const 900) "(none)")"#);
+    let mut calls = [String::new(), String::new()];
+    for (i, path) in request.iter().chain(response).enumerate() {
+        let at = 1000 + 64 * i;
+        let bytes = path.replace('.', "\\00");
+        data.push_str(&format!("(data (i32.const {at}) \"{bytes}\")"));
+        let call = format!("(call $show (i32.const {at}) (i32.const {}))", path.len());
+        calls[usize::from(i >= request.len())].push_str(&call);
+    }
+    let body = format!(
+        r#"{data}
+      (func $show (param $path i32) (param $len i32)
+        (if (i32.eqz (call $get (local.get $path) (local.get $len) (i32.const 600) (i32.const 604)))
+          (then (drop (call $log (i32.const 2) (i32.load (i32.const 600)) (i32.load (i32.const 604)))))
+          (else (drop (call $log (i32.const 2) (i32.const 900) (i32.const 6))))))
+      (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32) {} i32.const 0)
+      (func (export "proxy_on_response_headers") (param i32 i32 i32) (result i32) {} i32.const 0)"#,
+        calls[0], calls[1]
+    );
+    module("0_2_1", imports, &body)
+}
+
+fn logged(t: &Value) -> Vec<String> {
+    t["logs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|l| l["message"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn envoy_attributes_come_from_the_stream_and_the_scenario() {
+    // Envoy derives them in source/extensions/filters/common/expr/context.cc and encodes them in
+    // source/extensions/common/wasm/context.cc serializeValue: integers and times as 8 bytes
+    // little-endian, booleans as 1 byte.
+    let request = [
+        "plugin_name",
+        "plugin_root_id",
+        "plugin_vm_id",
+        "request.url_path",
+        "request.query",
+        "request.host",
+        "request.scheme",
+        "request.id",
+        "request.useragent",
+        "request.referer",
+        "request.headers.x-request-id",
+        "request.headers.x-missing",
+        "source.address",
+        "source.port",
+        "destination.port",
+        "connection.mtls",
+        "request.time",
+    ];
+    let response = ["response.code", "response.headers.server"];
+    let plugin = property_logger(&request, &response);
+    let t = transcript(
+        &plugin,
+        &scenario(json!({
+            "plugin_name": "p1",
+            "root_id": "r1",
+            "vm_id": "vm1",
+            "events": [{ "tick": 1500 }, { "http": {
+                "request": { "headers": [[":path", "/a/b?x=1&y=2"], [":authority", "example.com"],
+                                         [":scheme", "https"], ["x-request-id", "rid-7"],
+                                         ["user-agent", "ua/1"], ["Referer", "https://ref"]] },
+                "response": { "headers": [[":status", "201"], ["server", "up"]] },
+                "properties": { "source.address": "10.0.0.9:5555" }
+            }}]
+        })),
+    );
+    let bytes = |v: &[u8]| String::from_utf8_lossy(v).into_owned();
+    let time = 1_767_225_600_000_000_000_i64 + 1_500_000_000;
+    assert_eq!(
+        logged(&t),
+        [
+            "p1".to_string(),
+            "r1".into(),
+            "vm1".into(),
+            "/a/b".into(),
+            "x=1&y=2".into(),
+            "example.com".into(),
+            "https".into(),
+            "rid-7".into(),
+            "ua/1".into(),
+            "https://ref".into(),
+            "rid-7".into(),
+            "(none)".into(),
+            "10.0.0.9:5555".into(),
+            bytes(&40000_i64.to_le_bytes()),
+            bytes(&10000_i64.to_le_bytes()),
+            bytes(&[0]),
+            bytes(&time.to_le_bytes()),
+            bytes(&201_i64.to_le_bytes()),
+            "up".into(),
+        ]
+    );
+}
+
+#[test]
+fn the_scenarios_properties_override_the_plugin_attributes() {
+    let plugin = property_logger(&["plugin_name", "plugin_root_id"], &[]);
+    let t = transcript(
+        &plugin,
+        &scenario(json!({
+            "root_id": "r1",
+            "properties": { "plugin_root_id": "from-properties" },
+            "events": [{ "http": { "request": { "headers": [[":path", "/"]] } } }]
+        })),
+    );
+    assert_eq!(logged(&t), ["reference-plugin", "from-properties"]);
+}

@@ -660,7 +660,7 @@ fn c_with_emscripten_loads_and_prints_through_wasi() {
 #[test]
 fn assemblyscript_sdk_tags_requests_and_sees_its_own_local_reply() {
     // The SDK imports wasi_unstable.proc_exit (its abort handler) and dispatches on the root id,
-    // which Envoy gives as the plugin_root_id property.
+    // which Envoy gives as the plugin_root_id property (the scenario's `root_id`).
     let imports = imports(Plugin::TagAssemblyScript);
     assert!(
         imports.iter().any(|i| i == "wasi_unstable.proc_exit"),
@@ -676,7 +676,7 @@ fn assemblyscript_sdk_tags_requests_and_sees_its_own_local_reply() {
         Plugin::TagAssemblyScript,
         json!({
             "plugin_configuration": "blue",
-            "properties": { "plugin_root_id": "tag" },
+            "root_id": "tag",
             "events": [stream("/a"), stream("/deny")]
         }),
     );

@@ -745,6 +745,7 @@ fn scenario(site: Site) -> Scenario {
                     body: vec!["ok".into()],
                     ..Message::default()
                 },
+                ..HttpStream::default()
             })]
         }
         _ => Vec::new(),
