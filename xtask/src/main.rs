@@ -34,7 +34,8 @@ tasks:
   docs [--open]             build generated/docs into an HTML book with mdBook (target/book);
                             installs mdBook from crates.io when missing
   test                      everything CI runs: formatting, lints, the whole test suite
-  bench                     time the conformance suite against the bare-wasmtime floor
+  bench                     time the conformance suite, and the reference host per request, against
+                            the bare-wasmtime floor
   fuzz [CASES]              run random plugins and scenarios through the reference host
                             (reference-host/tests/fuzz.rs) in release; default 100000 cases
 ";
@@ -66,10 +67,18 @@ fn main() -> ExitCode {
     }
 }
 
-/// `cargo bench -p conformance-runner`: the suite's figures (see `runner/benches/suite.rs`).
+/// The suite's figures (`runner/benches/suite.rs`), then the reference host's cost per request
+/// (`reference-host/benches/requests.rs`).
 fn bench() -> ExitCode {
-    cargo(
+    let suite = cargo(
         &["bench", "-p", "conformance-runner", "--bench", "suite"],
+        None,
+    );
+    if suite != ExitCode::SUCCESS {
+        return suite;
+    }
+    cargo(
+        &["bench", "-p", "reference-host", "--bench", "requests"],
         None,
     )
 }

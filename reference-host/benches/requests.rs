@@ -1,0 +1,149 @@
+//! The reference host's cost per HTTP request for a plugin built with the proxy-wasm Rust SDK
+//! (test-plugins `header_rewrite`, configured to replace one request header, which it logs),
+//! beside the bare-wasmtime floor: the same module and callbacks (context create, request and
+//! response headers, done, log, delete) on the same engine, every import a no-op returning 0.
+//! Each request carries five headers. The per-request figure is the difference between runs of
+//! two lengths divided by the extra requests, so start-up and shutdown drop out.
+//!
+//! `cargo bench -p reference-host --bench requests` (or `cargo xtask bench`); `BENCH_ROUNDS=N`
+//! repeats (best of N).
+
+use reference_host::wasmtime::{Engine, Linker, Module, Store};
+use reference_host::{Runtime, Scenario};
+use serde_json::json;
+use std::time::{Duration, Instant};
+use test_plugins::Plugin;
+
+const SHORT: usize = 1_000;
+const LONG: usize = 11_000;
+
+fn main() {
+    if let Err(e) = bench() {
+        eprintln!("error: {e}");
+        std::process::exit(2);
+    }
+}
+
+fn bench() -> Result<(), String> {
+    let rounds: usize = std::env::var("BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(3)
+        .max(1);
+    let wasm = test_plugins::wasm(Plugin::HeaderRewrite).map_err(|e| e.to_string())?;
+    let host = reference_host::engine()
+        .and_then(Runtime::new)
+        .map_err(|e| e.to_string())?;
+    let module = Module::new(host.engine(), &wasm).map_err(|e| e.to_string())?;
+    let short = scenario(SHORT)?;
+    let long = scenario(LONG)?;
+    let mut host_ns = f64::MAX;
+    let mut floor_ns = f64::MAX;
+    for _ in 0..rounds {
+        let a = time(|| run(&host, &wasm, &short, SHORT))?;
+        let b = time(|| run(&host, &wasm, &long, LONG))?;
+        host_ns = host_ns.min(per_request(a, b));
+        let a = time(|| bare(host.engine(), &module, SHORT))?;
+        let b = time(|| bare(host.engine(), &module, LONG))?;
+        floor_ns = floor_ns.min(per_request(a, b));
+    }
+    println!(
+        "per request (Rust SDK header plugin, 5 headers, 1 replaced and logged; best of {rounds}):"
+    );
+    println!("  reference host: {:.2} µs", host_ns / 1000.0);
+    println!("  bare wasmtime:  {:.2} µs", floor_ns / 1000.0);
+    println!("  ratio:          {:.2}", host_ns / floor_ns);
+    Ok(())
+}
+
+fn per_request(short: Duration, long: Duration) -> f64 {
+    long.saturating_sub(short).as_nanos() as f64 / (LONG - SHORT) as f64
+}
+
+fn time(job: impl FnOnce() -> Result<(), String>) -> Result<Duration, String> {
+    let started = Instant::now();
+    job()?;
+    Ok(started.elapsed())
+}
+
+fn scenario(requests: usize) -> Result<Scenario, String> {
+    let stream = json!({ "http": {
+        "request": { "headers": [[":method", "GET"], [":path", "/items/7"],
+                                 [":authority", "example.com"], ["user-agent", "bench/1"],
+                                 ["accept", "*/*"]] },
+        "response": { "headers": [[":status", "200"]] }
+    }});
+    serde_json::from_value(json!({
+        "plugin_configuration": "request replace user-agent proxy-wasm\n",
+        "events": vec![stream; requests]
+    }))
+    .map_err(|e| e.to_string())
+}
+
+/// A whole run; checks that every request went through with its header replaced.
+fn run(host: &Runtime, wasm: &[u8], scenario: &Scenario, requests: usize) -> Result<(), String> {
+    let t = host.run(wasm, scenario).map_err(|e| e.to_string())?;
+    let replaced = t.http.iter().filter(|h| {
+        h.upstream_request.as_ref().is_some_and(|r| {
+            r.headers
+                .iter()
+                .any(|(k, v)| k == "user-agent" && v == "proxy-wasm")
+        })
+    });
+    if replaced.count() != requests || !t.errors.is_empty() {
+        return Err(format!(
+            "the plugin did not replace the header: {:?}",
+            t.errors
+        ));
+    }
+    Ok(())
+}
+
+/// The same callbacks with no host: instantiate, start, then per request the stream's calls.
+fn bare(engine: &Engine, module: &Module, requests: usize) -> Result<(), String> {
+    let e = |e: reference_host::wasmtime::Error| e.to_string();
+    let mut store = Store::new(engine, ());
+    store.set_fuel(u64::MAX).map_err(e)?;
+    let mut linker = Linker::new(engine);
+    linker
+        .define_unknown_imports_as_default_values(&mut store, module)
+        .map_err(e)?;
+    let instance = linker.instantiate(&mut store, module).map_err(e)?;
+    if let Ok(init) = instance.get_typed_func::<(), ()>(&mut store, "_initialize") {
+        init.call(&mut store, ()).map_err(e)?;
+    }
+    let pair =
+        |store: &mut Store<()>, name| instance.get_typed_func::<(i32, i32), i32>(store, name);
+    let create = instance
+        .get_typed_func::<(i32, i32), ()>(&mut store, "proxy_on_context_create")
+        .map_err(e)?;
+    let headers =
+        |store: &mut Store<()>, name| instance.get_typed_func::<(i32, i32, i32), i32>(store, name);
+    let request = headers(&mut store, "proxy_on_request_headers").map_err(e)?;
+    let response = headers(&mut store, "proxy_on_response_headers").map_err(e)?;
+    let done = instance
+        .get_typed_func::<i32, i32>(&mut store, "proxy_on_done")
+        .map_err(e)?;
+    let log = instance
+        .get_typed_func::<i32, ()>(&mut store, "proxy_on_log")
+        .map_err(e)?;
+    let delete = instance
+        .get_typed_func::<i32, ()>(&mut store, "proxy_on_delete")
+        .map_err(e)?;
+    create.call(&mut store, (1, 0)).map_err(e)?;
+    pair(&mut store, "proxy_on_vm_start")
+        .and_then(|f| f.call(&mut store, (1, 0)))
+        .map_err(e)?;
+    pair(&mut store, "proxy_on_configure")
+        .and_then(|f| f.call(&mut store, (1, 0)))
+        .map_err(e)?;
+    for id in 2..2 + requests as i32 {
+        create.call(&mut store, (id, 1)).map_err(e)?;
+        request.call(&mut store, (id, 5, 1)).map_err(e)?;
+        response.call(&mut store, (id, 1, 1)).map_err(e)?;
+        done.call(&mut store, id).map_err(e)?;
+        log.call(&mut store, id).map_err(e)?;
+        delete.call(&mut store, id).map_err(e)?;
+    }
+    Ok(())
+}
