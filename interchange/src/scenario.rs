@@ -44,9 +44,9 @@ pub struct Scenario {
     /// Property values by dotted path (`request.path`), overriding the built-in table.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub properties: BTreeMap<String, String>,
-    /// The level `proxy_get_log_level` reports: trace, debug, info, warn, error or critical.
+    /// The level `proxy_get_log_level` reports (info if none).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub log_level: Option<String>,
+    pub log_level: Option<LogLevelName>,
     /// Environment variables the plugin sees through WASI, as `KEY=VALUE`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub environment: Vec<String>,
@@ -73,6 +73,24 @@ pub struct Scenario {
     /// (source/extensions/common/wasm/context.cc `Context::failStream`).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub fail_open: bool,
+}
+
+/// A log level by the name Envoy's configuration gives it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLevelName {
+    /// trace
+    Trace,
+    /// debug
+    Debug,
+    /// info
+    Info,
+    /// warn
+    Warn,
+    /// error
+    Error,
+    /// critical
+    Critical,
 }
 
 /// Something the host does to the plugin.

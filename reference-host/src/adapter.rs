@@ -23,34 +23,13 @@ pub fn info() -> Info {
 
 /// Runs one job: the exit code `run` ends with and the lines it prints.
 pub fn job(runtime: &Runtime, module: &str, scenario: &str) -> (i32, Vec<String>) {
-    let wasm = match std::fs::read(module) {
-        Ok(bytes) => bytes,
-        Err(e) => {
-            return (
-                exit::BAD_JOB,
-                vec![format!("error: cannot read {module}: {e}")],
-            );
-        }
-    };
-    let text = match std::fs::read_to_string(scenario) {
-        Ok(text) => text,
-        Err(e) => {
-            return (
-                exit::BAD_JOB,
-                vec![format!("error: cannot read {scenario}: {e}")],
-            );
-        }
-    };
-    let parsed: Scenario = match serde_json::from_str(&text) {
-        Ok(s) => s,
-        Err(e) => {
-            let at = format!("{scenario}:{}:{}", e.line(), e.column());
-            return (exit::BAD_JOB, vec![format!("error: {at}: {e}")]);
-        }
+    let (wasm, parsed) = match read_job(module, scenario) {
+        Ok(job) => job,
+        Err(e) => return (exit::BAD_JOB, vec![format!("error: {e}")]),
     };
     match runtime.run(&wasm, &parsed) {
         Ok(transcript) => (exit::RAN, events(&transcript)),
-        Err(e @ LoadError::WrongVersion { .. }) => (exit::BAD_JOB, vec![format!("error: {e}")]),
+        Err(e) if is_bad_job(&e) => (exit::BAD_JOB, vec![format!("error: {scenario}: {e}")]),
         Err(e) => {
             let event = Event::Refused {
                 message: e.to_string(),
@@ -58,6 +37,32 @@ pub fn job(runtime: &Runtime, module: &str, scenario: &str) -> (i32, Vec<String>
             (exit::REFUSED, vec![event.line()])
         }
     }
+}
+
+/// The module's bytes and the parsed scenario of a job. A scenario that does not parse is named
+/// with the field at fault (`events[0].http.request.headers[0][1]`) and the line and column.
+pub fn read_job(module: &str, scenario: &str) -> Result<(Vec<u8>, Scenario), String> {
+    let wasm = std::fs::read(module).map_err(|e| format!("cannot read {module}: {e}"))?;
+    let text =
+        std::fs::read_to_string(scenario).map_err(|e| format!("cannot read {scenario}: {e}"))?;
+    let mut json = serde_json::Deserializer::from_str(&text);
+    let parsed = serde_path_to_error::deserialize(&mut json).map_err(|e| {
+        let inner = e.inner();
+        let (line, column) = (inner.line(), inner.column());
+        let field = e.path().to_string();
+        // serde_json ends its message with the position, which leads here.
+        let message = inner.to_string();
+        let message = message
+            .rsplit_once(" at line ")
+            .map_or(message.as_str(), |(m, _)| m);
+        format!("{scenario}:{line}:{column}: field `{field}`: {message}")
+    })?;
+    Ok((wasm, parsed))
+}
+
+/// Whether a run failed because of the job (the scenario), not the plugin.
+pub fn is_bad_job(e: &LoadError) -> bool {
+    matches!(e, LoadError::WrongVersion { .. } | LoadError::Scenario(_))
 }
 
 /// The transcript as protocol event lines: logs in order, then host errors, then what reached

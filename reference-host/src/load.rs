@@ -25,6 +25,8 @@ pub enum LoadError {
     Link(String),
     /// An exported callback has the wrong signature.
     Callback(String),
+    /// The scenario asks for something the host cannot do (the plugin is not to blame).
+    Scenario(String),
 }
 
 impl fmt::Display for LoadError {
@@ -39,6 +41,7 @@ impl fmt::Display for LoadError {
             LoadError::Compile(e) => write!(f, "cannot compile the module: {e}"),
             LoadError::Link(e) => write!(f, "cannot link the module: {e}"),
             LoadError::Callback(e) => write!(f, "bad callback export: {e}"),
+            LoadError::Scenario(e) => write!(f, "bad scenario: {e}"),
         }
     }
 }

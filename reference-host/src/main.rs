@@ -1,6 +1,7 @@
 //! `reference-host`: runs a plugin against a scenario, and speaks the conformance-runner adapter
 //! protocol (`runner/ADAPTERS.md`).
 
+use proxy_wasm_interchange::protocol::exit;
 use reference_host::adapter;
 use std::process::ExitCode;
 
@@ -10,7 +11,9 @@ usage: reference-host run PLUGIN.wasm SCENARIO.json [--transcript]
        reference-host serve
 
   run      runs the scenario; prints one JSON event per line (logs, host errors, HTTP
-           responses), or with --transcript the whole transcript; exit 3 if the plugin is refused
+           responses), or with --transcript the whole transcript; exit 2 for a bad job (an
+           unreadable file, a scenario that does not parse or asks the impossible), 3 if the
+           plugin is refused
   info     what this host supports, as adapter protocol v1 JSON
   serve    adapter protocol v1 jobs, one JSON line each on stdin, results on stdout";
 
@@ -67,28 +70,34 @@ fn run(plugin: &str, scenario: &str) -> ExitCode {
     ExitCode::from(u8::try_from(exit).unwrap_or(2))
 }
 
+/// The same job as `run`, the transcript printed whole; the same exit codes (protocol `exit`).
 fn transcript(plugin: &str, scenario: &str) -> ExitCode {
-    let read = std::fs::read(plugin).map_err(|e| format!("cannot read {plugin}: {e}"));
-    let parsed = std::fs::read_to_string(scenario)
-        .map_err(|e| format!("cannot read {scenario}: {e}"))
-        .and_then(|text| {
-            serde_json::from_str::<reference_host::Scenario>(&text)
-                .map_err(|e| format!("{scenario}:{}:{}: {e}", e.line(), e.column()))
-        });
-    let result = read.and_then(|wasm| {
-        let scenario = parsed?;
-        let transcript =
-            reference_host::run(&wasm, &scenario).map_err(|e| format!("{plugin}: {e}"))?;
-        serde_json::to_string_pretty(&transcript).map_err(|e| e.to_string())
-    });
-    match result {
-        Ok(json) => {
-            println!("{json}");
-            ExitCode::SUCCESS
-        }
+    let code = |c: i32| ExitCode::from(u8::try_from(c).unwrap_or(2));
+    let (wasm, parsed) = match adapter::read_job(plugin, scenario) {
+        Ok(job) => job,
         Err(e) => {
             eprintln!("error: {e}");
-            ExitCode::FAILURE
+            return code(exit::BAD_JOB);
+        }
+    };
+    match reference_host::run(&wasm, &parsed) {
+        Ok(transcript) => match serde_json::to_string_pretty(&transcript) {
+            Ok(json) => {
+                println!("{json}");
+                code(exit::RAN)
+            }
+            Err(e) => {
+                eprintln!("error: cannot print the transcript: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Err(e) if adapter::is_bad_job(&e) => {
+            eprintln!("error: {scenario}: {e}");
+            code(exit::BAD_JOB)
+        }
+        Err(e) => {
+            eprintln!("error: {plugin}: refused: {e}");
+            code(exit::REFUSED)
         }
     }
 }

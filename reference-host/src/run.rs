@@ -5,7 +5,7 @@
 use crate::callouts::Callouts;
 use crate::load::{self, LoadError};
 use crate::pairs;
-use crate::scenario::{Event, HttpStream, Message, Scenario};
+use crate::scenario::{Event, HttpStream, LogLevelName, Message, Scenario};
 use crate::state::{EPOCH_NS, HostState, LocalResponse, MetricState, Phase, ROOT_ID, Stream};
 use crate::transcript::{FailedStream, Failure, HttpOutcome, MessageOut, Metric, Transcript};
 use proxy_wasm_host_abi::v0_2_1::{Action, BufferType, LogLevel, MetricType};
@@ -186,14 +186,17 @@ fn run_linked(
         .iter()
         .map(|e| e.as_bytes().to_vec())
         .collect();
-    if let Some(level) = &scenario.log_level {
-        state.log_level = parse_level(level).ok_or_else(|| {
-            LoadError::Malformed(format!(
-                "log_level `{level}` is not trace, debug, info, warn, error or critical"
-            ))
-        })?;
+    if let Some(level) = scenario.log_level {
+        state.log_level = match level {
+            LogLevelName::Trace => LogLevel::Trace,
+            LogLevelName::Debug => LogLevel::Debug,
+            LogLevelName::Info => LogLevel::Info,
+            LogLevelName::Warn => LogLevel::Warn,
+            LogLevelName::Error => LogLevel::Error,
+            LogLevelName::Critical => LogLevel::Critical,
+        };
     }
-    state.callouts = Callouts::new(scenario).map_err(LoadError::Malformed)?;
+    state.callouts = Callouts::new(scenario).map_err(LoadError::Scenario)?;
     let mut store = Store::new(engine, state);
     store.limiter(|s| &mut s.limits);
     let fuel = scenario.limits.fuel_per_call;
@@ -237,18 +240,6 @@ fn run_linked(
     }
     driver.shutdown();
     Ok(driver.finish())
-}
-
-fn parse_level(level: &str) -> Option<LogLevel> {
-    Some(match level {
-        "trace" => LogLevel::Trace,
-        "debug" => LogLevel::Debug,
-        "info" => LogLevel::Info,
-        "warn" => LogLevel::Warn,
-        "error" => LogLevel::Error,
-        "critical" => LogLevel::Critical,
-        _ => return None,
-    })
 }
 
 /// Drives one plugin instance through a scenario.

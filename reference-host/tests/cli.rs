@@ -58,6 +58,38 @@ fn runs_print_the_transcript_and_errors_name_the_file() {
     assert_eq!(code, 3);
     assert!(out.contains(r#""event":"refused""#), "{out}");
     assert!(out.contains("not a valid wasm module"), "{out}");
+
+    // A bad value names the scenario file and the field; both modes exit alike.
+    let level = dir.join("level.json");
+    std::fs::write(&level, r#"{"log_level": "verbose"}"#).unwrap_or_else(|e| panic!("{e}"));
+    let headers = dir.join("headers.json");
+    std::fs::write(
+        &headers,
+        r#"{"events": [{"http": {"request": {"headers": [[":path", 5]]}}}]}"#,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    for (scenario, field) in [
+        (&level, "field `log_level`: unknown variant `verbose`"),
+        (
+            &headers,
+            "field `events[0].http.request.headers[0][1]`: invalid type",
+        ),
+    ] {
+        for transcript in [false, true] {
+            let mut args = vec!["run".to_string(), path(&plugin), path(scenario)];
+            if transcript {
+                args.push("--transcript".into());
+            }
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let (code, _, err) = reference_host(&args);
+            assert_eq!(code, 2, "{args:?}: {err}");
+            assert!(err.contains(&path(scenario)), "{err}");
+            assert!(err.contains(field), "{err}");
+        }
+    }
+    let (code, _, err) = reference_host(&["run", &path(&good), &path(&good), "--transcript"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("refused: not a valid wasm module"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
