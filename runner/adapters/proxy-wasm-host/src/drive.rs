@@ -13,7 +13,7 @@ use proxy_wasm_host::abi::v0_2_1::{
 };
 use proxy_wasm_host::{AbiVersion, Engine, EngineConfig, Error, Limits, Module};
 use proxy_wasm_interchange::protocol::{self, Exchange, Failure, HttpMessage};
-use proxy_wasm_interchange::scenario::{Event, HttpStream, Message, Scenario};
+use proxy_wasm_interchange::scenario::{Event, HttpStream, LogLevelName, Message, Scenario};
 use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
@@ -85,16 +85,7 @@ impl Runtime {
                 "the scenario expects ABI {expected}, the module declares {version}"
             ));
         }
-        let log_level = match scenario.log_level.as_deref().map(parse_level) {
-            None => LogLevel::Info,
-            Some(Some(level)) => level,
-            Some(None) => {
-                return Outcome::Bad(format!(
-                    "log_level `{}` is not trace, debug, info, warn, error or critical",
-                    scenario.log_level.as_deref().unwrap_or_default()
-                ));
-            }
-        };
+        let log_level = scenario.log_level.map_or(LogLevel::Info, level);
 
         let sink = Arc::new(Sink::default());
         let clock = Arc::new(VirtualClock::default());
@@ -197,16 +188,15 @@ fn chain(error: &dyn std::error::Error) -> String {
     text.replace('\n', " ")
 }
 
-fn parse_level(level: &str) -> Option<LogLevel> {
-    Some(match level {
-        "trace" => LogLevel::Trace,
-        "debug" => LogLevel::Debug,
-        "info" => LogLevel::Info,
-        "warn" => LogLevel::Warn,
-        "error" => LogLevel::Error,
-        "critical" => LogLevel::Critical,
-        _ => return None,
-    })
+fn level(level: LogLevelName) -> LogLevel {
+    match level {
+        LogLevelName::Trace => LogLevel::Trace,
+        LogLevelName::Debug => LogLevel::Debug,
+        LogLevelName::Info => LogLevel::Info,
+        LogLevelName::Warn => LogLevel::Warn,
+        LogLevelName::Error => LogLevel::Error,
+        LogLevelName::Critical => LogLevel::Critical,
+    }
 }
 
 fn event(kind: &str, context: Option<ContextId>, callback: &str, message: &str) -> String {
