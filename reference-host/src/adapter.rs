@@ -69,7 +69,7 @@ pub fn is_bad_job(e: &LoadError) -> bool {
 /// each stream's upstream and client.
 pub fn events(t: &Transcript) -> Vec<String> {
     let logs = t.logs.iter().map(|l| Event::Log {
-        level: Some(l.level.clone()),
+        level: Some(l.level.to_string()),
         context: Some(l.context),
         message: l.message.clone(),
     });

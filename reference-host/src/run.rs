@@ -625,15 +625,17 @@ impl Driver {
         });
         self.check(id, answer, headers_phase)
             .map_err(Ended::before)?;
-        // Forwarded now, whatever comes later.
-        let sent_headers = self.stream(id).map(|s| {
-            pairs::to_text(match dir {
-                Direction::Request => &s.request_headers,
-                Direction::Response => &s.response_headers,
-            })
-        });
-        let partial = |body: &[u8]| MessageOut {
-            headers: sent_headers.clone().unwrap_or_default(),
+        // The headers went out now; they cannot change after their phase, so an early end
+        // reads them from the stream then.
+        let partial = |d: &Self, body: &[u8]| MessageOut {
+            headers: (d.store.data().streams.get(&id))
+                .map(|s| {
+                    pairs::to_text(match dir {
+                        Direction::Request => &s.request_headers,
+                        Direction::Response => &s.response_headers,
+                    })
+                })
+                .unwrap_or_default(),
             body: String::from_utf8_lossy(body).into_owned(),
             trailers: Vec::new(),
         };
@@ -646,7 +648,7 @@ impl Driver {
                 let Some(s) = self.stream(id) else {
                     return Err(Ended::after(
                         End::Stalled(body_phase.name()),
-                        partial(&body_out),
+                        partial(self, &body_out),
                     ));
                 };
                 s.phase = body_phase;
@@ -675,11 +677,13 @@ impl Driver {
                 }
                 Flow::Stalled => {
                     let end = End::Stalled(body_phase.name());
-                    return Err(Ended::after(end, partial(&body_out)));
+                    return Err(Ended::after(end, partial(self, &body_out)));
                 }
-                Flow::Answered => return Err(Ended::after(End::Answered, partial(&body_out))),
-                Flow::Closed => return Err(Ended::after(End::Reset, partial(&body_out))),
-                Flow::Failed => return Err(Ended::after(End::Failed, partial(&body_out))),
+                Flow::Answered => {
+                    return Err(Ended::after(End::Answered, partial(self, &body_out)));
+                }
+                Flow::Closed => return Err(Ended::after(End::Reset, partial(self, &body_out))),
+                Flow::Failed => return Err(Ended::after(End::Failed, partial(self, &body_out))),
             }
         }
 
@@ -702,11 +706,11 @@ impl Driver {
                 })
             });
             self.check(id, answer, trailers_phase)
-                .map_err(|end| Ended::after(end, partial(&body_out)))?;
+                .map_err(|end| Ended::after(end, partial(self, &body_out)))?;
         }
         let Some(s) = self.stream(id) else {
             let end = End::Stalled(trailers_phase.name());
-            return Err(Ended::after(end, partial(&body_out)));
+            return Err(Ended::after(end, partial(self, &body_out)));
         };
         let (headers, trailers) = match dir {
             Direction::Request => (&s.request_headers, &s.request_trailers),

@@ -243,11 +243,11 @@ impl HostState {
         self.connections.get_mut(&id)
     }
 
-    fn log(&mut self, level: &str, message: &[u8]) {
+    fn log(&mut self, level: &'static str, message: &[u8]) {
         let context = self.target();
         self.transcript.logs.push(Log {
             context,
-            level: level.to_string(),
+            level,
             message: String::from_utf8_lossy(message).into_owned(),
         });
     }

@@ -36,7 +36,7 @@ pub struct Log {
     /// The context the plugin acted on.
     pub context: u32,
     /// trace, debug, info, warn, error, critical; `stdout`/`stderr` for WASI writes.
-    pub level: String,
+    pub level: &'static str,
     /// The text (lossy UTF-8).
     pub message: String,
 }

@@ -106,7 +106,7 @@ impl Callbacks {
         self.exports.has(name)
     }
 
-    fn call<P: WasmParams, R: WasmResults>(&self, store: impl AsContextMut, name: &'static str, args: P) -> Result<Option<R>, CallError> {
+    fn call<P: WasmParams + 'static, R: WasmResults + 'static>(&self, store: impl AsContextMut, name: &'static str, args: P) -> Result<Option<R>, CallError> {
         self.exports.call(store, name, args)
     }
 {%- for c in callers %}

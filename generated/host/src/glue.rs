@@ -3,11 +3,13 @@
 //! to out-pointers that happen all together or not at all, how a host function fails (a status
 //! or a trap), and typed calls into the plugin.
 
+use std::any::Any;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Range;
+use std::sync::{Arc, OnceLock};
 use wasmtime::{AsContextMut, Caller, Extern, Func, Instance, Memory, ValType};
-use wasmtime::{WasmParams, WasmResults};
+use wasmtime::{TypedFunc, WasmParams, WasmResults};
 
 /// The plugin's linear memory, exported as `memory`; `None` if it has none.
 pub fn memory<T>(caller: &mut Caller<'_, T>) -> Option<Memory> {
@@ -359,7 +361,15 @@ impl std::error::Error for CallError {}
 /// The plugin's exported callbacks, each checked against its signature.
 #[derive(Clone, Debug, Default)]
 pub struct Exports {
-    funcs: BTreeMap<&'static str, Func>,
+    funcs: BTreeMap<&'static str, Export>,
+}
+
+/// An exported callback and, once called, its typed form: later calls skip wasmtime's type
+/// check, which costs about as much as a short callback.
+#[derive(Clone, Debug)]
+struct Export {
+    func: Func,
+    typed: OnceLock<Arc<dyn Any + Send + Sync>>,
 }
 
 impl Exports {
@@ -399,7 +409,8 @@ impl Exports {
                     ),
                 });
             }
-            funcs.insert(s.name, func);
+            let typed = OnceLock::new();
+            funcs.insert(s.name, Export { func, typed });
         }
         Ok(Self { funcs })
     }
@@ -410,18 +421,28 @@ impl Exports {
     }
 
     /// Calls `name` with `args`; `Ok(None)` if the plugin does not export it.
-    pub fn call<P: WasmParams, R: WasmResults>(
+    pub fn call<P: WasmParams + 'static, R: WasmResults + 'static>(
         &self,
         mut store: impl AsContextMut,
         name: &'static str,
         args: P,
     ) -> Result<Option<R>, CallError> {
-        let Some(func) = self.funcs.get(name) else {
+        let Some(export) = self.funcs.get(name) else {
             return Ok(None);
         };
-        let typed = func
-            .typed::<P, R>(store.as_context())
-            .map_err(|error| ended(name, error))?;
+        let cached = (export.typed.get())
+            .and_then(|typed| typed.downcast_ref::<TypedFunc<P, R>>())
+            .cloned();
+        let typed = match cached {
+            Some(typed) => typed,
+            None => {
+                let typed = (export.func)
+                    .typed::<P, R>(store.as_context())
+                    .map_err(|error| ended(name, error))?;
+                let _ = export.typed.set(Arc::new(typed.clone()));
+                typed
+            }
+        };
         typed
             .call(&mut store, args)
             .map(Some)

@@ -6048,7 +6048,7 @@ impl Callbacks {
     pub fn has(&self, name: &str) -> bool {
         self.exports.has(name)
     }
-    fn call<P: WasmParams, R: WasmResults>(
+    fn call<P: WasmParams + 'static, R: WasmResults + 'static>(
         &self,
         store: impl AsContextMut,
         name: &'static str,
