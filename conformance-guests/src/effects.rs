@@ -123,7 +123,7 @@ impl Effect {
             }
             Effect::Body { side, body } => {
                 let m = message(*side)?;
-                if m.body == *body {
+                if m.body == body.as_str() {
                     Ok(())
                 } else {
                     Err(format!("body {:?}", m.body))
@@ -170,7 +170,7 @@ mod tests {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
-            body: body.to_string(),
+            body: body.into(),
             trailers: Vec::new(),
         }
     }

@@ -7,6 +7,7 @@
 //! The list of ABI versions lives with their documents, in [`proxy_wasm_spec::RELEASED`].
 
 pub mod basis;
+pub mod bytes;
 pub mod expectations;
 pub mod pairs;
 pub mod protocol;
@@ -15,6 +16,7 @@ pub mod scenario;
 mod schemas;
 
 pub use basis::{Basis, Check, Level};
+pub use bytes::Bytes;
 pub use report::Kind;
 pub use scenario::Scenario;
 pub use schemas::schemas;

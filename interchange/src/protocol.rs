@@ -1,6 +1,7 @@
 //! Adapter protocol v1 (`runner/ADAPTERS.md`): what `<cmd> info` prints, the event lines of
 //! `<cmd> run MODULE SCENARIO`, and the jobs and results of `<cmd> serve`.
 
+use crate::Bytes;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -184,9 +185,9 @@ pub struct HttpMessage {
     /// Header pairs in order, names as the host spells them.
     #[serde(default)]
     pub headers: Vec<(String, String)>,
-    /// The body as text.
+    /// The body: text, or binary as `{"base64": "..."}`.
     #[serde(default)]
-    pub body: String,
+    pub body: Bytes,
     /// Trailer pairs in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub trailers: Vec<(String, String)>,

@@ -11,9 +11,11 @@
 //!   ]
 //! }
 //! ```
-//! Bytes (configuration, header names and values, body chunks) are written as UTF-8 strings.
+//! Bytes (configuration, body chunks, messages, property values) are a UTF-8 string, or binary
+//! as `{"base64": "..."}` or `{"hex": "..."}` ([`Bytes`]); header names and values are strings.
 //! Values left at their default are left out when a scenario is written.
 
+use crate::Bytes;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -26,11 +28,11 @@ pub struct Scenario {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expect_abi: Option<String>,
     /// What `proxy_on_vm_start` announces and `VmConfiguration` holds.
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub vm_configuration: String,
+    #[serde(skip_serializing_if = "<[u8]>::is_empty")]
+    pub vm_configuration: Bytes,
     /// What `proxy_on_configure` announces and `PluginConfiguration` holds.
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub plugin_configuration: String,
+    #[serde(skip_serializing_if = "<[u8]>::is_empty")]
+    pub plugin_configuration: Bytes,
     /// The plugin's name, Envoy's `plugin_name` property.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plugin_name: Option<String>,
@@ -43,7 +45,7 @@ pub struct Scenario {
     pub vm_id: String,
     /// Property values by dotted path (`request.path`), overriding the built-in table.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub properties: BTreeMap<String, String>,
+    pub properties: BTreeMap<String, Bytes>,
     /// The level `proxy_get_log_level` reports (info if none).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub log_level: Option<LogLevelName>,
@@ -60,7 +62,7 @@ pub struct Scenario {
     /// Foreign functions `proxy_call_foreign_function` can call, by name, with the bytes each
     /// returns.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub foreign_functions: BTreeMap<String, String>,
+    pub foreign_functions: BTreeMap<String, Bytes>,
     /// What happens, in order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<Event>,
@@ -108,14 +110,14 @@ pub enum Event {
         /// The queue's name.
         queue: String,
         /// The item.
-        data: String,
+        data: Bytes,
     },
     /// The host calls the plugin's `proxy_on_foreign_function` (ABI 0.2.x).
     ForeignFunction {
         /// The function id the plugin receives.
         id: u32,
         /// The argument bytes, readable as the foreign-function-arguments buffer.
-        data: String,
+        data: Bytes,
     },
 }
 
@@ -125,9 +127,9 @@ pub enum Event {
 #[serde(deny_unknown_fields, default)]
 pub struct TcpStream {
     /// Chunks from the client, each in its own `proxy_on_downstream_data`.
-    pub downstream: Vec<String>,
+    pub downstream: Vec<Bytes>,
     /// Chunks from the upstream, each in its own `proxy_on_upstream_data`.
-    pub upstream: Vec<String>,
+    pub upstream: Vec<Bytes>,
 }
 
 /// What a scripted HTTP upstream answers to one call.
@@ -141,8 +143,8 @@ pub struct HttpReply {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub headers: Vec<(String, String)>,
     /// Response body.
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub body: String,
+    #[serde(skip_serializing_if = "<[u8]>::is_empty")]
+    pub body: Bytes,
     /// Response trailers.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub trailers: Vec<(String, String)>,
@@ -158,7 +160,7 @@ pub struct GrpcReply {
     /// Response messages: a unary call gets them all at once, a stream one per message it sends,
     /// the rest when it half-closes.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub messages: Vec<String>,
+    pub messages: Vec<Bytes>,
     /// Trailing metadata; none means no trailing-metadata callback.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub trailing_metadata: Vec<(String, String)>,
@@ -180,7 +182,7 @@ pub struct HttpStream {
     /// Property values for this stream alone, by dotted path (`source.address`), overriding
     /// the scenario's and the ones derived from the stream.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub properties: BTreeMap<String, String>,
+    pub properties: BTreeMap<String, Bytes>,
 }
 
 /// Headers, body chunks and trailers.
@@ -192,7 +194,7 @@ pub struct Message {
     pub headers: Vec<(String, String)>,
     /// Body chunks, each delivered in its own body callback.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub body: Vec<String>,
+    pub body: Vec<Bytes>,
     /// Trailers; none means the message ends with its body.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub trailers: Vec<(String, String)>,

@@ -8,6 +8,7 @@ use crate::scenario::{GrpcReply, HttpReply, Scenario};
 use crate::state::HostState;
 use crate::transcript::{ForeignCall, GrpcCall, HttpCall};
 use proxy_wasm_host_abi::v0_2_1::{GrpcStatus, Status};
+use proxy_wasm_interchange::Bytes;
 use std::collections::VecDeque;
 
 /// Something the host owes the plugin, delivered after the current callback.
@@ -149,7 +150,6 @@ fn text(bytes: &[u8]) -> String {
 impl Callouts {
     /// The scenario's scripted upstreams and foreign functions; gRPC statuses must be real ones.
     pub fn new(scenario: &Scenario) -> Result<Self, String> {
-        let bytes = |s: &String| s.as_bytes().to_vec();
         for (name, replies) in &scenario.grpc_upstreams {
             for (i, reply) in replies.iter().enumerate() {
                 if GrpcStatus::try_from(reply.status).is_err() {
@@ -162,13 +162,13 @@ impl Callouts {
         }
         Ok(Callouts {
             upstreams: (scenario.upstreams.iter())
-                .map(|(k, v)| (bytes(k), v.iter().cloned().collect()))
+                .map(|(k, v)| (k.as_bytes().to_vec(), v.iter().cloned().collect()))
                 .collect(),
             grpc_upstreams: (scenario.grpc_upstreams.iter())
-                .map(|(k, v)| (bytes(k), v.iter().cloned().collect()))
+                .map(|(k, v)| (k.as_bytes().to_vec(), v.iter().cloned().collect()))
                 .collect(),
             foreign_functions: (scenario.foreign_functions.iter())
-                .map(|(k, v)| (bytes(k), bytes(v)))
+                .map(|(k, v)| (k.as_bytes().to_vec(), v.to_vec()))
                 .collect(),
             ..Callouts::default()
         })
@@ -245,11 +245,13 @@ impl HostState {
             id,
             reply: reply.filter(|r| !r.fail),
         });
+        let context = self.target();
         self.transcript.http_calls.push(HttpCall {
+            context,
             id,
             upstream: text(upstream),
             headers: pairs::to_text(&headers),
-            body: text(body),
+            body: body.into(),
             trailers: pairs::to_text(&trailers),
             timeout_ms: timeout,
         });
@@ -304,14 +306,16 @@ impl HostState {
             let at = calls.grpc.len() - 1;
             calls.finish_grpc(at);
         }
+        let context = self.target();
         self.transcript.grpc_calls.push(GrpcCall {
+            context,
             id,
             kind: if message.is_some() { "call" } else { "stream" }.into(),
             upstream: text(upstream),
             service: text(service),
             method: text(method),
             initial_metadata: pairs::to_text(&metadata),
-            messages: message.map(text).into_iter().collect(),
+            messages: message.map(Bytes::from).into_iter().collect(),
             ended_by_plugin: None,
         });
         Ok(id)
@@ -341,7 +345,7 @@ impl HostState {
             calls.finish_grpc(at);
         }
         if let Some(call) = self.transcript.grpc_calls.get_mut(record) {
-            call.messages.push(text(message));
+            call.messages.push(message.into());
             if end_stream {
                 call.ended_by_plugin = Some("half_closed".into());
             }
@@ -457,9 +461,11 @@ impl HostState {
             .find(|(n, _)| n == name)
             .map(|(_, result)| result.clone())
             .ok_or(Status::NotFound)?;
+        let context = self.target();
         self.transcript.foreign_calls.push(ForeignCall {
+            context,
             name: text(name),
-            arguments: text(arguments),
+            arguments: arguments.into(),
         });
         Ok(result)
     }

@@ -68,7 +68,7 @@ impl Driver {
                 self.store.data_mut().callouts.status = status;
                 self.receive(reply.map(|r| Received::HttpResponse {
                     headers: pairs::from_text(&r.headers),
-                    body: r.body.into_bytes(),
+                    body: r.body.into_vec(),
                     trailers: pairs::from_text(&r.trailers),
                 }));
                 let (h, b, t) = counts;
@@ -121,7 +121,7 @@ impl Driver {
     }
 
     /// Another producer enqueues `data` on the plugin's queue `name`.
-    pub(crate) fn enqueue(&mut self, name: &str, data: &str) {
+    pub(crate) fn enqueue(&mut self, name: &str, data: &[u8]) {
         let state = self.store.data_mut();
         let Some(index) = (state.callouts.queues.iter()).position(|q| q.name == name.as_bytes())
         else {
@@ -133,15 +133,15 @@ impl Driver {
             return;
         };
         let id = u32::try_from(index + 1).unwrap_or(u32::MAX);
-        if state.enqueue(id, data.as_bytes()).is_ok() {
+        if state.enqueue(id, data).is_ok() {
             self.deliver_pending();
         }
     }
 
     /// The host calls the plugin's foreign function `id` with `data` as its arguments.
-    pub(crate) fn foreign_function(&mut self, id: u32, data: &str) {
+    pub(crate) fn foreign_function(&mut self, id: u32, data: &[u8]) {
         let size = u32::try_from(data.len()).unwrap_or(u32::MAX);
-        self.receive(Some(Received::ForeignArguments(data.as_bytes().to_vec())));
+        self.receive(Some(Received::ForeignArguments(data.to_vec())));
         let root = ROOT_ID;
         let _ = self.call(root, "proxy_on_foreign_function", |e, s| {
             e.proxy_on_foreign_function(s, root, id, size)

@@ -12,6 +12,7 @@ use proxy_wasm_host_abi::v0_2_1::{Action, BufferType, LogLevel, MetricType};
 use proxy_wasm_host_abi::{
     AbiVersion, CallError, Callbacks, Trap, add_to_linker, add_wasi_to_linker,
 };
+use proxy_wasm_interchange::Bytes;
 use wasmtime::{
     Cache, CacheConfig, Config, Engine, InstancePre, Linker, Module, Store, StoreLimitsBuilder,
 };
@@ -538,7 +539,7 @@ impl Driver {
                 // As any stream's maps come out: names lower-cased.
                 let unchanged = |m: &Message| MessageOut {
                     headers: pairs::to_text(&pairs::from_text(&m.headers)),
-                    body: m.body.concat(),
+                    body: Bytes::concat(&m.body),
                     trailers: pairs::to_text(&pairs::from_text(&m.trailers)),
                 };
                 out.upstream_request = Some(unchanged(&exchange.request));
@@ -584,7 +585,7 @@ impl Driver {
                 outcome.local_response = true;
                 outcome.downstream_response = Some(MessageOut {
                     headers: reply.headers,
-                    body: reply.body.concat(),
+                    body: Bytes::concat(&reply.body),
                     trailers: Vec::new(),
                 });
             }
@@ -636,7 +637,7 @@ impl Driver {
                     })
                 })
                 .unwrap_or_default(),
-            body: String::from_utf8_lossy(body).into_owned(),
+            body: body.into(),
             trailers: Vec::new(),
         };
 
@@ -718,7 +719,7 @@ impl Driver {
         };
         Ok(MessageOut {
             headers: pairs::to_text(headers),
-            body: String::from_utf8_lossy(&body_out).into_owned(),
+            body: body_out.into(),
             trailers: pairs::to_text(trailers),
         })
     }
@@ -803,10 +804,7 @@ impl Driver {
         let mut transcript = std::mem::take(&mut state.transcript);
         transcript.queues = (state.callouts.queues.iter())
             .map(|q| {
-                let items = q
-                    .items
-                    .iter()
-                    .map(|i| String::from_utf8_lossy(i).into_owned());
+                let items = q.items.iter().map(|i| Bytes::from(i.as_slice()));
                 (
                     String::from_utf8_lossy(&q.name).into_owned(),
                     items.collect(),
@@ -820,7 +818,7 @@ impl Driver {
             .map(|(k, (v, _))| {
                 (
                     String::from_utf8_lossy(k).into_owned(),
-                    String::from_utf8_lossy(v).into_owned(),
+                    Bytes::from(v.as_slice()),
                 )
             })
             .collect();
@@ -931,7 +929,7 @@ fn envoy_local_reply(local: &LocalResponse, request: &pairs::Pairs) -> Message {
         body: if body.is_empty() || head {
             Vec::new()
         } else {
-            vec![body]
+            vec![body.into()]
         },
         trailers: Vec::new(),
     }
@@ -956,7 +954,7 @@ fn percent_encode(bytes: &[u8]) -> String {
 fn fail_closed_response() -> MessageOut {
     MessageOut {
         headers: vec![(":status".to_string(), "503".to_string())],
-        body: String::new(),
+        body: Bytes::default(),
         trailers: Vec::new(),
     }
 }

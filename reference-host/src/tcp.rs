@@ -8,6 +8,7 @@ use crate::scenario::TcpStream;
 use crate::state::{Connection, ROOT_ID, TcpPhase};
 use crate::transcript::TcpOutcome;
 use proxy_wasm_host_abi::v0_2_1::{Action, PeerType};
+use proxy_wasm_interchange::Bytes;
 
 /// How a connection callback ended.
 enum Next {
@@ -49,8 +50,8 @@ impl Driver {
         // connection (`Context::failStream`), or with fail_open the bytes pass unchanged.
         if let Some(why) = self.failed.clone() {
             let what = if self.fail_open {
-                outcome.to_upstream = script.downstream.concat();
-                outcome.to_downstream = script.upstream.concat();
+                outcome.to_upstream = Bytes::concat(&script.downstream);
+                outcome.to_downstream = Bytes::concat(&script.upstream);
                 "it passed unchanged (fail_open)"
             } else {
                 "the host closed it"
@@ -109,18 +110,13 @@ impl Driver {
     /// sends nothing still ends with an empty chunk. A paused chunk is offered again with the
     /// next one, as Envoy leaves unread data in the connection buffer. `Err` names the callback
     /// that stalled (or `None` when the plugin closed the connection).
-    fn data(
-        &mut self,
-        id: u32,
-        chunks: &[String],
-        upstream: bool,
-    ) -> Result<String, Option<String>> {
+    fn data(&mut self, id: u32, chunks: &[Bytes], upstream: bool) -> Result<Bytes, Option<String>> {
         let (phase, callback) = if upstream {
             (TcpPhase::Upstream, "proxy_on_upstream_data")
         } else {
             (TcpPhase::Downstream, "proxy_on_downstream_data")
         };
-        let empty = [String::new()];
+        let empty = [Bytes::default()];
         let chunks = if chunks.is_empty() {
             &empty[..]
         } else {
@@ -156,7 +152,7 @@ impl Driver {
                 Next::Closed => return Err(None),
             }
         }
-        Ok(String::from_utf8_lossy(&passed).into_owned())
+        Ok(passed.into())
     }
 
     /// The close callbacks: the client's side first (closed by the remote peer, or locally when

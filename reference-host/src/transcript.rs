@@ -1,5 +1,7 @@
-//! Everything a run made observable, as JSON: the shape conformance checks compare.
+//! Everything a run made observable, as JSON: the shape conformance checks compare. Bytes are
+//! a string when they are UTF-8 text, else `{"base64": "..."}` ([`Bytes`]).
 
+use proxy_wasm_interchange::Bytes;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -21,11 +23,11 @@ pub struct Transcript {
     /// Foreign functions the plugin called, in order.
     pub foreign_calls: Vec<ForeignCall>,
     /// Shared queues at the end: name → items not dequeued.
-    pub queues: BTreeMap<String, Vec<String>>,
+    pub queues: BTreeMap<String, Vec<Bytes>>,
     /// Metrics by name, in definition order of ids.
     pub metrics: Vec<Metric>,
     /// Shared data at the end: key → value.
-    pub shared_data: BTreeMap<String, String>,
+    pub shared_data: BTreeMap<String, Bytes>,
     /// Traps, failed callbacks and broken promises, in order.
     pub errors: Vec<Failure>,
 }
@@ -80,9 +82,9 @@ pub struct TcpOutcome {
     /// The connection's context id.
     pub context: u32,
     /// The client's bytes as the plugin let them through to the upstream.
-    pub to_upstream: String,
+    pub to_upstream: Bytes,
     /// The upstream's bytes as the plugin let them through to the client.
-    pub to_downstream: String,
+    pub to_downstream: Bytes,
     /// The side the plugin closed with `proxy_close_stream` (`downstream` or `upstream`), if any.
     pub closed_by_plugin: Option<String>,
     /// The direction whose data the plugin paused and never resumed.
@@ -92,6 +94,8 @@ pub struct TcpOutcome {
 /// An HTTP call as it left the plugin.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct HttpCall {
+    /// The context that made the call.
+    pub context: u32,
     /// The call id the plugin got.
     pub id: u32,
     /// The upstream's name.
@@ -99,7 +103,7 @@ pub struct HttpCall {
     /// Request headers.
     pub headers: Vec<(String, String)>,
     /// Request body.
-    pub body: String,
+    pub body: Bytes,
     /// Request trailers.
     pub trailers: Vec<(String, String)>,
     /// The timeout the plugin asked for.
@@ -109,6 +113,8 @@ pub struct HttpCall {
 /// A gRPC call or stream as the plugin used it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct GrpcCall {
+    /// The context that opened the call or stream.
+    pub context: u32,
     /// The call or stream id the plugin got.
     pub id: u32,
     /// `call` or `stream`.
@@ -122,7 +128,7 @@ pub struct GrpcCall {
     /// Initial metadata the plugin sent.
     pub initial_metadata: Vec<(String, String)>,
     /// Messages the plugin sent (the request of a unary call; each `proxy_grpc_send`).
-    pub messages: Vec<String>,
+    pub messages: Vec<Bytes>,
     /// How the plugin ended it: `half_closed`, `closed` or `cancelled`, if it did.
     pub ended_by_plugin: Option<String>,
 }
@@ -130,10 +136,12 @@ pub struct GrpcCall {
 /// A foreign function call.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ForeignCall {
+    /// The context that made the call.
+    pub context: u32,
     /// The function's name.
     pub name: String,
-    /// The argument bytes (lossy UTF-8).
-    pub arguments: String,
+    /// The argument bytes.
+    pub arguments: Bytes,
 }
 
 /// Headers, body and trailers as they left the host.
@@ -142,7 +150,7 @@ pub struct MessageOut {
     /// Headers in order.
     pub headers: Vec<(String, String)>,
     /// The whole body.
-    pub body: String,
+    pub body: Bytes,
     /// Trailers in order.
     pub trailers: Vec<(String, String)>,
 }

@@ -146,7 +146,7 @@ fn http_calls_decide_paused_requests() {
     assert_eq!(
         t["http_calls"][0],
         json!({
-            "id": 4, "upstream": "auth",
+            "context": 2, "id": 4, "upstream": "auth",
             "headers": [[":method", "GET"], [":path", "/check"], [":authority", "auth"]],
             "body": "", "trailers": [], "timeout_ms": 500
         })
@@ -261,9 +261,9 @@ fn grpc_calls_and_streams_follow_their_scripts() {
     assert_eq!(
         t["grpc_calls"],
         json!([
-            { "id": 5, "kind": "call", "upstream": "svc", "service": "pkg.Svc", "method": "Get",
+            { "context": 1, "id": 5, "kind": "call", "upstream": "svc", "service": "pkg.Svc", "method": "Get",
               "initial_metadata": [], "messages": ["req"], "ended_by_plugin": null },
-            { "id": 6, "kind": "stream", "upstream": "svc", "service": "pkg.Svc", "method": "Get",
+            { "context": 1, "id": 6, "kind": "stream", "upstream": "svc", "service": "pkg.Svc", "method": "Get",
               "initial_metadata": [], "messages": ["m1"], "ended_by_plugin": "half_closed" }
         ])
     );
@@ -350,7 +350,7 @@ fn foreign_functions_are_called_by_name_both_ways() {
     assert_eq!(messages(&t), ["00", "42", "01", "07", "00", "hello"]);
     assert_eq!(
         t["foreign_calls"],
-        json!([{ "name": "answer", "arguments": "question" }])
+        json!([{ "context": 1, "name": "answer", "arguments": "question" }])
     );
 }
 

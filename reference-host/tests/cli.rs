@@ -68,7 +68,14 @@ fn runs_print_the_transcript_and_errors_name_the_file() {
         r#"{"events": [{"http": {"request": {"headers": [[":path", 5]]}}}]}"#,
     )
     .unwrap_or_else(|e| panic!("{e}"));
+    let binary = dir.join("binary.json");
+    std::fs::write(&binary, r#"{"plugin_configuration": {"hex": "0g"}}"#)
+        .unwrap_or_else(|e| panic!("{e}"));
     for (scenario, field) in [
+        (
+            &binary,
+            "field `plugin_configuration`: hex: Invalid character 'g'",
+        ),
         (&level, "field `log_level`: unknown variant `verbose`"),
         (
             &headers,

@@ -8,6 +8,7 @@
 #![allow(clippy::panic)] // test helpers fail loudly
 
 use arbitrary::{Result, Unstructured};
+use proxy_wasm_interchange::Bytes;
 use proxy_wasm_spec::ir::{Abi, Function, WasmType};
 use reference_host::scenario::{
     Event, GrpcReply, HttpReply, HttpStream, Limits, Message, Scenario, TcpStream,
@@ -188,9 +189,15 @@ fn pairs(u: &mut Unstructured<'_>) -> Result<Vec<(String, String)>> {
     (0..n).map(|_| Ok((text(u)?, text(u)?))).collect()
 }
 
-fn chunks(u: &mut Unstructured<'_>) -> Result<Vec<String>> {
+/// Any bytes, binary included.
+fn bytes(u: &mut Unstructured<'_>) -> Result<Bytes> {
+    let len = u.int_in_range(0..=24)?;
+    Ok(Bytes(u.bytes(len)?.to_vec()))
+}
+
+fn chunks(u: &mut Unstructured<'_>) -> Result<Vec<Bytes>> {
     let n = u.int_in_range(0..=3)?;
-    (0..n).map(|_| text(u)).collect()
+    (0..n).map(|_| bytes(u)).collect()
 }
 
 fn message(u: &mut Unstructured<'_>) -> Result<Message> {
@@ -210,7 +217,7 @@ fn event(u: &mut Unstructured<'_>) -> Result<Event> {
                 ..HttpStream::default()
             };
             if u.arbitrary()? {
-                stream.properties.insert(text(u)?, text(u)?);
+                stream.properties.insert(text(u)?, bytes(u)?);
             }
             Event::Http(stream)
         }
@@ -222,11 +229,11 @@ fn event(u: &mut Unstructured<'_>) -> Result<Event> {
         _ => match u.int_in_range(0..=1)? {
             0 => Event::Enqueue {
                 queue: text(u)?,
-                data: text(u)?,
+                data: bytes(u)?,
             },
             _ => Event::ForeignFunction {
                 id: u.arbitrary()?,
-                data: text(u)?,
+                data: bytes(u)?,
             },
         },
     })
@@ -234,8 +241,8 @@ fn event(u: &mut Unstructured<'_>) -> Result<Event> {
 
 fn scenario(u: &mut Unstructured<'_>) -> Result<Scenario> {
     let mut s = Scenario {
-        vm_configuration: text(u)?,
-        plugin_configuration: text(u)?,
+        vm_configuration: bytes(u)?,
+        plugin_configuration: bytes(u)?,
         fail_open: u.arbitrary()?,
         root_id: text(u)?,
         limits: Limits {
@@ -245,13 +252,13 @@ fn scenario(u: &mut Unstructured<'_>) -> Result<Scenario> {
         ..Scenario::default()
     };
     for _ in 0..u.int_in_range(0..=2)? {
-        s.properties.insert(text(u)?, text(u)?);
+        s.properties.insert(text(u)?, bytes(u)?);
     }
     for _ in 0..u.int_in_range(0..=2)? {
         let reply = HttpReply {
             fail: u.arbitrary()?,
             headers: pairs(u)?,
-            body: text(u)?,
+            body: bytes(u)?,
             trailers: pairs(u)?,
         };
         s.upstreams.entry(text(u)?).or_default().push(reply);
@@ -267,7 +274,7 @@ fn scenario(u: &mut Unstructured<'_>) -> Result<Scenario> {
         s.grpc_upstreams.entry(text(u)?).or_default().push(reply);
     }
     for _ in 0..u.int_in_range(0..=1)? {
-        s.foreign_functions.insert(text(u)?, text(u)?);
+        s.foreign_functions.insert(text(u)?, bytes(u)?);
     }
     for _ in 0..u.int_in_range(0..=6)? {
         s.events.push(event(u)?);

@@ -374,6 +374,40 @@ fn what_was_forwarded_before_a_stall_stays_in_the_transcript() {
 }
 
 #[test]
+fn binary_bytes_go_through_exactly_and_come_out_as_base64() {
+    // The plugin copies the request's last body chunk into the response body, with two bytes of
+    // its own after it.
+    let imports = r#"
+      (import "env" "proxy_get_buffer_bytes" (func $get_buffer (param i32 i32 i32 i32 i32) (result i32)))
+      (import "env" "proxy_set_buffer_bytes" (func $set_buffer (param i32 i32 i32 i32 i32) (result i32)))"#;
+    let body = r#"
+      (data (i32.const 100) "\80\fe")
+      (func (export "proxy_on_request_body") (param $id i32) (param $size i32) (param $eos i32) (result i32)
+        (drop (call $get_buffer (i32.const 0) (i32.const 0) (local.get $size) (i32.const 200) (i32.const 204)))
+        (memory.copy (i32.const 300) (i32.load (i32.const 200)) (i32.load (i32.const 204)))
+        (i32.store (i32.const 208) (i32.load (i32.const 204)))
+        i32.const 0)
+      (func (export "proxy_on_response_body") (param $id i32) (param $size i32) (param $eos i32) (result i32)
+        (drop (call $set_buffer (i32.const 1) (i32.const 0) (local.get $size) (i32.const 300) (i32.load (i32.const 208))))
+        (drop (call $set_buffer (i32.const 1) (i32.load (i32.const 208)) (i32.const 0) (i32.const 100) (i32.const 2)))
+        i32.const 0)"#;
+    let s = scenario(json!({ "events": [{ "http": {
+        "request": { "headers": [[":path", "/"]], "body": [{ "hex": "00ff" }, { "base64": "AAE=" }] },
+        "response": { "headers": [[":status", "200"]], "body": ["text"] }
+    }}]}));
+    let t = transcript(&module("0_2_1", imports, body), &s);
+    assert_eq!(
+        t["http"][0]["upstream_request"]["body"],
+        json!({ "base64": "AP8AAQ==" })
+    );
+    assert_eq!(
+        t["http"][0]["downstream_response"]["body"],
+        json!({ "base64": "AAGA/g==" })
+    );
+    assert_eq!(t["errors"], json!([]));
+}
+
+#[test]
 fn paused_bodies_are_buffered_and_rewritten() {
     let imports = r#"
       (import "env" "proxy_set_buffer_bytes" (func $set_buffer (param i32 i32 i32 i32 i32) (result i32)))"#;

@@ -261,8 +261,10 @@ fn sdk_0_2_auth_asks_the_auth_upstream() {
     assert_eq!(calls.len(), 4, "{}", t["http_calls"]);
     let ids: Vec<u64> = calls.iter().filter_map(|c| c["id"].as_u64()).collect();
     assert_eq!(ids.len(), 4, "call ids: {}", t["http_calls"]);
-    let call = |id: u64, credentials: &str| {
+    // Each stream asks from its own context (2 to 5).
+    let call = |context: u32, id: u64, credentials: &str| {
         json!({
+            "context": context,
             "id": id,
             "upstream": "auth",
             "headers": [[":method", "POST"], [":path", "/check"], [":authority", "auth"]],
@@ -277,10 +279,10 @@ fn sdk_0_2_auth_asks_the_auth_upstream() {
         json!({
             "abi_version": "0.2.1",
             "http_calls": [
-                call(ids[0], "Bearer good"),
-                call(ids[1], "Bearer bad"),
-                call(ids[2], "Bearer any"),
-                call(ids[3], "Bearer late"),
+                call(2, ids[0], "Bearer good"),
+                call(3, ids[1], "Bearer bad"),
+                call(4, ids[2], "Bearer any"),
+                call(5, ids[3], "Bearer late"),
             ],
             "logs": [
                 info(2, &format!("asked auth, call {}", ids[0])),

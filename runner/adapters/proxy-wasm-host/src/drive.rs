@@ -420,14 +420,14 @@ impl Driver {
     }
 
     /// Another producer enqueues `data` on the plugin's queue `name`.
-    fn enqueue(&mut self, name: &str, data: &str) {
+    fn enqueue(&mut self, name: &str, data: &[u8]) {
         let Some(root) = self.root else { return };
         let shared = Arc::clone(self.guest.services().shared());
         let call = Invocation::new(self.guest.id(), root);
         let vm_id = self.guest.services().vm_id().to_vec();
         let queued = shared
             .resolve_shared_queue(call, &vm_id, name.as_bytes())
-            .and_then(|queue| shared.enqueue_shared_queue(call, queue, data.as_bytes()));
+            .and_then(|queue| shared.enqueue_shared_queue(call, queue, data));
         match queued {
             Ok(()) => self.deliver_owed(),
             Err(status) => self.fail(
@@ -439,10 +439,10 @@ impl Driver {
     }
 
     /// The host calls the plugin's foreign function `id` with `data` as its arguments.
-    fn foreign_function(&mut self, id: u32, data: &str) {
+    fn foreign_function(&mut self, id: u32, data: &[u8]) {
         let Some(root) = self.root else { return };
         self.call(Some(root), "proxy_on_foreign_function", |s| {
-            s.on_foreign_function(root, id, Cow::Borrowed(data.as_bytes()))
+            s.on_foreign_function(root, id, Cow::Borrowed(data))
         });
     }
 
@@ -493,7 +493,7 @@ impl Driver {
                     message: HttpMessage {
                         status: u16::try_from(reply.status).ok(),
                         headers: reply.headers,
-                        body: reply.body,
+                        body: reply.body.into(),
                         trailers: Vec::new(),
                     },
                 });
@@ -523,7 +523,7 @@ impl Driver {
             message: HttpMessage {
                 status,
                 headers,
-                body: crate::embed::text(&std::mem::take(&mut s.forwarded)),
+                body: std::mem::take(&mut s.forwarded).into(),
                 trailers: trailers.to_text(),
             },
         };

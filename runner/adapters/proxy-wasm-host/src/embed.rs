@@ -94,7 +94,7 @@ pub enum Owed {
 /// What a gRPC upstream sends, in the order it arrives.
 pub enum GrpcPart {
     InitialMetadata(Vec<(String, String)>),
-    Message(String),
+    Message(proxy_wasm_interchange::Bytes),
     TrailingMetadata(Vec<(String, String)>),
     Close(u32, String),
 }
