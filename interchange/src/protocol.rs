@@ -143,6 +143,17 @@ pub enum Event {
     HttpResponse(Exchange),
     /// What reached the upstream of an HTTP stream.
     UpstreamRequest(Exchange),
+    /// The host refused a call of the plugin's with an error status, and says why.
+    Refusal {
+        /// The context the call acted on.
+        context: u32,
+        /// The host function.
+        function: String,
+        /// The status the plugin got, as the spec names it (`BAD_ARGUMENT`).
+        status: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 impl Event {

@@ -65,8 +65,8 @@ pub fn is_bad_job(e: &LoadError) -> bool {
     matches!(e, LoadError::WrongVersion { .. } | LoadError::Scenario(_))
 }
 
-/// The transcript as protocol event lines: logs in order, then host errors, then what reached
-/// each stream's upstream and client.
+/// The transcript as protocol event lines: logs in order, then refused calls, host errors, and
+/// what reached each stream's upstream and client.
 pub fn events(t: &Transcript) -> Vec<String> {
     let logs = t.logs.iter().map(|l| Event::Log {
         level: Some(l.level.to_string()),
@@ -103,7 +103,14 @@ pub fn events(t: &Transcript) -> Vec<String> {
             .and_then(|(_, v)| v.parse::<u16>().ok());
         Some(Event::HttpResponse(exchange(h.context, r, status)))
     });
-    logs.chain(errors)
+    let refusals = t.refusals.iter().map(|r| Event::Refusal {
+        context: r.context,
+        function: r.function.to_string(),
+        status: r.status.clone(),
+        reason: r.reason.clone(),
+    });
+    logs.chain(refusals)
+        .chain(errors)
         .chain(upstream)
         .chain(responses)
         .map(|e| e.line())

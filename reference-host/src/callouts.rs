@@ -227,19 +227,37 @@ impl HostState {
         trailers: &[u8],
         timeout: u32,
     ) -> Result<u32, Status> {
-        let headers = pairs::decode(headers).ok_or(Status::BadArgument)?;
-        let trailers = pairs::decode(trailers).ok_or(Status::BadArgument)?;
+        const NAME: &str = "proxy_http_call";
+        let bad = Status::BadArgument;
+        let (Some(headers), Some(trailers)) = (pairs::decode(headers), pairs::decode(trailers))
+        else {
+            let reason = "the headers or trailers are not in the header-map format";
+            return Err(self.refuse(NAME, bad, reason));
+        };
         // Envoy reads the timeout as a signed 32-bit number and refuses negative ones.
         if i32::try_from(timeout).is_err() {
-            return Err(Status::BadArgument);
+            let reason = format!("timeout {timeout} is negative as Envoy reads it (i32)");
+            return Err(self.refuse(NAME, bad, reason));
         }
         let has = |name: &[u8]| headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
         // Envoy accepts `host` for `:authority` (it is the same header there).
-        if !has(b":method") || !has(b":path") || !(has(b":authority") || has(b"host")) {
-            return Err(Status::BadArgument);
+        let missing: Vec<&str> = [(":method", has(b":method")), (":path", has(b":path"))]
+            .into_iter()
+            .chain([(":authority", has(b":authority") || has(b"host"))])
+            .filter_map(|(name, present)| (!present).then_some(name))
+            .collect();
+        if !missing.is_empty() {
+            let reason = format!("Envoy requires the header(s) {}", missing.join(", "));
+            return Err(self.refuse(NAME, bad, reason));
         }
         let calls = &mut self.callouts;
-        let reply = Callouts::script(&mut calls.upstreams, upstream).ok_or(Status::BadArgument)?;
+        let Some(reply) = Callouts::script(&mut calls.upstreams, upstream) else {
+            let reason = format!(
+                "no upstream `{}` in the scenario's `upstreams` (Envoy: no such cluster)",
+                text(upstream)
+            );
+            return Err(self.refuse(NAME, bad, reason));
+        };
         let id = calls.next_id(HTTP_CALL);
         calls.pending.push_back(Delivery::HttpResponse {
             id,
@@ -267,17 +285,31 @@ impl HostState {
         metadata: &[u8],
         message: Option<&[u8]>,
     ) -> Result<u32, Status> {
+        let name = if message.is_some() {
+            "proxy_grpc_call"
+        } else {
+            "proxy_grpc_stream"
+        };
         // Envoy: metadata it cannot use means no client can be made.
-        let metadata = pairs::decode(metadata).ok_or(Status::BadArgument)?;
+        let Some(metadata) = pairs::decode(metadata) else {
+            let reason = "the initial metadata is not in the header-map format";
+            return Err(self.refuse(name, Status::BadArgument, reason));
+        };
         let calls = &mut self.callouts;
-        let reply = Callouts::script(&mut calls.grpc_upstreams, upstream)
-            .ok_or(Status::ParseFailure)?
-            .unwrap_or_else(|| GrpcReply {
-                // gRPC's UNAVAILABLE: the scripted upstream has nothing more to say.
-                status: 14,
-                status_message: "no scripted reply left".into(),
-                ..GrpcReply::default()
-            });
+        let Some(reply) = Callouts::script(&mut calls.grpc_upstreams, upstream) else {
+            let reason = format!(
+                "no upstream `{}` in the scenario's `grpc_upstreams` (Envoy cannot parse it \
+                 into a gRPC service)",
+                text(upstream)
+            );
+            return Err(self.refuse(name, Status::ParseFailure, reason));
+        };
+        let reply = reply.unwrap_or_else(|| GrpcReply {
+            // gRPC's UNAVAILABLE: the scripted upstream has nothing more to say.
+            status: 14,
+            status_message: "no scripted reply left".into(),
+            ..GrpcReply::default()
+        });
         let id = calls.next_id(if message.is_some() {
             GRPC_CALL
         } else {
@@ -328,11 +360,16 @@ impl HostState {
         message: &[u8],
         end_stream: bool,
     ) -> Result<(), Status> {
+        const NAME: &str = "proxy_grpc_send";
         if id & KIND_MASK != GRPC_STREAM {
-            return Err(Status::BadArgument);
+            let reason = format!("{id} is not a gRPC stream id");
+            return Err(self.refuse(NAME, Status::BadArgument, reason));
         }
         let calls = &mut self.callouts;
-        let at = calls.find_grpc(id).ok_or(Status::NotFound)?;
+        let Some(at) = calls.find_grpc(id) else {
+            let reason = format!("gRPC stream {id} is not open for sending");
+            return Err(self.refuse(NAME, Status::NotFound, reason));
+        };
         let open = &mut calls.grpc[at];
         let record = open.record;
         if let Some(answer) = open.messages.pop_front() {
@@ -356,9 +393,16 @@ impl HostState {
     /// `proxy_grpc_cancel` (`close == false`) or `proxy_grpc_close`. Envoy: cancelling, or
     /// closing a unary call, ends it without `proxy_on_grpc_close`; closing a stream half-closes it.
     pub(crate) fn grpc_end(&mut self, id: u32, close: bool) -> Result<(), Status> {
+        let name = if close {
+            "proxy_grpc_close"
+        } else {
+            "proxy_grpc_cancel"
+        };
         if !matches!(id & KIND_MASK, GRPC_CALL | GRPC_STREAM) {
-            return Err(Status::BadArgument);
+            let reason = format!("{id} is not a gRPC call or stream id");
+            return Err(self.refuse(name, Status::BadArgument, reason));
         }
+        let gone = format!("gRPC call or stream {id} has ended");
         let calls = &mut self.callouts;
         let still_owed = calls.pending.iter().any(|d| d.grpc_id() == Some(id));
         let at = calls.find_grpc(id);
@@ -367,10 +411,10 @@ impl HostState {
             None if still_owed => {
                 match self.transcript.grpc_calls.iter().position(|c| c.id == id) {
                     Some(record) => record,
-                    None => return Err(Status::NotFound),
+                    None => return Err(self.refuse(name, Status::NotFound, gone)),
                 }
             }
-            None => return Err(Status::NotFound),
+            None => return Err(self.refuse(name, Status::NotFound, gone)),
         };
         let half_close = close && id & KIND_MASK == GRPC_STREAM;
         let how = match (half_close, at) {
@@ -415,16 +459,25 @@ impl HostState {
             .get("plugin_vm_id")
             .map(Vec::as_slice)
             .unwrap_or_default();
+        const NAME: &str = "proxy_resolve_shared_queue";
         if !vm_id.is_empty() && vm_id != own {
-            return Err(Status::NotFound);
+            let reason = format!(
+                "VM `{}` is not this one (`{}`, the scenario's `vm_id`); this host runs one VM",
+                text(vm_id),
+                text(own)
+            );
+            return Err(self.refuse(NAME, Status::NotFound, reason));
         }
-        let index = self
-            .callouts
-            .queues
-            .iter()
-            .position(|q| q.name == name)
-            .ok_or(Status::NotFound)?;
+        let Some(index) = (self.callouts.queues.iter()).position(|q| q.name == name) else {
+            let reason = format!("no queue `{}` was registered", text(name));
+            return Err(self.refuse(NAME, Status::NotFound, reason));
+        };
         u32::try_from(index + 1).map_err(|_| Status::InternalFailure)
+    }
+
+    fn no_queue(&mut self, function: &'static str, id: u32) -> Status {
+        let reason = format!("no queue has id {id}");
+        self.refuse(function, Status::NotFound, reason)
     }
 
     fn queue(&mut self, id: u32) -> Option<&mut Queue> {
@@ -434,7 +487,9 @@ impl HostState {
 
     /// `proxy_enqueue_shared_queue`; the registrant hears of it through `proxy_on_queue_ready`.
     pub(crate) fn enqueue(&mut self, id: u32, value: &[u8]) -> Result<(), Status> {
-        let queue = self.queue(id).ok_or(Status::NotFound)?;
+        let Some(queue) = self.queue(id) else {
+            return Err(self.no_queue("proxy_enqueue_shared_queue", id));
+        };
         queue.items.push_back(value.to_vec());
         self.callouts
             .pending
@@ -444,7 +499,9 @@ impl HostState {
 
     /// `proxy_dequeue_shared_queue`.
     pub(crate) fn dequeue(&mut self, id: u32) -> Result<Vec<u8>, Status> {
-        let queue = self.queue(id).ok_or(Status::NotFound)?;
+        let Some(queue) = self.queue(id) else {
+            return Err(self.no_queue("proxy_dequeue_shared_queue", id));
+        };
         queue.items.pop_front().ok_or(Status::Empty)
     }
 
@@ -454,13 +511,15 @@ impl HostState {
         name: &[u8],
         arguments: &[u8],
     ) -> Result<Vec<u8>, Status> {
-        let result = self
-            .callouts
-            .foreign_functions
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, result)| result.clone())
-            .ok_or(Status::NotFound)?;
+        let functions = &self.callouts.foreign_functions;
+        let Some(result) = (functions.iter().find(|(n, _)| n == name)).map(|(_, r)| r.clone())
+        else {
+            let reason = format!(
+                "no foreign function `{}` in the scenario's `foreign_functions`",
+                text(name)
+            );
+            return Err(self.refuse("proxy_call_foreign_function", Status::NotFound, reason));
+        };
         let context = self.target();
         self.transcript.foreign_calls.push(ForeignCall {
             context,

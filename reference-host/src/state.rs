@@ -5,7 +5,8 @@
 
 use crate::callouts::{Callouts, Received};
 use crate::pairs::{self, Pairs};
-use crate::transcript::{Failure, Log, Transcript};
+use crate::transcript::{Failure, Log, Refusal, Transcript};
+use heck::ToShoutySnakeCase;
 use proxy_wasm_host_abi::v0_2_1::{
     BufferType, ClockId, Errno, Fd, Fdstat, Host, LogLevel, MapType, MetricType, Status,
     StreamType, Wasi,
@@ -243,6 +244,54 @@ impl HostState {
         self.connections.get_mut(&id)
     }
 
+    /// Refuses a call: the plugin gets `status`, the transcript says why.
+    pub(crate) fn refuse(
+        &mut self,
+        function: &'static str,
+        status: Status,
+        reason: impl Into<String>,
+    ) -> Status {
+        let context = self.target();
+        self.transcript.refusals.push(Refusal {
+            context,
+            function,
+            status: format!("{status:?}").to_shouty_snake_case(),
+            reason: reason.into(),
+        });
+        status
+    }
+
+    /// Refuses a call naming a map the context cannot read now.
+    fn no_map(&mut self, function: &'static str, map: MapType) -> Status {
+        let reason = format!(
+            "context {} has no {map:?} map at this point (a stream's maps exist once received; \
+             a call's response maps only in its response callback)",
+            self.target()
+        );
+        self.refuse(function, Status::BadArgument, reason)
+    }
+
+    /// Refuses a change to a map the context cannot change now.
+    fn fixed_map(&mut self, function: &'static str, map: MapType) -> Status {
+        let reason = format!(
+            "context {} cannot change a {map:?} map at this point (it is absent, or already \
+             sent on, or a received call response)",
+            self.target()
+        );
+        self.refuse(function, Status::BadArgument, reason)
+    }
+
+    /// Refuses a call naming a buffer the context cannot reach now.
+    fn no_buffer(&mut self, function: &'static str, buffer: BufferType) -> Status {
+        let reason = format!(
+            "context {} has no {buffer:?} buffer at this point (bodies exist in their body \
+             callback, configuration in proxy_on_vm_start/proxy_on_configure, call responses in \
+             their callback)",
+            self.target()
+        );
+        self.refuse(function, Status::NotFound, reason)
+    }
+
     fn log(&mut self, level: &'static str, message: &[u8]) {
         let context = self.target();
         self.transcript.logs.push(Log {
@@ -433,6 +482,11 @@ impl HostState {
         }
     }
 
+    fn no_metric(&mut self, function: &'static str, id: u32) -> Status {
+        let reason = format!("no metric {id} was defined");
+        self.refuse(function, Status::NotFound, reason)
+    }
+
     fn metric(&mut self, id: u32) -> Option<&mut MetricState> {
         let index = usize::try_from(id).ok()?.checked_sub(1)?;
         self.metrics.get_mut(index)
@@ -511,7 +565,17 @@ impl Host for HostState {
     ) -> Result<(), HostError<Status>> {
         // The timer belongs to the root context (cpp-host keeps it per root context).
         if self.target() != ROOT_ID {
-            return Err(Status::BadArgument.into());
+            let reason = format!(
+                "context {} is not the root context, which owns the timer",
+                self.target()
+            );
+            return Err(self
+                .refuse(
+                    "proxy_set_tick_period_milliseconds",
+                    Status::BadArgument,
+                    reason,
+                )
+                .into());
         }
         self.tick_period_ms = u64::from(tick_period);
         Ok(())
@@ -520,7 +584,9 @@ impl Host for HostState {
     fn proxy_done(&mut self) -> Result<(), HostError<Status>> {
         // cpp-host `WasmBase::done`: NotFound unless the root context is pending completion.
         if !self.root_done_pending || self.target() != ROOT_ID {
-            return Err(Status::NotFound.into());
+            let reason =
+                "only the root context may call it, after answering false to proxy_on_done";
+            return Err(self.refuse("proxy_done", Status::NotFound, reason).into());
         }
         self.root_done_called = true;
         Ok(())
@@ -531,7 +597,10 @@ impl Host for HostState {
             && !self.streams.contains_key(&context_id)
             && !self.connections.contains_key(&context_id)
         {
-            return Err(Status::BadArgument.into());
+            let reason = format!("no context {context_id} is alive");
+            return Err(self
+                .refuse("proxy_set_effective_context", Status::BadArgument, reason)
+                .into());
         }
         self.effective = Some(context_id);
         Ok(())
@@ -543,10 +612,14 @@ impl Host for HostState {
         start: u32,
         max_size: u32,
     ) -> Result<Vec<u8>, HostError<Status>> {
+        const NAME: &str = "proxy_get_buffer_bytes";
         if start.checked_add(max_size).is_none() {
-            return Err(Status::BadArgument.into());
+            let reason = format!("start {start} + max_size {max_size} overflows 32 bits");
+            return Err(self.refuse(NAME, Status::BadArgument, reason).into());
         }
-        let buffer = self.buffer(buffer_id).ok_or(Status::NotFound)?;
+        let Some(buffer) = self.buffer(buffer_id) else {
+            return Err(self.no_buffer(NAME, buffer_id).into());
+        };
         Ok(buffer[clamp(buffer.len(), start, max_size)].to_vec())
     }
 
@@ -557,6 +630,7 @@ impl Host for HostState {
         size: u32,
         value: &[u8],
     ) -> Result<(), HostError<Status>> {
+        const NAME: &str = "proxy_set_buffer_bytes";
         // What the host received or was configured with is read-only (Envoy: BadArgument).
         if matches!(
             buffer_id,
@@ -566,9 +640,12 @@ impl Host for HostState {
                 | BufferType::GrpcCallMessage
                 | BufferType::ForeignFunctionArguments
         ) {
-            return Err(Status::BadArgument.into());
+            let reason = format!("the {buffer_id:?} buffer is read-only");
+            return Err(self.refuse(NAME, Status::BadArgument, reason).into());
         }
-        let buffer = self.buffer(buffer_id).ok_or(Status::NotFound)?;
+        let Some(buffer) = self.buffer(buffer_id) else {
+            return Err(self.no_buffer(NAME, buffer_id).into());
+        };
         let range = clamp(buffer.len(), start, size);
         buffer.splice(range, value.iter().copied());
         Ok(())
@@ -578,13 +655,17 @@ impl Host for HostState {
         &mut self,
         buffer_id: BufferType,
     ) -> Result<(u32, u32), HostError<Status>> {
-        let buffer = self.buffer(buffer_id).ok_or(Status::NotFound)?;
+        let Some(buffer) = self.buffer(buffer_id) else {
+            return Err(self.no_buffer("proxy_get_buffer_status", buffer_id).into());
+        };
         // Flags are unused; cpp-host writes 0.
         Ok((u32::try_from(buffer.len()).unwrap_or(u32::MAX), 0))
     }
 
     fn proxy_get_header_map_size(&mut self, map_id: MapType) -> Result<u32, HostError<Status>> {
-        let map = self.map(map_id).ok_or(Status::BadArgument)?;
+        let Some(map) = self.map(map_id) else {
+            return Err(self.no_map("proxy_get_header_map_size", map_id).into());
+        };
         Ok(u32::try_from(pairs::encode(map).len()).unwrap_or(u32::MAX))
     }
 
@@ -604,8 +685,14 @@ impl Host for HostState {
         map_id: MapType,
         serialized_pairs: &[u8],
     ) -> Result<(), HostError<Status>> {
-        let new = pairs::decode(serialized_pairs).ok_or(Status::BadArgument)?;
-        let map = self.map_mut(map_id).ok_or(Status::BadArgument)?;
+        const NAME: &str = "proxy_set_header_map_pairs";
+        let Some(new) = pairs::decode(serialized_pairs) else {
+            let reason = "the pairs are not in the header-map format";
+            return Err(self.refuse(NAME, Status::BadArgument, reason).into());
+        };
+        let Some(map) = self.map_mut(map_id) else {
+            return Err(self.fixed_map(NAME, map_id).into());
+        };
         *map = new.into_iter().map(|(k, v)| (lower(&k), v)).collect();
         Ok(())
     }
@@ -616,7 +703,9 @@ impl Host for HostState {
         key: &[u8],
     ) -> Result<Vec<u8>, HostError<Status>> {
         let key = lower(key);
-        let map = self.map(map_id).ok_or(Status::BadArgument)?;
+        let Some(map) = self.map(map_id) else {
+            return Err(self.no_map("proxy_get_header_map_value", map_id).into());
+        };
         // Envoy returns the first of repeated headers.
         map.iter()
             .find(|(k, _)| *k == key)
@@ -630,7 +719,9 @@ impl Host for HostState {
         key: &[u8],
         value: &[u8],
     ) -> Result<(), HostError<Status>> {
-        let map = self.map_mut(map_id).ok_or(Status::BadArgument)?;
+        let Some(map) = self.map_mut(map_id) else {
+            return Err(self.fixed_map("proxy_add_header_map_value", map_id).into());
+        };
         map.push((lower(key), value.to_vec()));
         Ok(())
     }
@@ -642,7 +733,11 @@ impl Host for HostState {
         value: &[u8],
     ) -> Result<(), HostError<Status>> {
         let key = lower(key);
-        let map = self.map_mut(map_id).ok_or(Status::BadArgument)?;
+        let Some(map) = self.map_mut(map_id) else {
+            return Err(self
+                .fixed_map("proxy_replace_header_map_value", map_id)
+                .into());
+        };
         // Envoy `setCopy`: one entry in place of the first, the others removed.
         match map.iter().position(|(k, _)| *k == key) {
             Some(at) => {
@@ -664,7 +759,11 @@ impl Host for HostState {
         key: &[u8],
     ) -> Result<(), HostError<Status>> {
         let key = lower(key);
-        let map = self.map_mut(map_id).ok_or(Status::BadArgument)?;
+        let Some(map) = self.map_mut(map_id) else {
+            return Err(self
+                .fixed_map("proxy_remove_header_map_value", map_id)
+                .into());
+        };
         map.retain(|(k, _)| *k != key);
         Ok(())
     }
@@ -689,7 +788,11 @@ impl Host for HostState {
                 }
             }
             // Envoy cannot resume upstream data either.
-            StreamType::Upstream => return Err(Status::Unimplemented.into()),
+            StreamType::Upstream => {
+                let reason = "Envoy cannot resume upstream data";
+                let status = Status::Unimplemented;
+                return Err(self.refuse("proxy_continue_stream", status, reason).into());
+            }
         }
         // Envoy: a stream type the context does not have is a no-op, not an error.
         Ok(())
@@ -732,10 +835,17 @@ impl Host for HostState {
     ) -> Result<(), HostError<Status>> {
         // The details go to Envoy's access log, not to the client.
         let _ = status_code_details;
-        let headers = pairs::decode(serialized_headers).ok_or(Status::BadArgument)?;
+        const NAME: &str = "proxy_send_local_response";
+        let Some(headers) = pairs::decode(serialized_headers) else {
+            let reason = "the headers are not in the header-map format";
+            return Err(self.refuse(NAME, Status::BadArgument, reason).into());
+        };
         let context = self.target();
         // Only a stream can be answered (APISIX: "no current request" is BadArgument).
-        let stream = self.stream().ok_or(Status::BadArgument)?;
+        let Some(stream) = self.stream() else {
+            let reason = format!("context {context} is not an HTTP stream");
+            return Err(self.refuse(NAME, Status::BadArgument, reason).into());
+        };
         if let Some(first) = stream.local_response.as_ref().map(|l| l.status) {
             // Envoy sends each reply after the callback returns, in order
             // (source/extensions/common/wasm/context.cc Context::sendLocalResponse,
@@ -771,7 +881,10 @@ impl Host for HostState {
             && cas != 0
             && cas != *stored
         {
-            return Err(Status::CasMismatch.into());
+            let reason = format!("cas {cas} is not the value's current cas {stored}");
+            return Err(self
+                .refuse("proxy_set_shared_data", Status::CasMismatch, reason)
+                .into());
         }
         let new = self.next_cas;
         self.next_cas = self.next_cas.wrapping_add(1).max(1);
@@ -885,7 +998,12 @@ impl Host for HostState {
         // Defining a metric again returns the same id (Envoy).
         let index = match self.metrics.iter().position(|m| m.name == name) {
             Some(i) if self.metrics[i].kind == metric_type => i,
-            Some(_) => return Err(Status::BadArgument.into()),
+            Some(i) => {
+                let reason = format!("`{name}` is already a {:?}", self.metrics[i].kind);
+                return Err(self
+                    .refuse("proxy_define_metric", Status::BadArgument, reason)
+                    .into());
+            }
             None => {
                 self.metrics.push(MetricState {
                     name,
@@ -899,7 +1017,9 @@ impl Host for HostState {
     }
 
     fn proxy_record_metric(&mut self, metric_id: u32, value: u64) -> Result<(), HostError<Status>> {
-        let m = self.metric(metric_id).ok_or(Status::NotFound)?;
+        let Some(m) = self.metric(metric_id) else {
+            return Err(self.no_metric("proxy_record_metric", metric_id).into());
+        };
         let value = i64::try_from(value).unwrap_or(i64::MAX);
         match m.kind {
             // Envoy adds to a counter, sets a gauge, records a histogram sample.
@@ -914,33 +1034,59 @@ impl Host for HostState {
         metric_id: u32,
         delta: i64,
     ) -> Result<(), HostError<Status>> {
-        let m = self.metric(metric_id).ok_or(Status::NotFound)?;
-        match m.kind {
-            MetricType::Counter if delta <= 0 => Err(Status::BadArgument.into()),
-            MetricType::Histogram => Err(Status::BadArgument.into()),
+        const NAME: &str = "proxy_increment_metric";
+        let Some(m) = self.metric(metric_id) else {
+            return Err(self.no_metric(NAME, metric_id).into());
+        };
+        let reason = match m.kind {
+            MetricType::Counter if delta <= 0 => "a counter only goes up",
+            MetricType::Histogram => "a histogram records samples; it has nothing to increment",
             MetricType::Counter | MetricType::Gauge => {
                 m.value = m.value.saturating_add(delta);
-                Ok(())
+                return Ok(());
             }
-        }
+        };
+        Err(self.refuse(NAME, Status::BadArgument, reason).into())
     }
 
     fn proxy_get_metric(&mut self, metric_id: u32) -> Result<u64, HostError<Status>> {
-        let m = self.metric(metric_id).ok_or(Status::NotFound)?;
+        const NAME: &str = "proxy_get_metric";
+        let Some(m) = self.metric(metric_id) else {
+            return Err(self.no_metric(NAME, metric_id).into());
+        };
         if m.kind == MetricType::Histogram {
-            return Err(Status::BadArgument.into());
+            let reason = "a histogram has no single value to read (Envoy)";
+            return Err(self.refuse(NAME, Status::BadArgument, reason).into());
         }
         // Gauges may be negative; the ABI carries the two's-complement bits.
         Ok(m.value as u64)
     }
 
     fn proxy_get_property(&mut self, path: &[u8]) -> Result<Vec<u8>, HostError<Status>> {
-        let path = property_path(path).ok_or(Status::NotFound)?;
-        self.property(&path).ok_or(Status::NotFound.into())
+        const NAME: &str = "proxy_get_property";
+        let Some(path) = property_path(path) else {
+            let reason = "the path is not UTF-8";
+            return Err(self.refuse(NAME, Status::NotFound, reason).into());
+        };
+        match self.property(&path) {
+            Some(value) => Ok(value),
+            None => {
+                let reason = format!(
+                    "no property `{path}` here: the scenario's `properties` do not set it and \
+                     this context does not derive it"
+                );
+                Err(self.refuse(NAME, Status::NotFound, reason).into())
+            }
+        }
     }
 
     fn proxy_set_property(&mut self, path: &[u8], value: &[u8]) -> Result<(), HostError<Status>> {
-        let path = property_path(path).ok_or(Status::BadArgument)?;
+        let Some(path) = property_path(path) else {
+            let reason = "the path is not UTF-8";
+            return Err(self
+                .refuse("proxy_set_property", Status::BadArgument, reason)
+                .into());
+        };
         self.properties.insert(path, value.to_vec());
         Ok(())
     }

@@ -28,8 +28,24 @@ pub struct Transcript {
     pub metrics: Vec<Metric>,
     /// Shared data at the end: key → value.
     pub shared_data: BTreeMap<String, Bytes>,
+    /// Calls the host refused, each with the reason, in order. A lookup that finds nothing (a
+    /// header, shared data, an empty queue) is an answer, not a refusal, and is not listed.
+    pub refusals: Vec<Refusal>,
     /// Traps, failed callbacks and broken promises, in order.
     pub errors: Vec<Failure>,
+}
+
+/// A host call the host refused.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Refusal {
+    /// The context the call acted on.
+    pub context: u32,
+    /// The host function, by its 0.2.1 name.
+    pub function: &'static str,
+    /// The status the plugin got, as the spec names it (`BAD_ARGUMENT`).
+    pub status: String,
+    /// Why.
+    pub reason: String,
 }
 
 /// A log line.

@@ -117,6 +117,7 @@ fn headers_are_modified_on_the_way_through() {
                 "queues": {},
                 "metrics": [],
                 "shared_data": {},
+                "refusals": [],
                 "errors": []
             }),
             "ABI {marker}"
@@ -405,6 +406,72 @@ fn binary_bytes_go_through_exactly_and_come_out_as_base64() {
         json!({ "base64": "AAGA/g==" })
     );
     assert_eq!(t["errors"], json!([]));
+}
+
+#[test]
+fn every_refused_call_has_its_reason_in_the_transcript() {
+    let imports = r#"
+      (import "env" "proxy_http_call" (func $http_call (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
+      (import "env" "proxy_set_tick_period_milliseconds" (func $tick (param i32) (result i32)))
+      (import "env" "proxy_get_property" (func $get_property (param i32 i32 i32 i32) (result i32)))
+      (import "env" "proxy_define_metric" (func $define (param i32 i32 i32 i32) (result i32)))
+      (import "env" "proxy_increment_metric" (func $increment (param i32 i64) (result i32)))
+      (import "env" "proxy_log" (func $log (param i32 i32 i32) (result i32)))"#;
+    // Each call's status is logged, so the plugin is seen to get what the refusal says.
+    let body = r#"
+      (data (i32.const 100) "nowhere")
+      (data (i32.const 120) "\00\00\00\00")
+      (data (i32.const 140) "no.such.path")
+      (data (i32.const 160) "hits")
+      (func $status (param $s i32)
+        (i32.store8 (i32.const 900) (i32.add (i32.const 48) (local.get $s)))
+        (drop (call $log (i32.const 2) (i32.const 900) (i32.const 1))))
+      (func (export "proxy_on_request_headers") (param $id i32) (param i32 i32) (result i32)
+        (call $status (call $http_call (i32.const 100) (i32.const 7) (i32.const 120) (i32.const 4)
+          (i32.const 0) (i32.const 0) (i32.const 120) (i32.const 4) (i32.const 500) (i32.const 800)))
+        (call $status (call $tick (i32.const 10)))
+        (call $status (call $get_property (i32.const 140) (i32.const 12) (i32.const 800) (i32.const 804)))
+        (drop (call $define (i32.const 0) (i32.const 160) (i32.const 4) (i32.const 808)))
+        (call $status (call $increment (i32.load (i32.const 808)) (i64.const -1)))
+        i32.const 0)"#;
+    let s = scenario(json!({ "events": [{ "http": {
+        "request": { "headers": [[":path", "/"]] },
+        "response": { "headers": [[":status", "200"]] }
+    }}]}));
+    let t = transcript(&module("0_2_1", imports, body), &s);
+    let logged: Vec<&str> = (t["logs"].as_array().into_iter().flatten())
+        .filter_map(|l| l["message"].as_str())
+        .collect();
+    // BAD_ARGUMENT (2) for the call without :method/:path/:authority, the tick from a stream and
+    // the falling counter; NOT_FOUND (1) for the property.
+    assert_eq!(logged, ["2", "2", "1", "2"]);
+    let refusal = |function: &str, status: &str, reason: &str| json!({ "context": 2, "function": function, "status": status, "reason": reason });
+    assert_eq!(
+        t["refusals"],
+        json!([
+            refusal(
+                "proxy_http_call",
+                "BAD_ARGUMENT",
+                "Envoy requires the header(s) :method, :path, :authority"
+            ),
+            refusal(
+                "proxy_set_tick_period_milliseconds",
+                "BAD_ARGUMENT",
+                "context 2 is not the root context, which owns the timer"
+            ),
+            refusal(
+                "proxy_get_property",
+                "NOT_FOUND",
+                "no property `no.such.path` here: the scenario's `properties` do not set it and \
+                 this context does not derive it"
+            ),
+            refusal(
+                "proxy_increment_metric",
+                "BAD_ARGUMENT",
+                "a counter only goes up"
+            ),
+        ])
+    );
 }
 
 #[test]

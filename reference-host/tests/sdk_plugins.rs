@@ -346,11 +346,17 @@ fn sdk_0_2_ticks_bump_shared_data_and_feed_the_queue() {
     logs.extend(tick(2));
     logs.push(info(1, &format!("queue {queue}: from outside")));
     logs.extend(tick(3));
+    let stale = |cas: u32| {
+        let reason = format!("cas {cas} is not the value's current cas {}", cas + 1);
+        json!({ "context": 1, "function": "proxy_set_shared_data", "status": "CAS_MISMATCH",
+                "reason": reason })
+    };
     check(
         &t,
         json!({
             "abi_version": "0.2.1",
             "logs": logs,
+            "refusals": [stale(1), stale(2), stale(3)],
             "shared_data": { "ticks": "3" },
             "queues": { "events": [] }
         }),
@@ -387,6 +393,10 @@ fn sdk_0_2_metrics_count_gauge_and_record() {
                 through(3, message(json!([[":path", "/"]]), ""),
                         message(json!([[":status", "200"]]), "abcde")),
             ],
+            "refusals": ([2, 2, 3, 3].map(|context| json!({
+                "context": context, "function": "proxy_get_metric", "status": "BAD_ARGUMENT",
+                "reason": "a histogram has no single value to read (Envoy)"
+            }))),
             "metrics": [
                 { "name": "sdk.requests", "kind": "counter", "value": 2 },
                 { "name": "sdk.active", "kind": "gauge", "value": 0 },
@@ -436,6 +446,11 @@ fn sdk_0_2_properties_are_read_and_set() {
                 info(2, "sdk.note = set by the plugin"),
                 info(2, "response.code = 201"),
             ],
+            "refusals": [{
+                "context": 2, "function": "proxy_get_property", "status": "NOT_FOUND",
+                "reason": "no property `no.such` here: the scenario's `properties` do not set it \
+                           and this context does not derive it"
+            }],
             "http": properties_http()
         }),
     );
