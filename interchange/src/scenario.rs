@@ -183,6 +183,30 @@ pub struct HttpStream {
     /// the scenario's and the ones derived from the stream.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub properties: BTreeMap<String, Bytes>,
+    /// The client resets the stream once this part has been through the plugin (the body: all
+    /// its chunks): no later stream callback runs, and the stream ends with `proxy_on_done`,
+    /// `proxy_on_log` and `proxy_on_delete` as Envoy ends a reset stream. A part the stream
+    /// does not have (no body) counts as passed where it would have been.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_abort: Option<StreamPart>,
+}
+
+/// A part of an HTTP stream, in the order the plugin sees them.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum StreamPart {
+    /// The request headers.
+    RequestHeaders,
+    /// The request body.
+    RequestBody,
+    /// The request trailers.
+    RequestTrailers,
+    /// The response headers.
+    ResponseHeaders,
+    /// The response body.
+    ResponseBody,
 }
 
 /// Headers, body chunks and trailers.

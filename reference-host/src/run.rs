@@ -5,7 +5,7 @@
 use crate::callouts::Callouts;
 use crate::load::{self, LoadError};
 use crate::pairs;
-use crate::scenario::{Event, HttpStream, LogLevelName, Message, Scenario};
+use crate::scenario::{Event, HttpStream, LogLevelName, Message, Scenario, StreamPart};
 use crate::state::{EPOCH_NS, HostState, LocalResponse, MetricState, Phase, ROOT_ID, Stream};
 use crate::transcript::{FailedStream, Failure, HttpOutcome, MessageOut, Metric, Transcript};
 use proxy_wasm_host_abi::v0_2_1::{Action, BufferType, LogLevel, MetricType};
@@ -226,6 +226,7 @@ fn run_linked(
         delivering: false,
         failed: None,
         fail_open: scenario.fail_open,
+        abort_after: None,
     };
     // A plugin that did not start is a failed VM: the events still come, and get what a failed
     // VM gives them.
@@ -259,6 +260,8 @@ pub(crate) struct Driver {
     pub(crate) failed: Option<String>,
     /// What streams get from a failed VM: passed unchanged, or 503 (scenario `fail_open`).
     pub(crate) fail_open: bool,
+    /// The phase after which the client of the running stream resets it.
+    abort_after: Option<Phase>,
 }
 
 /// How a stream callback ended.
@@ -495,6 +498,13 @@ impl Driver {
             .map(|(k, v)| (k.clone(), v.as_bytes().to_vec()))
             .collect();
         self.store.data_mut().streams.insert(id, stream);
+        self.abort_after = exchange.client_abort.map(|part| match part {
+            StreamPart::RequestHeaders => Phase::RequestHeaders,
+            StreamPart::RequestBody => Phase::RequestBody,
+            StreamPart::RequestTrailers => Phase::RequestTrailers,
+            StreamPart::ResponseHeaders => Phase::ResponseHeaders,
+            StreamPart::ResponseBody => Phase::ResponseBody,
+        });
         let created = self.call(id, "proxy_on_context_create", |e, s| {
             e.proxy_on_context_create(s, id, ROOT_ID)
         });
@@ -561,6 +571,7 @@ impl Driver {
             End::Failed => outcome.downstream_response = Some(fail_closed_response()),
             End::Stalled(phase) => outcome.stalled_in = Some(phase.to_string()),
             End::Reset => outcome.reset = true,
+            End::Aborted => outcome.client_aborted = true,
             End::Answered => self.answer(id, dir, outcome),
         }
     }
@@ -640,6 +651,9 @@ impl Driver {
             body: body.into(),
             trailers: Vec::new(),
         };
+        if self.aborts(headers_phase) {
+            return Err(Ended::after(End::Aborted, partial(self, &[])));
+        }
 
         let mut body_out = Vec::new();
         let mut buffered: Vec<u8> = Vec::new();
@@ -688,6 +702,10 @@ impl Driver {
             }
         }
 
+        if self.aborts(body_phase) {
+            return Err(Ended::after(End::Aborted, partial(self, &body_out)));
+        }
+
         if !no_trailers {
             if let Some(s) = self.stream(id) {
                 s.phase = trailers_phase;
@@ -717,11 +735,20 @@ impl Driver {
             Direction::Request => (&s.request_headers, &s.request_trailers),
             Direction::Response => (&s.response_headers, &s.response_trailers),
         };
-        Ok(MessageOut {
+        let out = MessageOut {
             headers: pairs::to_text(headers),
             body: body_out.into(),
             trailers: pairs::to_text(trailers),
-        })
+        };
+        if self.aborts(trailers_phase) {
+            return Err(Ended::after(End::Aborted, out));
+        }
+        Ok(out)
+    }
+
+    /// Whether the client resets the stream once `phase` is through.
+    fn aborts(&self, phase: Phase) -> bool {
+        self.abort_after.is_some_and(|after| after <= phase)
     }
 
     fn check(
@@ -831,6 +858,8 @@ enum End {
     Stalled(&'static str),
     Answered,
     Reset,
+    /// The client reset the stream (scenario `client_abort`).
+    Aborted,
     /// The VM failed and the stream failed closed.
     Failed,
 }

@@ -77,6 +77,10 @@ pub struct HttpOutcome {
     /// Set if the stream was reset: by the plugin with `proxy_close_stream`, or by Envoy for a
     /// local response after the response headers had gone to the client.
     pub reset: bool,
+    /// Set if the client reset the stream (scenario `client_abort`); what had been forwarded
+    /// before is in `upstream_request`/`downstream_response`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub client_aborted: bool,
     /// Set if the VM had failed before or during this stream, with what the stream got.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vm_failed: Option<FailedStream>,

@@ -475,6 +475,70 @@ fn every_refused_call_has_its_reason_in_the_transcript() {
 }
 
 #[test]
+fn a_client_abort_ends_the_stream_with_done_log_and_delete() {
+    // Each callback logs a letter; the request headers get a header on the way through.
+    let plugin = envoy_plugin(
+        r#"
+      (data (i32.const 200) "hbHBdlx")
+      (func $say (param $at i32) (drop (call $log (i32.const 2) (local.get $at) (i32.const 1))))
+      (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+        (call $say (i32.const 200)) (call $seen (i32.const 0)) i32.const 0)
+      (func (export "proxy_on_request_body") (param i32 i32 i32) (result i32)
+        (call $say (i32.const 201)) i32.const 0)
+      (func (export "proxy_on_response_headers") (param i32 i32 i32) (result i32)
+        (call $say (i32.const 202)) i32.const 0)
+      (func (export "proxy_on_response_body") (param i32 i32 i32) (result i32)
+        (call $say (i32.const 203)) i32.const 0)
+      (func (export "proxy_on_done") (param i32) (result i32) (call $say (i32.const 204)) i32.const 1)
+      (func (export "proxy_on_log") (param i32) (call $say (i32.const 205)))
+      (func (export "proxy_on_delete") (param i32) (call $say (i32.const 206)))"#,
+    );
+    let stream = |body: Value, abort: &str| {
+        json!({ "http": {
+            "request": { "headers": [[":path", "/"]], "body": body },
+            "response": { "headers": [[":status", "200"]], "body": ["po"] },
+            "client_abort": abort
+        }})
+    };
+    let t = transcript(
+        &plugin,
+        &scenario(json!({ "events": [
+            stream(json!(["a", "b"]), "request_body"),
+            stream(json!(["a"]), "response_headers"),
+            // No body: the abort comes where the body would have been.
+            stream(json!([]), "request_body"),
+        ]})),
+    );
+    let said = |context: u32| -> String {
+        (t["logs"].as_array().into_iter().flatten())
+            .filter(|l| l["context"] == json!(context))
+            .filter_map(|l| l["message"].as_str())
+            .collect()
+    };
+    assert_eq!([said(2), said(3), said(4)], ["hbbdlx", "hbHdlx", "hdlx"]);
+    let request = |body: &str| json!({ "headers": [[":path", "/"], ["x-seen", "yes"]], "body": body, "trailers": [] });
+    let outcome = |context: u32, upstream: Value, downstream: Value| {
+        json!({ "context": context, "upstream_request": upstream,
+                "downstream_response": downstream, "local_response": false,
+                "stalled_in": null, "reset": false, "client_aborted": true })
+    };
+    assert_eq!(
+        t["http"],
+        json!([
+            outcome(2, request("ab"), Value::Null),
+            outcome(
+                3,
+                request("a"),
+                json!({ "headers": [[":status", "200"]], "body": "",
+                                            "trailers": [] })
+            ),
+            outcome(4, request(""), Value::Null),
+        ])
+    );
+    assert_eq!(t["errors"], json!([]));
+}
+
+#[test]
 fn paused_bodies_are_buffered_and_rewritten() {
     let imports = r#"
       (import "env" "proxy_set_buffer_bytes" (func $set_buffer (param i32 i32 i32 i32 i32) (result i32)))"#;
