@@ -15,6 +15,7 @@
 //! without bound ends with an error in the transcript instead of hanging the host.
 
 pub mod adapter;
+mod attributes;
 pub mod callouts;
 mod deliver;
 pub mod load;

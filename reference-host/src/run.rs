@@ -2,6 +2,7 @@
 //! spec's lifecycle order (spec v0.2.1 `Context lifecycle` lines 146-208), and collects the
 //! transcript.
 
+use crate::attributes::http_to_grpc;
 use crate::callouts::Callouts;
 use crate::load::{self, LoadError};
 use crate::pairs;
@@ -512,6 +513,10 @@ impl Driver {
             match self.direction(id, request, Direction::Request) {
                 Ok(sent) => {
                     outcome.upstream_request = Some(sent);
+                    // The router sets it as the upstream's headers arrive.
+                    if let Some(s) = self.stream(id) {
+                        s.code_details = Some(b"via_upstream".to_vec());
+                    }
                     match self.direction(id, &exchange.response, Direction::Response) {
                         Ok(received) => outcome.downstream_response = Some(received),
                         Err(ended) => self.end(id, ended, Direction::Response, &mut outcome),
@@ -589,6 +594,9 @@ impl Driver {
             return;
         };
         let reply = envoy_local_reply(&local, &request);
+        if let Some(s) = self.stream(id) {
+            s.code_details = Some(local.details.clone());
+        }
         if dir == Direction::Response {
             if outcome.downstream_response.is_some() {
                 outcome.reset = true;
@@ -651,6 +659,11 @@ impl Driver {
             body: body.into(),
             trailers: Vec::new(),
         };
+        if dir == Direction::Request
+            && let Some(s) = self.stream(id)
+        {
+            s.upstream = true;
+        }
         if self.aborts(headers_phase) {
             return Err(Ended::after(End::Aborted, partial(self, &[])));
         }
@@ -668,6 +681,10 @@ impl Driver {
                 };
                 s.phase = body_phase;
                 s.resumed = false;
+                if dir == Direction::Request {
+                    let len = i64::try_from(chunk.len()).unwrap_or(i64::MAX);
+                    s.request_bytes = s.request_bytes.saturating_add(len);
+                }
                 buffered.extend_from_slice(chunk.as_bytes());
                 s.body = std::mem::take(&mut buffered);
                 u32::try_from(s.body.len()).unwrap_or(u32::MAX)
@@ -681,6 +698,10 @@ impl Driver {
             match self.flow(id, answer) {
                 Flow::Continue => {
                     if let Some(s) = self.stream(id) {
+                        if dir == Direction::Response {
+                            let len = i64::try_from(s.body.len()).unwrap_or(i64::MAX);
+                            s.response_bytes = s.response_bytes.saturating_add(len);
+                        }
                         body_out.append(&mut s.body);
                     }
                 }
@@ -925,14 +946,7 @@ fn envoy_local_reply(local: &LocalResponse, request: &pairs::Pairs) -> Message {
         set(&mut headers, ":status", "200".into());
         set(&mut headers, "content-type", "application/grpc".into());
         if !has(&headers, "grpc-status") {
-            let code = local.grpc_status.unwrap_or(match local.status {
-                400 => 13,
-                401 => 16,
-                403 => 7,
-                404 => 12,
-                429 | 502 | 503 | 504 => 14,
-                _ => 2,
-            });
+            let code = (local.grpc_status).unwrap_or_else(|| http_to_grpc(local.status));
             headers.push(("grpc-status".into(), code.to_string()));
         }
         if !body.is_empty() && !head {

@@ -53,6 +53,8 @@ pub struct LocalResponse {
     /// The gRPC status the plugin passed, if it is one Envoy knows (0 to 16); -1 and other
     /// numbers mean none (source/extensions/common/wasm/context.cc Context::sendLocalResponse).
     pub grpc_status: Option<u32>,
+    /// The details Envoy keeps as the response code details (access logs, `response.code_details`).
+    pub details: Vec<u8>,
 }
 
 /// An HTTP stream's host-side state.
@@ -80,6 +82,14 @@ pub struct Stream {
     pub started_ns: u64,
     /// The scenario's property values for this stream alone.
     pub properties: BTreeMap<String, Vec<u8>>,
+    /// Request body bytes received from the client so far (Envoy's `bytesReceived`).
+    pub request_bytes: i64,
+    /// Response body bytes sent to the client so far (Envoy's `bytesSent`).
+    pub response_bytes: i64,
+    /// Set once the request headers went on to the upstream.
+    pub upstream: bool,
+    /// Envoy's response code details: `via_upstream`, or the details of a local response.
+    pub code_details: Option<Vec<u8>>,
 }
 
 impl Stream {
@@ -97,6 +107,10 @@ impl Stream {
             reset: false,
             started_ns: 0,
             properties: BTreeMap::new(),
+            request_bytes: 0,
+            response_bytes: 0,
+            upstream: false,
+            code_details: None,
         }
     }
 }
@@ -406,80 +420,8 @@ impl HostState {
     }
 
     /// A property value: set by the scenario or plugin, else derived from the stream.
-    fn property(&mut self, path: &str) -> Option<Vec<u8>> {
-        let id = self.target();
-        let s = self.streams.get(&id);
-        if let Some(v) = s.and_then(|s| s.properties.get(path)) {
-            return Some(v.clone());
-        }
-        if let Some(v) = self.properties.get(path) {
-            return Some(v.clone());
-        }
-        let tcp = self.connections.contains_key(&id);
-        let connected = s.is_some() || tcp;
-        let find = |map: &Pairs, name: &str| {
-            map.iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(name.as_bytes()))
-                .map(|(_, v)| v.clone())
-        };
-        let request = |name: &str| s.and_then(|s| find(&s.request_headers, name));
-        let path_and_query = || request(":path").unwrap_or_default();
-        let int = |v: i64| v.to_le_bytes().to_vec();
-        // Envoy's attributes, derived where Envoy derives them
-        // (source/extensions/filters/common/expr/context.cc), encoded as its serializeValue
-        // (source/extensions/common/wasm/context.cc; the spec defines none): strings raw,
-        // integers and timestamps (Unix nanoseconds) 8 bytes little-endian, booleans 1 byte,
-        // maps in the header-map format. A header map's entry is `<map>.<name>`.
-        if let Some(name) = path.strip_prefix("request.headers.") {
-            return request(name);
-        }
-        for (prefix, map) in [
-            ("response.headers", s.map(|s| &s.response_headers)),
-            ("response.trailers", s.map(|s| &s.response_trailers)),
-        ] {
-            if path == prefix {
-                return map.map(|m| pairs::encode(m));
-            }
-            if let Some(name) = path.strip_prefix(prefix).and_then(|p| p.strip_prefix('.')) {
-                return map.and_then(|m| find(m, name));
-            }
-        }
-        match path {
-            "request.path" => request(":path"),
-            "request.url_path" => s.map(|_| {
-                let full = path_and_query();
-                full.split(|b| *b == b'?')
-                    .next()
-                    .unwrap_or_default()
-                    .to_vec()
-            }),
-            "request.query" => s.map(|_| {
-                let full = path_and_query();
-                full.iter()
-                    .position(|b| *b == b'?')
-                    .map_or(Vec::new(), |at| full[at + 1..].to_vec())
-            }),
-            "request.host" => request(":authority").or_else(|| request("host")),
-            "request.scheme" => request(":scheme"),
-            "request.method" => request(":method"),
-            "request.id" => request("x-request-id"),
-            "request.referer" => request("referer"),
-            "request.useragent" => request("user-agent"),
-            "request.protocol" => s.map(|_| b"HTTP/1.1".to_vec()),
-            "request.time" => s.map(|s| int(i64::try_from(s.started_ns).unwrap_or(i64::MAX))),
-            "request.headers" => s.map(|s| pairs::encode(&s.request_headers)),
-            "response.code" => s
-                .and_then(|s| find(&s.response_headers, ":status"))
-                .and_then(|v| std::str::from_utf8(&v).ok()?.parse::<i64>().ok())
-                .map(int),
-            "source.address" => connected.then(|| SOURCE.as_bytes().to_vec()),
-            "source.port" => connected.then(|| int(SOURCE_PORT)),
-            "destination.address" => connected.then(|| DESTINATION.as_bytes().to_vec()),
-            "destination.port" => connected.then(|| int(DESTINATION_PORT)),
-            "connection.mtls" => connected.then(|| vec![0]),
-            "connection_id" => connected.then(|| u64::from(id).to_le_bytes().to_vec()),
-            _ => None,
-        }
+    fn property(&self, path: &str) -> Option<Vec<u8>> {
+        self.property_of(self.target(), path)
     }
 
     fn no_metric(&mut self, function: &'static str, id: u32) -> Status {
@@ -500,13 +442,6 @@ impl HostState {
         (self.random.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 56) as u8
     }
 }
-
-/// The client's and the listener's addresses every stream and connection reports (a scenario
-/// can give others per stream in its `properties`).
-const SOURCE: &str = "127.0.0.1:40000";
-const SOURCE_PORT: i64 = 40000;
-const DESTINATION: &str = "127.0.0.1:10000";
-const DESTINATION_PORT: i64 = 10000;
 
 /// A property path: segments joined by 0x00, an optional trailing 0x00 (the C++ SDK sends one).
 fn property_path(path: &[u8]) -> Option<String> {
@@ -833,8 +768,6 @@ impl Host for HostState {
         serialized_headers: &[u8],
         grpc_status: i32,
     ) -> Result<(), HostError<Status>> {
-        // The details go to Envoy's access log, not to the client.
-        let _ = status_code_details;
         const NAME: &str = "proxy_send_local_response";
         let Some(headers) = pairs::decode(serialized_headers) else {
             let reason = "the headers are not in the header-map format";
@@ -867,6 +800,7 @@ impl Host for HostState {
             headers: headers.into_iter().map(|(k, v)| (lower(&k), v)).collect(),
             body: body.to_vec(),
             grpc_status: u32::try_from(grpc_status).ok().filter(|s| *s <= 16),
+            details: status_code_details.to_vec(),
         });
         Ok(())
     }

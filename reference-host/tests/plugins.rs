@@ -929,17 +929,27 @@ fn a_head_request_gets_the_local_reply_headers_alone() {
 /// `proxy_on_request_headers`, and of each in `response` from `proxy_on_response_headers`
 /// (`(none)` when the host has none). Paths are dotted here and sent NUL-separated.
 fn property_logger(request: &[&str], response: &[&str]) -> Vec<u8> {
+    property_logger_in([request, response, &[]])
+}
+
+/// Logs each property of the three lists in `proxy_on_request_headers`,
+/// `proxy_on_response_headers` and `proxy_on_log`.
+fn property_logger_in(lists: [&[&str]; 3]) -> Vec<u8> {
     let imports = r#"
       (import "env" "proxy_get_property" (func $get (param i32 i32 i32 i32) (result i32)))
       (import "env" "proxy_log" (func $log (param i32 i32 i32) (result i32)))"#;
     let mut data = String::from(r#"(data (i32.const 900) "(none)")"#);
-    let mut calls = [String::new(), String::new()];
-    for (i, path) in request.iter().chain(response).enumerate() {
+    let mut calls = [String::new(), String::new(), String::new()];
+    let each = lists
+        .iter()
+        .enumerate()
+        .flat_map(|(list, paths)| paths.iter().map(move |p| (list, p)));
+    for (i, (list, path)) in each.enumerate() {
         let at = 1000 + 64 * i;
         let bytes = path.replace('.', "\\00");
         data.push_str(&format!("(data (i32.const {at}) \"{bytes}\")"));
         let call = format!("(call $show (i32.const {at}) (i32.const {}))", path.len());
-        calls[usize::from(i >= request.len())].push_str(&call);
+        calls[list].push_str(&call);
     }
     let body = format!(
         r#"{data}
@@ -948,8 +958,9 @@ fn property_logger(request: &[&str], response: &[&str]) -> Vec<u8> {
           (then (drop (call $log (i32.const 2) (i32.load (i32.const 600)) (i32.load (i32.const 604)))))
           (else (drop (call $log (i32.const 2) (i32.const 900) (i32.const 6))))))
       (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32) {} i32.const 0)
-      (func (export "proxy_on_response_headers") (param i32 i32 i32) (result i32) {} i32.const 0)"#,
-        calls[0], calls[1]
+      (func (export "proxy_on_response_headers") (param i32 i32 i32) (result i32) {} i32.const 0)
+      (func (export "proxy_on_log") (param i32) {})"#,
+        calls[0], calls[1], calls[2]
     );
     module("0_2_1", imports, &body)
 }
@@ -1028,6 +1039,91 @@ fn envoy_attributes_come_from_the_stream_and_the_scenario() {
             bytes(&time.to_le_bytes()),
             bytes(&201_i64.to_le_bytes()),
             "up".into(),
+        ]
+    );
+}
+
+#[test]
+fn sizes_codes_upstream_and_configuration_attributes_follow_envoy() {
+    let plugin = property_logger_in([
+        &[
+            "request.query",
+            "request.size",
+            "request.headers_bytes",
+            "upstream.address",
+            "upstream.request_attempt_count",
+            "response.code",
+            "response.grpc_status",
+            "request.duration",
+            "xds.cluster_name",
+            "route_name",
+            "node.id",
+            "xds.node",
+            "metadata",
+        ],
+        &[
+            "upstream.address",
+            "upstream.port",
+            "upstream.request_attempt_count",
+            "response.code_details",
+            "response.flags",
+            "response.grpc_status",
+            "request.size",
+            "request.total_size",
+        ],
+        &[
+            "response.size",
+            "response.total_size",
+            "response.grpc_status",
+            "request.duration",
+        ],
+    ]);
+    let t = transcript(
+        &plugin,
+        &scenario(json!({
+            "properties": { "cluster_name": "backend" },
+            "events": [{ "http": {
+                "request": { "headers": [[":path", "/p?q=1#frag"], [":method", "POST"]],
+                             "body": ["abc", "de"] },
+                "response": { "headers": [[":status", "503"]], "body": ["xyz"],
+                              "trailers": [["grpc-status", "4"]] }
+            }}]
+        })),
+    );
+    let int = |v: i64| String::from_utf8_lossy(&v.to_le_bytes()).into_owned();
+    let none = "(none)".to_string();
+    let node = "\n\u{e}reference-host\u{12}\u{e}reference-host".to_string();
+    assert_eq!(
+        logged(&t),
+        [
+            // Request headers: nothing received or forwarded yet.
+            "q=1".to_string(),
+            int(0),
+            int(16 + 11),
+            none.clone(),
+            int(0),
+            none.clone(),
+            none.clone(),
+            none.clone(),
+            "backend".into(),
+            "route".into(),
+            "reference-host".into(),
+            node,
+            String::new(),
+            // Response headers: the request went upstream and the upstream answered 503.
+            "127.0.0.1:20000".into(),
+            int(20000),
+            int(1),
+            "via_upstream".into(),
+            int(0),
+            int(14),
+            int(5),
+            int(5 + 27),
+            // The access-log phase: the body went out; the trailers' grpc-status wins.
+            int(3),
+            int(3 + 10 + 12),
+            int(4),
+            int(0),
         ]
     );
 }
