@@ -94,6 +94,8 @@ struct HostTrait {
     docs: Vec<String>,
     /// `add_to_linker`.
     linker_fn: String,
+    /// `host_refused`.
+    refused_fn: String,
     methods: Vec<String>,
     registrations: Vec<String>,
     /// For an older version: the trait that serves it through the newest version's.
@@ -227,11 +229,12 @@ fn version(abi: &Abi, latest: &Abi, conversions: Option<&Conversions>) -> Result
         let mut via_methods = Vec::new();
         let mut forwards = Vec::new();
         let via_name = names::via_latest_trait(&m.name);
+        let refused_fn = names::refused_fn(&m.name);
         for f in abi.functions.iter().filter(|f| f.module == m.import_module) {
             let lifted = Lifted::new(abi, f)?;
             methods.push(lifted.method());
             registrations.push(lifted.registration());
-            glue.push(lifted.glue(&name));
+            glue.push(lifted.glue(&name, &refused_fn));
             if let Some(conversions) = conversions {
                 let newest = latest
                     .function(&f.name)
@@ -251,6 +254,7 @@ fn version(abi: &Abi, latest: &Abi, conversions: Option<&Conversions>) -> Result
             docs: doc_lines(&m.docs),
             import_module: m.import_module.clone(),
             linker_fn: names::linker_fn(&m.name),
+            refused_fn,
             methods,
             registrations,
             via: conversions.map(|_| ViaLatest {

@@ -97,6 +97,11 @@ pub fn linker_fn(module: &str) -> String {
     }
 }
 
+/// The glue's helper that tells the host why it refuses a call: `Host` → `host_refused`.
+pub fn refused_fn(module: &str) -> String {
+    format!("{}_refused", host_trait(module).to_snake_case())
+}
+
 /// The trait that serves an older version's host module through the newest version's
 /// implementation: `Host` → `HostViaLatest`.
 pub fn via_latest_trait(module: &str) -> String {

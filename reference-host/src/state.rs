@@ -7,6 +7,7 @@ use crate::callouts::{Callouts, Received};
 use crate::pairs::{self, Pairs};
 use crate::transcript::{Failure, Log, Refusal, Transcript};
 use heck::ToShoutySnakeCase;
+use proxy_wasm_host_abi::glue::Refusal as GlueRefusal;
 use proxy_wasm_host_abi::v0_2_1::{
     BufferType, ClockId, Errno, Fd, Fdstat, Host, LogLevel, MapType, MetricType, Status,
     StreamType, Wasi,
@@ -265,14 +266,18 @@ impl HostState {
         status: Status,
         reason: impl Into<String>,
     ) -> Status {
+        self.record_refusal(function, spec_name(status), reason.into());
+        status
+    }
+
+    fn record_refusal(&mut self, function: &'static str, status: String, reason: String) {
         let context = self.target();
         self.transcript.refusals.push(Refusal {
             context,
             function,
-            status: format!("{status:?}").to_shouty_snake_case(),
-            reason: reason.into(),
+            status,
+            reason,
         });
-        status
     }
 
     /// Refuses a call naming a map the context cannot read now.
@@ -443,6 +448,11 @@ impl HostState {
     }
 }
 
+/// A status or errno as the spec names it (`BAD_ARGUMENT`, `BADF`).
+fn spec_name(status: impl std::fmt::Debug) -> String {
+    format!("{status:?}").to_shouty_snake_case()
+}
+
 /// A property path: segments joined by 0x00, an optional trailing 0x00 (the C++ SDK sends one).
 fn property_path(path: &[u8]) -> Option<String> {
     let path = path.strip_suffix(&[0]).unwrap_or(path);
@@ -475,6 +485,11 @@ fn level_name(level: LogLevel) -> &'static str {
 }
 
 impl Host for HostState {
+    fn refused_by_glue(&mut self, function: &'static str, status: u32, why: GlueRefusal) {
+        let name = Status::try_from(status).map_or_else(|_| status.to_string(), spec_name);
+        self.record_refusal(function, name, why.to_string());
+    }
+
     fn emscripten_notify_memory_growth(&mut self, memory_index: u32) -> Result<(), Trap> {
         // Nothing to do: guest memory is read afresh on every call (cpp-host's is empty too).
         let _ = memory_index;
@@ -1030,6 +1045,14 @@ impl Host for HostState {
 const FD_WRITE_RIGHT: u64 = 64;
 
 impl Wasi for HostState {
+    fn refused_by_glue(&mut self, function: &'static str, status: u32, why: GlueRefusal) {
+        let errno = u16::try_from(status)
+            .ok()
+            .and_then(|e| Errno::try_from(e).ok());
+        let name = errno.map_or_else(|| status.to_string(), spec_name);
+        self.record_refusal(function, name, why.to_string());
+    }
+
     fn fd_write(&mut self, fd_id: Fd, iovec: &[&[u8]]) -> Result<u32, HostError<Errno>> {
         let text: Vec<u8> = iovec.concat();
         let stream = if fd_id == Fd::Stdout {

@@ -416,8 +416,10 @@ fn every_refused_call_has_its_reason_in_the_transcript() {
       (import "env" "proxy_get_property" (func $get_property (param i32 i32 i32 i32) (result i32)))
       (import "env" "proxy_define_metric" (func $define (param i32 i32 i32 i32) (result i32)))
       (import "env" "proxy_increment_metric" (func $increment (param i32 i64) (result i32)))
-      (import "env" "proxy_log" (func $log (param i32 i32 i32) (result i32)))"#;
-    // Each call's status is logged, so the plugin is seen to get what the refusal says.
+      (import "env" "proxy_log" (func $log (param i32 i32 i32) (result i32)))
+      (import "env" "proxy_get_header_map_size" (func $map_size (param i32 i32) (result i32)))"#;
+    // Each call's status is logged, so the plugin is seen to get what the refusal says. The
+    // last two are refused by the generated glue before the host's method runs.
     let body = r#"
       (data (i32.const 100) "nowhere")
       (data (i32.const 120) "\00\00\00\00")
@@ -433,6 +435,8 @@ fn every_refused_call_has_its_reason_in_the_transcript() {
         (call $status (call $get_property (i32.const 140) (i32.const 12) (i32.const 800) (i32.const 804)))
         (drop (call $define (i32.const 0) (i32.const 160) (i32.const 4) (i32.const 808)))
         (call $status (call $increment (i32.load (i32.const 808)) (i64.const -1)))
+        (call $status (call $map_size (i32.const 99) (i32.const 800)))
+        (call $status (call $log (i32.const 2) (i32.const 65530) (i32.const 10)))
         i32.const 0)"#;
     let s = scenario(json!({ "events": [{ "http": {
         "request": { "headers": [[":path", "/"]] },
@@ -443,8 +447,9 @@ fn every_refused_call_has_its_reason_in_the_transcript() {
         .filter_map(|l| l["message"].as_str())
         .collect();
     // BAD_ARGUMENT (2) for the call without :method/:path/:authority, the tick from a stream and
-    // the falling counter; NOT_FOUND (1) for the property.
-    assert_eq!(logged, ["2", "2", "1", "2"]);
+    // the falling counter and the unknown map; NOT_FOUND (1) for the property;
+    // INVALID_MEMORY_ACCESS (6) for the message beyond memory's end.
+    assert_eq!(logged, ["2", "2", "1", "2", "2", "6"]);
     let refusal = |function: &str, status: &str, reason: &str| json!({ "context": 2, "function": function, "status": status, "reason": reason });
     assert_eq!(
         t["refusals"],
@@ -469,6 +474,16 @@ fn every_refused_call_has_its_reason_in_the_transcript() {
                 "proxy_increment_metric",
                 "BAD_ARGUMENT",
                 "a counter only goes up"
+            ),
+            refusal(
+                "proxy_get_header_map_size",
+                "BAD_ARGUMENT",
+                "`map_id` = 99 is not a value of its type"
+            ),
+            refusal(
+                "proxy_log",
+                "INVALID_MEMORY_ACCESS",
+                "the bytes `message_data` points to lie outside the plugin's memory"
             ),
         ])
     );

@@ -521,7 +521,7 @@ impl<'a> Lifted<'a> {
 
     /// The glue function: checks and lifts the raw arguments, calls the `trait_name` method,
     /// writes its outputs.
-    pub(super) fn glue(&self, trait_name: &str) -> String {
+    pub(super) fn glue(&self, trait_name: &str, refused_fn: &str) -> String {
         let name = self.method_name();
         let ret = match &self.status {
             Some(_) => "wasmtime::Result<u32>",
@@ -541,8 +541,20 @@ impl<'a> Lifted<'a> {
             params.join(", ")
         ));
         let mut body: Vec<String> = Vec::new();
-        let fail = |what: &str| match &self.status {
-            Some(st) => format!("return Ok({}({what}));", st.raw_fn),
+        // An error status the glue answers itself; the host hears why through its trait.
+        let refuse = |owner: &str, status: &str, why: &str| match &self.status {
+            Some(st) => format!(
+                "return Ok({refused_fn}({owner}, {:?}, {}({status}), {why}));",
+                self.f.name, st.raw_fn
+            ),
+            None => "return Ok(());".to_string(),
+        };
+        let out_of_bounds = |param: &str| match &self.status {
+            Some(st) => refuse(
+                "host",
+                &st.memory_error,
+                &format!("glue::Refusal::OutOfBounds {{ param: {param:?} }}"),
+            ),
             None => "return Ok(());".to_string(),
         };
         // Values first: they need no memory.
@@ -557,20 +569,27 @@ impl<'a> Lifted<'a> {
                     Decode::Flags { ty } => body.push(format!("let {name} = {ty}({raw});")),
                     Decode::Enum { ty, invalid } => body.push(format!(
                         "let Ok({name}) = {ty}::try_from({raw}) else {{ {} }};",
-                        fail(invalid)
+                        refuse(
+                            "caller.data_mut()",
+                            invalid,
+                            &format!(
+                                "glue::Refusal::UnknownValue {{ param: {name:?}, value: {raw}.to_string() }}"
+                            )
+                        )
                     )),
                 }
             }
         }
         let uses_memory =
             self.lifts.iter().any(|l| !matches!(l, Lift::Value { .. })) || !self.outputs.is_empty();
-        let mem_fail = match &self.status {
-            Some(st) => fail(&st.memory_error),
+        let memory_fail = |owner: &str, why: &str| match &self.status {
+            Some(st) => refuse(owner, &st.memory_error, why),
             None => "return Ok(());".to_string(),
         };
         if uses_memory {
             body.push(format!(
-                "let Some(memory) = glue::memory(&mut caller) else {{ {mem_fail} }};"
+                "let Some(memory) = glue::memory(&mut caller) else {{ {} }};",
+                memory_fail("caller.data_mut()", "glue::Refusal::NoMemory")
             ));
             let reads_memory = self.lifts.iter().any(|l| !matches!(l, Lift::Value { .. }))
                 || self
@@ -589,14 +608,17 @@ impl<'a> Lifted<'a> {
                 match l {
                     Lift::Value { .. } => {}
                     Lift::Input { name, data, len } => body.push(format!(
-                        "let Some({name}) = glue::input(mem, {data}, {len}) else {{ {mem_fail} }};"
+                        "let Some({name}) = glue::input(mem, {data}, {len}) else {{ {} }};",
+                        out_of_bounds(data)
                     )),
                     Lift::Iovecs { name, data, count } => body.push(format!(
-                        "let Some({name}) = glue::iovecs(mem, {data}, {count}) else {{ {mem_fail} }};"
+                        "let Some({name}) = glue::iovecs(mem, {data}, {count}) else {{ {} }};",
+                        out_of_bounds(data)
                     )),
                     Lift::Fill { name, data, len } => {
                         body.push(format!(
-                            "if !glue::fits(mem, {data}, {len}) {{ {mem_fail} }}"
+                            "if !glue::fits(mem, {data}, {len}) {{ {} }}",
+                            out_of_bounds(data)
                         ));
                         body.push(format!("let mut {name}_fill = vec![0; {len} as usize];"));
                     }
@@ -605,12 +627,16 @@ impl<'a> Lifted<'a> {
             for o in &self.outputs {
                 match o {
                     Output::Value { ptr, write, .. } => body.push(format!(
-                        "if !glue::fits(mem, {ptr}, {}) {{ {mem_fail} }}",
-                        write.size()
+                        "if !glue::fits(mem, {ptr}, {}) {{ {} }}",
+                        write.size(),
+                        out_of_bounds(ptr)
                     )),
                     Output::Alloc { data, len } => {
                         for p in [data, len] {
-                            body.push(format!("if !glue::fits(mem, {p}, 4) {{ {mem_fail} }}"));
+                            body.push(format!(
+                                "if !glue::fits(mem, {p}, 4) {{ {} }}",
+                                out_of_bounds(p)
+                            ));
                         }
                     }
                     Output::StringList { .. } => {}
@@ -654,8 +680,8 @@ impl<'a> Lifted<'a> {
             if let Output::Alloc { .. } = o {
                 // The allocator's traps propagate.
                 body.push(format!(
-                    "let Some(out{i}_ptr) = glue::allocate(&mut caller, memory, &out{i})? else {{ return Ok({}({})); }};",
-                    st.raw_fn, st.memory_error
+                    "let Some(out{i}_ptr) = glue::allocate(&mut caller, memory, &out{i})? else {{ {} }};",
+                    refuse("caller.data_mut()", &st.memory_error, "glue::Refusal::Allocation")
                 ));
             }
         }
@@ -711,7 +737,12 @@ impl<'a> Lifted<'a> {
                 }
             }
             body.push(format!(
-                "if !writes.apply(memory.data_mut(&mut caller)) {{ {mem_fail} }}"
+                "if !writes.apply(memory.data_mut(&mut caller)) {{ {} }}",
+                refuse(
+                    "caller.data_mut()",
+                    &st.memory_error,
+                    "glue::Refusal::WriteBack"
+                )
             ));
         }
         body.push(format!("Ok({}({}))", st.raw_fn, st.success));

@@ -37,6 +37,12 @@ pub trait {{ t.name }} {
 {%- for m in t.methods %}
 {{ m }}
 {%- endfor %}
+    /// Hears of a call the glue answered with the error `status` itself, before or after the
+    /// method for `function` (a value its type does not have, memory out of bounds, a failed
+    /// allocation), so a host can say why. Does nothing unless the host overrides it.
+    fn refused_by_glue(&mut self, function: &'static str, status: u32, why: glue::Refusal) {
+        let _ = (function, status, why);
+    }
 }
 
 /// Registers every function of the host module `{{ t.import_module }}` in `linker`, implemented by
@@ -46,6 +52,13 @@ pub fn {{ t.linker_fn }}<T: {{ t.name }} + 'static>(linker: &mut Linker<T>) -> w
 {{ r }}
 {%- endfor %}
     Ok(())
+}
+
+/// Tells the host why the glue answers a call of `function` with the error `status` itself;
+/// returns the status.
+fn {{ t.refused_fn }}<T: {{ t.name }}>(host: &mut T, function: &'static str, status: u32, why: glue::Refusal) -> u32 {
+    host.refused_by_glue(function, status, why);
+    status
 }
 {%- if let Some(via) = t.via %}
 
@@ -64,6 +77,9 @@ impl<T: {{ via.name }}> {{ t.name }} for T {
 {%- for m in via.forwards %}
 {{ m }}
 {%- endfor %}
+    fn refused_by_glue(&mut self, function: &'static str, status: u32, why: glue::Refusal) {
+        {{ via.latest_trait }}::refused_by_glue(self, function, status, why)
+    }
 }
 {%- endif %}
 {%- endfor %}

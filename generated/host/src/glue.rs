@@ -259,6 +259,53 @@ impl fmt::Display for Trap {
 
 impl std::error::Error for Trap {}
 
+/// Why the glue answered a call with an error status itself, before or after the host's method:
+/// what a host hears through its trait's `refused_by_glue`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// An argument is not a value of its type.
+    UnknownValue {
+        /// The parameter.
+        param: &'static str,
+        /// What the plugin passed.
+        value: String,
+    },
+    /// The plugin exports no memory named `memory`.
+    NoMemory,
+    /// Bytes an argument points to lie outside the plugin's memory.
+    OutOfBounds {
+        /// The pointer parameter.
+        param: &'static str,
+    },
+    /// The plugin's allocator gave no room for a result.
+    Allocation,
+    /// The results could not be written to the plugin's memory.
+    WriteBack,
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refusal::UnknownValue { param, value } => {
+                write!(f, "`{param}` = {value} is not a value of its type")
+            }
+            Refusal::NoMemory => f.write_str("the plugin exports no memory named `memory`"),
+            Refusal::OutOfBounds { param } => {
+                write!(
+                    f,
+                    "the bytes `{param}` points to lie outside the plugin's memory"
+                )
+            }
+            Refusal::Allocation => {
+                f.write_str("the plugin's allocator gave no room for the result")
+            }
+            Refusal::WriteBack => {
+                f.write_str("the results could not be written to the plugin's memory")
+            }
+        }
+    }
+}
+
 /// Why a host function did not succeed: a status the plugin receives, or a trap that ends the
 /// plugin's call. `?` turns a bare status into the first.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1127,6 +1127,17 @@ pub trait Host {
         let _ = memory_index;
         Err(glue::Trap::unimplemented("emscripten_notify_memory_growth"))
     }
+    /// Hears of a call the glue answered with the error `status` itself, before or after the
+    /// method for `function` (a value its type does not have, memory out of bounds, a failed
+    /// allocation), so a host can say why. Does nothing unless the host overrides it.
+    fn refused_by_glue(
+        &mut self,
+        function: &'static str,
+        status: u32,
+        why: glue::Refusal,
+    ) {
+        let _ = (function, status, why);
+    }
 }
 /// Registers every function of the host module `env` in `linker`, implemented by
 /// the store's data.
@@ -1249,6 +1260,17 @@ pub fn add_to_linker<T: Host + 'static>(linker: &mut Linker<T>) -> wasmtime::Res
             emscripten_notify_memory_growth::<T>,
         )?;
     Ok(())
+}
+/// Tells the host why the glue answers a call of `function` with the error `status` itself;
+/// returns the status.
+fn host_refused<T: Host>(
+    host: &mut T,
+    function: &'static str,
+    status: u32,
+    why: glue::Refusal,
+) -> u32 {
+    host.refused_by_glue(function, status, why);
+    status
 }
 /// The functions of the host module `wasi_snapshot_preview1`:
 /// WASI functions the host provides to the plugin.
@@ -1959,6 +1981,17 @@ pub trait Wasi {
         let _ = (fd, return_filestat);
         Err(glue::HostError::Status(Errno::Nosys))
     }
+    /// Hears of a call the glue answered with the error `status` itself, before or after the
+    /// method for `function` (a value its type does not have, memory out of bounds, a failed
+    /// allocation), so a host can say why. Does nothing unless the host overrides it.
+    fn refused_by_glue(
+        &mut self,
+        function: &'static str,
+        status: u32,
+        why: glue::Refusal,
+    ) {
+        let _ = (function, status, why);
+    }
 }
 /// Registers every function of the host module `wasi_snapshot_preview1` in `linker`, implemented by
 /// the store's data.
@@ -2130,6 +2163,17 @@ pub fn add_wasi_to_linker<T: Wasi + 'static>(
     linker.func_wrap("wasi_unstable", "fd_filestat_get", fd_filestat_get::<T>)?;
     Ok(())
 }
+/// Tells the host why the glue answers a call of `function` with the error `status` itself;
+/// returns the status.
+fn wasi_refused<T: Wasi>(
+    host: &mut T,
+    function: &'static str,
+    status: u32,
+    why: glue::Refusal,
+) -> u32 {
+    host.refused_by_glue(function, status, why);
+    status
+}
 /// The wasm result for a `Status`.
 fn raw_status(status: Status) -> u32 {
     u32::from(status)
@@ -2146,14 +2190,40 @@ fn proxy_log<T: Host>(
     message_size: u32,
 ) -> wasmtime::Result<u32> {
     let Ok(log_level) = LogLevel::try_from(log_level) else {
-        return Ok(raw_status(Status::BadArgument));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_log",
+                raw_status(Status::BadArgument),
+                glue::Refusal::UnknownValue {
+                    param: "log_level",
+                    value: log_level.to_string(),
+                },
+            ),
+        );
     };
     let Some(memory) = glue::memory(&mut caller) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_log",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::NoMemory,
+            ),
+        );
     };
     let (mem, host) = memory.data_and_store_mut(&mut caller);
     let Some(message) = glue::input(mem, message_data, message_size) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_log",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "message_data",
+                },
+            ),
+        );
     };
     if let Err(error) = host.proxy_log(log_level, message) {
         return glue::refused(error, raw_status);
@@ -2166,11 +2236,27 @@ fn proxy_get_log_level<T: Host>(
     return_log_level: u32,
 ) -> wasmtime::Result<u32> {
     let Some(memory) = glue::memory(&mut caller) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_get_log_level",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::NoMemory,
+            ),
+        );
     };
     let (mem, host) = memory.data_and_store_mut(&mut caller);
     if !glue::fits(mem, return_log_level, 4) {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_get_log_level",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "return_log_level",
+                },
+            ),
+        );
     }
     let out0 = match host.proxy_get_log_level() {
         Ok(value) => value,
@@ -2179,7 +2265,14 @@ fn proxy_get_log_level<T: Host>(
     let mut writes = glue::Writes::new();
     writes.u32(return_log_level, u32::from(out0));
     if !writes.apply(memory.data_mut(&mut caller)) {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_get_log_level",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::WriteBack,
+            ),
+        );
     }
     Ok(raw_status(Status::Ok))
 }
@@ -2189,11 +2282,27 @@ fn proxy_get_current_time_nanoseconds<T: Host>(
     return_time: u32,
 ) -> wasmtime::Result<u32> {
     let Some(memory) = glue::memory(&mut caller) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_get_current_time_nanoseconds",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::NoMemory,
+            ),
+        );
     };
     let (mem, host) = memory.data_and_store_mut(&mut caller);
     if !glue::fits(mem, return_time, 8) {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_get_current_time_nanoseconds",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "return_time",
+                },
+            ),
+        );
     }
     let out0 = match host.proxy_get_current_time_nanoseconds() {
         Ok(value) => value,
@@ -2202,7 +2311,14 @@ fn proxy_get_current_time_nanoseconds<T: Host>(
     let mut writes = glue::Writes::new();
     writes.u64(return_time, out0);
     if !writes.apply(memory.data_mut(&mut caller)) {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_get_current_time_nanoseconds",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::WriteBack,
+            ),
+        );
     }
     Ok(raw_status(Status::Ok))
 }
@@ -2246,31 +2362,80 @@ fn proxy_get_buffer_bytes<T: Host>(
     return_value_size: u32,
 ) -> wasmtime::Result<u32> {
     let Ok(buffer_id) = BufferType::try_from(buffer_id) else {
-        return Ok(raw_status(Status::BadArgument));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_get_buffer_bytes",
+                raw_status(Status::BadArgument),
+                glue::Refusal::UnknownValue {
+                    param: "buffer_id",
+                    value: buffer_id.to_string(),
+                },
+            ),
+        );
     };
     let Some(memory) = glue::memory(&mut caller) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_get_buffer_bytes",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::NoMemory,
+            ),
+        );
     };
     let (mem, host) = memory.data_and_store_mut(&mut caller);
     if !glue::fits(mem, return_value_data, 4) {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_get_buffer_bytes",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "return_value_data",
+                },
+            ),
+        );
     }
     if !glue::fits(mem, return_value_size, 4) {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_get_buffer_bytes",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "return_value_size",
+                },
+            ),
+        );
     }
     let out0 = match host.proxy_get_buffer_bytes(buffer_id, start, max_size) {
         Ok(value) => value,
         Err(error) => return glue::refused(error, raw_status),
     };
     let Some(out0_ptr) = glue::allocate(&mut caller, memory, &out0)? else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_get_buffer_bytes",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::Allocation,
+            ),
+        );
     };
     let mut writes = glue::Writes::new();
     writes.keep(out0_ptr, glue::len32(&out0));
     writes.u32(return_value_data, out0_ptr);
     writes.u32(return_value_size, glue::len32(&out0));
     if !writes.apply(memory.data_mut(&mut caller)) {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_get_buffer_bytes",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::WriteBack,
+            ),
+        );
     }
     Ok(raw_status(Status::Ok))
 }
@@ -2284,14 +2449,40 @@ fn proxy_set_buffer_bytes<T: Host>(
     value_size: u32,
 ) -> wasmtime::Result<u32> {
     let Ok(buffer_id) = BufferType::try_from(buffer_id) else {
-        return Ok(raw_status(Status::BadArgument));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_set_buffer_bytes",
+                raw_status(Status::BadArgument),
+                glue::Refusal::UnknownValue {
+                    param: "buffer_id",
+                    value: buffer_id.to_string(),
+                },
+            ),
+        );
     };
     let Some(memory) = glue::memory(&mut caller) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_set_buffer_bytes",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::NoMemory,
+            ),
+        );
     };
     let (mem, host) = memory.data_and_store_mut(&mut caller);
     let Some(value) = glue::input(mem, value_data, value_size) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_set_buffer_bytes",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "value_data",
+                },
+            ),
+        );
     };
     if let Err(error) = host.proxy_set_buffer_bytes(buffer_id, start, size, value) {
         return glue::refused(error, raw_status);
@@ -2306,17 +2497,52 @@ fn proxy_get_buffer_status<T: Host>(
     return_unused: u32,
 ) -> wasmtime::Result<u32> {
     let Ok(buffer_id) = BufferType::try_from(buffer_id) else {
-        return Ok(raw_status(Status::BadArgument));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_get_buffer_status",
+                raw_status(Status::BadArgument),
+                glue::Refusal::UnknownValue {
+                    param: "buffer_id",
+                    value: buffer_id.to_string(),
+                },
+            ),
+        );
     };
     let Some(memory) = glue::memory(&mut caller) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_get_buffer_status",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::NoMemory,
+            ),
+        );
     };
     let (mem, host) = memory.data_and_store_mut(&mut caller);
     if !glue::fits(mem, return_buffer_size, 4) {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_get_buffer_status",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "return_buffer_size",
+                },
+            ),
+        );
     }
     if !glue::fits(mem, return_unused, 4) {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_get_buffer_status",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "return_unused",
+                },
+            ),
+        );
     }
     let (out0, out1) = match host.proxy_get_buffer_status(buffer_id) {
         Ok(value) => value,
@@ -2326,7 +2552,14 @@ fn proxy_get_buffer_status<T: Host>(
     writes.u32(return_buffer_size, out0);
     writes.u32(return_unused, out1);
     if !writes.apply(memory.data_mut(&mut caller)) {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_get_buffer_status",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::WriteBack,
+            ),
+        );
     }
     Ok(raw_status(Status::Ok))
 }
@@ -2337,14 +2570,40 @@ fn proxy_get_header_map_size<T: Host>(
     return_serialized_pairs_size: u32,
 ) -> wasmtime::Result<u32> {
     let Ok(map_id) = MapType::try_from(map_id) else {
-        return Ok(raw_status(Status::BadArgument));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_get_header_map_size",
+                raw_status(Status::BadArgument),
+                glue::Refusal::UnknownValue {
+                    param: "map_id",
+                    value: map_id.to_string(),
+                },
+            ),
+        );
     };
     let Some(memory) = glue::memory(&mut caller) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_get_header_map_size",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::NoMemory,
+            ),
+        );
     };
     let (mem, host) = memory.data_and_store_mut(&mut caller);
     if !glue::fits(mem, return_serialized_pairs_size, 4) {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_get_header_map_size",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "return_serialized_pairs_size",
+                },
+            ),
+        );
     }
     let out0 = match host.proxy_get_header_map_size(map_id) {
         Ok(value) => value,
@@ -2353,7 +2612,14 @@ fn proxy_get_header_map_size<T: Host>(
     let mut writes = glue::Writes::new();
     writes.u32(return_serialized_pairs_size, out0);
     if !writes.apply(memory.data_mut(&mut caller)) {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_get_header_map_size",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::WriteBack,
+            ),
+        );
     }
     Ok(raw_status(Status::Ok))
 }
@@ -2365,31 +2631,80 @@ fn proxy_get_header_map_pairs<T: Host>(
     return_serialized_pairs_size: u32,
 ) -> wasmtime::Result<u32> {
     let Ok(map_id) = MapType::try_from(map_id) else {
-        return Ok(raw_status(Status::BadArgument));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_get_header_map_pairs",
+                raw_status(Status::BadArgument),
+                glue::Refusal::UnknownValue {
+                    param: "map_id",
+                    value: map_id.to_string(),
+                },
+            ),
+        );
     };
     let Some(memory) = glue::memory(&mut caller) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_get_header_map_pairs",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::NoMemory,
+            ),
+        );
     };
     let (mem, host) = memory.data_and_store_mut(&mut caller);
     if !glue::fits(mem, return_serialized_pairs_data, 4) {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_get_header_map_pairs",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "return_serialized_pairs_data",
+                },
+            ),
+        );
     }
     if !glue::fits(mem, return_serialized_pairs_size, 4) {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_get_header_map_pairs",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "return_serialized_pairs_size",
+                },
+            ),
+        );
     }
     let out0 = match host.proxy_get_header_map_pairs(map_id) {
         Ok(value) => value,
         Err(error) => return glue::refused(error, raw_status),
     };
     let Some(out0_ptr) = glue::allocate(&mut caller, memory, &out0)? else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_get_header_map_pairs",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::Allocation,
+            ),
+        );
     };
     let mut writes = glue::Writes::new();
     writes.keep(out0_ptr, glue::len32(&out0));
     writes.u32(return_serialized_pairs_data, out0_ptr);
     writes.u32(return_serialized_pairs_size, glue::len32(&out0));
     if !writes.apply(memory.data_mut(&mut caller)) {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_get_header_map_pairs",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::WriteBack,
+            ),
+        );
     }
     Ok(raw_status(Status::Ok))
 }
@@ -2401,10 +2716,27 @@ fn proxy_set_header_map_pairs<T: Host>(
     serialized_pairs_size: u32,
 ) -> wasmtime::Result<u32> {
     let Ok(map_id) = MapType::try_from(map_id) else {
-        return Ok(raw_status(Status::BadArgument));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_set_header_map_pairs",
+                raw_status(Status::BadArgument),
+                glue::Refusal::UnknownValue {
+                    param: "map_id",
+                    value: map_id.to_string(),
+                },
+            ),
+        );
     };
     let Some(memory) = glue::memory(&mut caller) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_set_header_map_pairs",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::NoMemory,
+            ),
+        );
     };
     let (mem, host) = memory.data_and_store_mut(&mut caller);
     let Some(serialized_pairs) = glue::input(
@@ -2412,7 +2744,16 @@ fn proxy_set_header_map_pairs<T: Host>(
         serialized_pairs_data,
         serialized_pairs_size,
     ) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_set_header_map_pairs",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "serialized_pairs_data",
+                },
+            ),
+        );
     };
     if let Err(error) = host.proxy_set_header_map_pairs(map_id, serialized_pairs) {
         return glue::refused(error, raw_status);
@@ -2429,34 +2770,92 @@ fn proxy_get_header_map_value<T: Host>(
     return_value_size: u32,
 ) -> wasmtime::Result<u32> {
     let Ok(map_id) = MapType::try_from(map_id) else {
-        return Ok(raw_status(Status::BadArgument));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_get_header_map_value",
+                raw_status(Status::BadArgument),
+                glue::Refusal::UnknownValue {
+                    param: "map_id",
+                    value: map_id.to_string(),
+                },
+            ),
+        );
     };
     let Some(memory) = glue::memory(&mut caller) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_get_header_map_value",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::NoMemory,
+            ),
+        );
     };
     let (mem, host) = memory.data_and_store_mut(&mut caller);
     let Some(key) = glue::input(mem, key_data, key_size) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_get_header_map_value",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "key_data",
+                },
+            ),
+        );
     };
     if !glue::fits(mem, return_value_data, 4) {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_get_header_map_value",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "return_value_data",
+                },
+            ),
+        );
     }
     if !glue::fits(mem, return_value_size, 4) {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_get_header_map_value",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "return_value_size",
+                },
+            ),
+        );
     }
     let out0 = match host.proxy_get_header_map_value(map_id, key) {
         Ok(value) => value,
         Err(error) => return glue::refused(error, raw_status),
     };
     let Some(out0_ptr) = glue::allocate(&mut caller, memory, &out0)? else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_get_header_map_value",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::Allocation,
+            ),
+        );
     };
     let mut writes = glue::Writes::new();
     writes.keep(out0_ptr, glue::len32(&out0));
     writes.u32(return_value_data, out0_ptr);
     writes.u32(return_value_size, glue::len32(&out0));
     if !writes.apply(memory.data_mut(&mut caller)) {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_get_header_map_value",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::WriteBack,
+            ),
+        );
     }
     Ok(raw_status(Status::Ok))
 }
@@ -2470,17 +2869,52 @@ fn proxy_add_header_map_value<T: Host>(
     value_size: u32,
 ) -> wasmtime::Result<u32> {
     let Ok(map_id) = MapType::try_from(map_id) else {
-        return Ok(raw_status(Status::BadArgument));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_add_header_map_value",
+                raw_status(Status::BadArgument),
+                glue::Refusal::UnknownValue {
+                    param: "map_id",
+                    value: map_id.to_string(),
+                },
+            ),
+        );
     };
     let Some(memory) = glue::memory(&mut caller) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_add_header_map_value",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::NoMemory,
+            ),
+        );
     };
     let (mem, host) = memory.data_and_store_mut(&mut caller);
     let Some(key) = glue::input(mem, key_data, key_size) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_add_header_map_value",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "key_data",
+                },
+            ),
+        );
     };
     let Some(value) = glue::input(mem, value_data, value_size) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_add_header_map_value",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "value_data",
+                },
+            ),
+        );
     };
     if let Err(error) = host.proxy_add_header_map_value(map_id, key, value) {
         return glue::refused(error, raw_status);
@@ -2497,17 +2931,52 @@ fn proxy_replace_header_map_value<T: Host>(
     value_size: u32,
 ) -> wasmtime::Result<u32> {
     let Ok(map_id) = MapType::try_from(map_id) else {
-        return Ok(raw_status(Status::BadArgument));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_replace_header_map_value",
+                raw_status(Status::BadArgument),
+                glue::Refusal::UnknownValue {
+                    param: "map_id",
+                    value: map_id.to_string(),
+                },
+            ),
+        );
     };
     let Some(memory) = glue::memory(&mut caller) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_replace_header_map_value",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::NoMemory,
+            ),
+        );
     };
     let (mem, host) = memory.data_and_store_mut(&mut caller);
     let Some(key) = glue::input(mem, key_data, key_size) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_replace_header_map_value",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "key_data",
+                },
+            ),
+        );
     };
     let Some(value) = glue::input(mem, value_data, value_size) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_replace_header_map_value",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "value_data",
+                },
+            ),
+        );
     };
     if let Err(error) = host.proxy_replace_header_map_value(map_id, key, value) {
         return glue::refused(error, raw_status);
@@ -2522,14 +2991,40 @@ fn proxy_remove_header_map_value<T: Host>(
     key_size: u32,
 ) -> wasmtime::Result<u32> {
     let Ok(map_id) = MapType::try_from(map_id) else {
-        return Ok(raw_status(Status::BadArgument));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_remove_header_map_value",
+                raw_status(Status::BadArgument),
+                glue::Refusal::UnknownValue {
+                    param: "map_id",
+                    value: map_id.to_string(),
+                },
+            ),
+        );
     };
     let Some(memory) = glue::memory(&mut caller) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_remove_header_map_value",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::NoMemory,
+            ),
+        );
     };
     let (mem, host) = memory.data_and_store_mut(&mut caller);
     let Some(key) = glue::input(mem, key_data, key_size) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_remove_header_map_value",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "key_data",
+                },
+            ),
+        );
     };
     if let Err(error) = host.proxy_remove_header_map_value(map_id, key) {
         return glue::refused(error, raw_status);
@@ -2542,7 +3037,17 @@ fn proxy_continue_stream<T: Host>(
     stream_type: u32,
 ) -> wasmtime::Result<u32> {
     let Ok(stream_type) = StreamType::try_from(stream_type) else {
-        return Ok(raw_status(Status::BadArgument));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_continue_stream",
+                raw_status(Status::BadArgument),
+                glue::Refusal::UnknownValue {
+                    param: "stream_type",
+                    value: stream_type.to_string(),
+                },
+            ),
+        );
     };
     let host = caller.data_mut();
     if let Err(error) = host.proxy_continue_stream(stream_type) {
@@ -2556,7 +3061,17 @@ fn proxy_close_stream<T: Host>(
     stream_type: u32,
 ) -> wasmtime::Result<u32> {
     let Ok(stream_type) = StreamType::try_from(stream_type) else {
-        return Ok(raw_status(Status::BadArgument));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_close_stream",
+                raw_status(Status::BadArgument),
+                glue::Refusal::UnknownValue {
+                    param: "stream_type",
+                    value: stream_type.to_string(),
+                },
+            ),
+        );
     };
     let host = caller.data_mut();
     if let Err(error) = host.proxy_close_stream(stream_type) {
@@ -2572,24 +3087,65 @@ fn proxy_get_status<T: Host>(
     return_status_message_size: u32,
 ) -> wasmtime::Result<u32> {
     let Some(memory) = glue::memory(&mut caller) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_get_status",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::NoMemory,
+            ),
+        );
     };
     let (mem, host) = memory.data_and_store_mut(&mut caller);
     if !glue::fits(mem, return_status_code, 4) {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_get_status",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "return_status_code",
+                },
+            ),
+        );
     }
     if !glue::fits(mem, return_status_message_data, 4) {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_get_status",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "return_status_message_data",
+                },
+            ),
+        );
     }
     if !glue::fits(mem, return_status_message_size, 4) {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_get_status",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "return_status_message_size",
+                },
+            ),
+        );
     }
     let (out0, out1) = match host.proxy_get_status() {
         Ok(value) => value,
         Err(error) => return glue::refused(error, raw_status),
     };
     let Some(out1_ptr) = glue::allocate(&mut caller, memory, &out1)? else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_get_status",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::Allocation,
+            ),
+        );
     };
     let mut writes = glue::Writes::new();
     writes.u32(return_status_code, out0);
@@ -2597,7 +3153,14 @@ fn proxy_get_status<T: Host>(
     writes.u32(return_status_message_data, out1_ptr);
     writes.u32(return_status_message_size, glue::len32(&out1));
     if !writes.apply(memory.data_mut(&mut caller)) {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_get_status",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::WriteBack,
+            ),
+        );
     }
     Ok(raw_status(Status::Ok))
 }
@@ -2615,7 +3178,14 @@ fn proxy_send_local_response<T: Host>(
     grpc_status: i32,
 ) -> wasmtime::Result<u32> {
     let Some(memory) = glue::memory(&mut caller) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_send_local_response",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::NoMemory,
+            ),
+        );
     };
     let (mem, host) = memory.data_and_store_mut(&mut caller);
     let Some(status_code_details) = glue::input(
@@ -2623,17 +3193,44 @@ fn proxy_send_local_response<T: Host>(
         status_code_details_data,
         status_code_details_size,
     ) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_send_local_response",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "status_code_details_data",
+                },
+            ),
+        );
     };
     let Some(body) = glue::input(mem, body_data, body_size) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_send_local_response",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "body_data",
+                },
+            ),
+        );
     };
     let Some(serialized_headers) = glue::input(
         mem,
         serialized_headers_data,
         serialized_headers_size,
     ) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_send_local_response",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "serialized_headers_data",
+                },
+            ),
+        );
     };
     if let Err(error) = host
         .proxy_send_local_response(
@@ -2664,32 +3261,84 @@ fn proxy_http_call<T: Host>(
     return_call_id: u32,
 ) -> wasmtime::Result<u32> {
     let Some(memory) = glue::memory(&mut caller) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_http_call",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::NoMemory,
+            ),
+        );
     };
     let (mem, host) = memory.data_and_store_mut(&mut caller);
     let Some(upstream_name) = glue::input(mem, upstream_name_data, upstream_name_size)
     else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_http_call",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "upstream_name_data",
+                },
+            ),
+        );
     };
     let Some(serialized_headers) = glue::input(
         mem,
         serialized_headers_data,
         serialized_headers_size,
     ) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_http_call",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "serialized_headers_data",
+                },
+            ),
+        );
     };
     let Some(body) = glue::input(mem, body_data, body_size) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_http_call",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "body_data",
+                },
+            ),
+        );
     };
     let Some(serialized_trailers) = glue::input(
         mem,
         serialized_trailers_data,
         serialized_trailers_size,
     ) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_http_call",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "serialized_trailers_data",
+                },
+            ),
+        );
     };
     if !glue::fits(mem, return_call_id, 4) {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_http_call",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "return_call_id",
+                },
+            ),
+        );
     }
     let out0 = match host
         .proxy_http_call(
@@ -2706,7 +3355,14 @@ fn proxy_http_call<T: Host>(
     let mut writes = glue::Writes::new();
     writes.u32(return_call_id, out0);
     if !writes.apply(memory.data_mut(&mut caller)) {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_http_call",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::WriteBack,
+            ),
+        );
     }
     Ok(raw_status(Status::Ok))
 }
@@ -2728,31 +3384,92 @@ fn proxy_grpc_call<T: Host>(
     return_call_id: u32,
 ) -> wasmtime::Result<u32> {
     let Some(memory) = glue::memory(&mut caller) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_grpc_call",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::NoMemory,
+            ),
+        );
     };
     let (mem, host) = memory.data_and_store_mut(&mut caller);
     let Some(upstream_name) = glue::input(mem, upstream_name_data, upstream_name_size)
     else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_grpc_call",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "upstream_name_data",
+                },
+            ),
+        );
     };
     let Some(service_name) = glue::input(mem, service_name_data, service_name_size) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_grpc_call",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "service_name_data",
+                },
+            ),
+        );
     };
     let Some(method_name) = glue::input(mem, method_name_data, method_name_size) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_grpc_call",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "method_name_data",
+                },
+            ),
+        );
     };
     let Some(serialized_initial_metadata) = glue::input(
         mem,
         serialized_initial_metadata_data,
         serialized_initial_metadata_size,
     ) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_grpc_call",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "serialized_initial_metadata_data",
+                },
+            ),
+        );
     };
     let Some(message) = glue::input(mem, message_data, message_size) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_grpc_call",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "message_data",
+                },
+            ),
+        );
     };
     if !glue::fits(mem, return_call_id, 4) {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_grpc_call",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "return_call_id",
+                },
+            ),
+        );
     }
     let out0 = match host
         .proxy_grpc_call(
@@ -2770,7 +3487,14 @@ fn proxy_grpc_call<T: Host>(
     let mut writes = glue::Writes::new();
     writes.u32(return_call_id, out0);
     if !writes.apply(memory.data_mut(&mut caller)) {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_grpc_call",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::WriteBack,
+            ),
+        );
     }
     Ok(raw_status(Status::Ok))
 }
@@ -2789,28 +3513,80 @@ fn proxy_grpc_stream<T: Host>(
     return_stream_id: u32,
 ) -> wasmtime::Result<u32> {
     let Some(memory) = glue::memory(&mut caller) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_grpc_stream",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::NoMemory,
+            ),
+        );
     };
     let (mem, host) = memory.data_and_store_mut(&mut caller);
     let Some(upstream_name) = glue::input(mem, upstream_name_data, upstream_name_size)
     else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_grpc_stream",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "upstream_name_data",
+                },
+            ),
+        );
     };
     let Some(service_name) = glue::input(mem, service_name_data, service_name_size) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_grpc_stream",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "service_name_data",
+                },
+            ),
+        );
     };
     let Some(method_name) = glue::input(mem, method_name_data, method_name_size) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_grpc_stream",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "method_name_data",
+                },
+            ),
+        );
     };
     let Some(serialized_initial_metadata) = glue::input(
         mem,
         serialized_initial_metadata_data,
         serialized_initial_metadata_size,
     ) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_grpc_stream",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "serialized_initial_metadata_data",
+                },
+            ),
+        );
     };
     if !glue::fits(mem, return_stream_id, 4) {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_grpc_stream",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "return_stream_id",
+                },
+            ),
+        );
     }
     let out0 = match host
         .proxy_grpc_stream(
@@ -2826,7 +3602,14 @@ fn proxy_grpc_stream<T: Host>(
     let mut writes = glue::Writes::new();
     writes.u32(return_stream_id, out0);
     if !writes.apply(memory.data_mut(&mut caller)) {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_grpc_stream",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::WriteBack,
+            ),
+        );
     }
     Ok(raw_status(Status::Ok))
 }
@@ -2840,11 +3623,27 @@ fn proxy_grpc_send<T: Host>(
 ) -> wasmtime::Result<u32> {
     let end_stream = end_stream != 0;
     let Some(memory) = glue::memory(&mut caller) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_grpc_send",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::NoMemory,
+            ),
+        );
     };
     let (mem, host) = memory.data_and_store_mut(&mut caller);
     let Some(message) = glue::input(mem, message_data, message_size) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_grpc_send",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "message_data",
+                },
+            ),
+        );
     };
     if let Err(error) = host.proxy_grpc_send(stream_id, message, end_stream) {
         return glue::refused(error, raw_status);
@@ -2883,14 +3682,39 @@ fn proxy_set_shared_data<T: Host>(
     cas: u32,
 ) -> wasmtime::Result<u32> {
     let Some(memory) = glue::memory(&mut caller) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_set_shared_data",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::NoMemory,
+            ),
+        );
     };
     let (mem, host) = memory.data_and_store_mut(&mut caller);
     let Some(key) = glue::input(mem, key_data, key_size) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_set_shared_data",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "key_data",
+                },
+            ),
+        );
     };
     let Some(value) = glue::input(mem, value_data, value_size) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_set_shared_data",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "value_data",
+                },
+            ),
+        );
     };
     if let Err(error) = host.proxy_set_shared_data(key, value, cas) {
         return glue::refused(error, raw_status);
@@ -2907,27 +3731,77 @@ fn proxy_get_shared_data<T: Host>(
     return_cas: u32,
 ) -> wasmtime::Result<u32> {
     let Some(memory) = glue::memory(&mut caller) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_get_shared_data",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::NoMemory,
+            ),
+        );
     };
     let (mem, host) = memory.data_and_store_mut(&mut caller);
     let Some(key) = glue::input(mem, key_data, key_size) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_get_shared_data",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "key_data",
+                },
+            ),
+        );
     };
     if !glue::fits(mem, return_value_data, 4) {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_get_shared_data",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "return_value_data",
+                },
+            ),
+        );
     }
     if !glue::fits(mem, return_value_size, 4) {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_get_shared_data",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "return_value_size",
+                },
+            ),
+        );
     }
     if !glue::fits(mem, return_cas, 4) {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_get_shared_data",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "return_cas",
+                },
+            ),
+        );
     }
     let (out0, out1) = match host.proxy_get_shared_data(key) {
         Ok(value) => value,
         Err(error) => return glue::refused(error, raw_status),
     };
     let Some(out0_ptr) = glue::allocate(&mut caller, memory, &out0)? else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_get_shared_data",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::Allocation,
+            ),
+        );
     };
     let mut writes = glue::Writes::new();
     writes.keep(out0_ptr, glue::len32(&out0));
@@ -2935,7 +3809,14 @@ fn proxy_get_shared_data<T: Host>(
     writes.u32(return_value_size, glue::len32(&out0));
     writes.u32(return_cas, out1);
     if !writes.apply(memory.data_mut(&mut caller)) {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_get_shared_data",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::WriteBack,
+            ),
+        );
     }
     Ok(raw_status(Status::Ok))
 }
@@ -2947,14 +3828,39 @@ fn proxy_register_shared_queue<T: Host>(
     return_queue_id: u32,
 ) -> wasmtime::Result<u32> {
     let Some(memory) = glue::memory(&mut caller) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_register_shared_queue",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::NoMemory,
+            ),
+        );
     };
     let (mem, host) = memory.data_and_store_mut(&mut caller);
     let Some(name) = glue::input(mem, name_data, name_size) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_register_shared_queue",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "name_data",
+                },
+            ),
+        );
     };
     if !glue::fits(mem, return_queue_id, 4) {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_register_shared_queue",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "return_queue_id",
+                },
+            ),
+        );
     }
     let out0 = match host.proxy_register_shared_queue(name) {
         Ok(value) => value,
@@ -2963,7 +3869,14 @@ fn proxy_register_shared_queue<T: Host>(
     let mut writes = glue::Writes::new();
     writes.u32(return_queue_id, out0);
     if !writes.apply(memory.data_mut(&mut caller)) {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_register_shared_queue",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::WriteBack,
+            ),
+        );
     }
     Ok(raw_status(Status::Ok))
 }
@@ -2977,17 +3890,51 @@ fn proxy_resolve_shared_queue<T: Host>(
     return_queue_id: u32,
 ) -> wasmtime::Result<u32> {
     let Some(memory) = glue::memory(&mut caller) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_resolve_shared_queue",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::NoMemory,
+            ),
+        );
     };
     let (mem, host) = memory.data_and_store_mut(&mut caller);
     let Some(vm_id) = glue::input(mem, vm_id_data, vm_id_size) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_resolve_shared_queue",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "vm_id_data",
+                },
+            ),
+        );
     };
     let Some(name) = glue::input(mem, name_data, name_size) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_resolve_shared_queue",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "name_data",
+                },
+            ),
+        );
     };
     if !glue::fits(mem, return_queue_id, 4) {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_resolve_shared_queue",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "return_queue_id",
+                },
+            ),
+        );
     }
     let out0 = match host.proxy_resolve_shared_queue(vm_id, name) {
         Ok(value) => value,
@@ -2996,7 +3943,14 @@ fn proxy_resolve_shared_queue<T: Host>(
     let mut writes = glue::Writes::new();
     writes.u32(return_queue_id, out0);
     if !writes.apply(memory.data_mut(&mut caller)) {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_resolve_shared_queue",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::WriteBack,
+            ),
+        );
     }
     Ok(raw_status(Status::Ok))
 }
@@ -3008,11 +3962,27 @@ fn proxy_enqueue_shared_queue<T: Host>(
     value_size: u32,
 ) -> wasmtime::Result<u32> {
     let Some(memory) = glue::memory(&mut caller) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_enqueue_shared_queue",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::NoMemory,
+            ),
+        );
     };
     let (mem, host) = memory.data_and_store_mut(&mut caller);
     let Some(value) = glue::input(mem, value_data, value_size) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_enqueue_shared_queue",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "value_data",
+                },
+            ),
+        );
     };
     if let Err(error) = host.proxy_enqueue_shared_queue(queue_id, value) {
         return glue::refused(error, raw_status);
@@ -3027,28 +3997,67 @@ fn proxy_dequeue_shared_queue<T: Host>(
     return_value_size: u32,
 ) -> wasmtime::Result<u32> {
     let Some(memory) = glue::memory(&mut caller) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_dequeue_shared_queue",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::NoMemory,
+            ),
+        );
     };
     let (mem, host) = memory.data_and_store_mut(&mut caller);
     if !glue::fits(mem, return_value_data, 4) {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_dequeue_shared_queue",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "return_value_data",
+                },
+            ),
+        );
     }
     if !glue::fits(mem, return_value_size, 4) {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_dequeue_shared_queue",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "return_value_size",
+                },
+            ),
+        );
     }
     let out0 = match host.proxy_dequeue_shared_queue(queue_id) {
         Ok(value) => value,
         Err(error) => return glue::refused(error, raw_status),
     };
     let Some(out0_ptr) = glue::allocate(&mut caller, memory, &out0)? else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_dequeue_shared_queue",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::Allocation,
+            ),
+        );
     };
     let mut writes = glue::Writes::new();
     writes.keep(out0_ptr, glue::len32(&out0));
     writes.u32(return_value_data, out0_ptr);
     writes.u32(return_value_size, glue::len32(&out0));
     if !writes.apply(memory.data_mut(&mut caller)) {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_dequeue_shared_queue",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::WriteBack,
+            ),
+        );
     }
     Ok(raw_status(Status::Ok))
 }
@@ -3061,17 +4070,52 @@ fn proxy_define_metric<T: Host>(
     return_metric_id: u32,
 ) -> wasmtime::Result<u32> {
     let Ok(metric_type) = MetricType::try_from(metric_type) else {
-        return Ok(raw_status(Status::BadArgument));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_define_metric",
+                raw_status(Status::BadArgument),
+                glue::Refusal::UnknownValue {
+                    param: "metric_type",
+                    value: metric_type.to_string(),
+                },
+            ),
+        );
     };
     let Some(memory) = glue::memory(&mut caller) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_define_metric",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::NoMemory,
+            ),
+        );
     };
     let (mem, host) = memory.data_and_store_mut(&mut caller);
     let Some(name) = glue::input(mem, name_data, name_size) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_define_metric",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "name_data",
+                },
+            ),
+        );
     };
     if !glue::fits(mem, return_metric_id, 4) {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_define_metric",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "return_metric_id",
+                },
+            ),
+        );
     }
     let out0 = match host.proxy_define_metric(metric_type, name) {
         Ok(value) => value,
@@ -3080,7 +4124,14 @@ fn proxy_define_metric<T: Host>(
     let mut writes = glue::Writes::new();
     writes.u32(return_metric_id, out0);
     if !writes.apply(memory.data_mut(&mut caller)) {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_define_metric",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::WriteBack,
+            ),
+        );
     }
     Ok(raw_status(Status::Ok))
 }
@@ -3115,11 +4166,27 @@ fn proxy_get_metric<T: Host>(
     return_value: u32,
 ) -> wasmtime::Result<u32> {
     let Some(memory) = glue::memory(&mut caller) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_get_metric",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::NoMemory,
+            ),
+        );
     };
     let (mem, host) = memory.data_and_store_mut(&mut caller);
     if !glue::fits(mem, return_value, 8) {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_get_metric",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "return_value",
+                },
+            ),
+        );
     }
     let out0 = match host.proxy_get_metric(metric_id) {
         Ok(value) => value,
@@ -3128,7 +4195,14 @@ fn proxy_get_metric<T: Host>(
     let mut writes = glue::Writes::new();
     writes.u64(return_value, out0);
     if !writes.apply(memory.data_mut(&mut caller)) {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_get_metric",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::WriteBack,
+            ),
+        );
     }
     Ok(raw_status(Status::Ok))
 }
@@ -3141,31 +4215,79 @@ fn proxy_get_property<T: Host>(
     return_value_size: u32,
 ) -> wasmtime::Result<u32> {
     let Some(memory) = glue::memory(&mut caller) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_get_property",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::NoMemory,
+            ),
+        );
     };
     let (mem, host) = memory.data_and_store_mut(&mut caller);
     let Some(path) = glue::input(mem, path_data, path_size) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_get_property",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "path_data",
+                },
+            ),
+        );
     };
     if !glue::fits(mem, return_value_data, 4) {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_get_property",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "return_value_data",
+                },
+            ),
+        );
     }
     if !glue::fits(mem, return_value_size, 4) {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_get_property",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "return_value_size",
+                },
+            ),
+        );
     }
     let out0 = match host.proxy_get_property(path) {
         Ok(value) => value,
         Err(error) => return glue::refused(error, raw_status),
     };
     let Some(out0_ptr) = glue::allocate(&mut caller, memory, &out0)? else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_get_property",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::Allocation,
+            ),
+        );
     };
     let mut writes = glue::Writes::new();
     writes.keep(out0_ptr, glue::len32(&out0));
     writes.u32(return_value_data, out0_ptr);
     writes.u32(return_value_size, glue::len32(&out0));
     if !writes.apply(memory.data_mut(&mut caller)) {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_get_property",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::WriteBack,
+            ),
+        );
     }
     Ok(raw_status(Status::Ok))
 }
@@ -3178,14 +4300,39 @@ fn proxy_set_property<T: Host>(
     value_size: u32,
 ) -> wasmtime::Result<u32> {
     let Some(memory) = glue::memory(&mut caller) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_set_property",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::NoMemory,
+            ),
+        );
     };
     let (mem, host) = memory.data_and_store_mut(&mut caller);
     let Some(path) = glue::input(mem, path_data, path_size) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_set_property",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "path_data",
+                },
+            ),
+        );
     };
     let Some(value) = glue::input(mem, value_data, value_size) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_set_property",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "value_data",
+                },
+            ),
+        );
     };
     if let Err(error) = host.proxy_set_property(path, value) {
         return glue::refused(error, raw_status);
@@ -3203,34 +4350,91 @@ fn proxy_call_foreign_function<T: Host>(
     return_results_size: u32,
 ) -> wasmtime::Result<u32> {
     let Some(memory) = glue::memory(&mut caller) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_call_foreign_function",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::NoMemory,
+            ),
+        );
     };
     let (mem, host) = memory.data_and_store_mut(&mut caller);
     let Some(name) = glue::input(mem, name_data, name_size) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_call_foreign_function",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "name_data",
+                },
+            ),
+        );
     };
     let Some(arguments) = glue::input(mem, arguments_data, arguments_size) else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_call_foreign_function",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "arguments_data",
+                },
+            ),
+        );
     };
     if !glue::fits(mem, return_results_data, 4) {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_call_foreign_function",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "return_results_data",
+                },
+            ),
+        );
     }
     if !glue::fits(mem, return_results_size, 4) {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                host,
+                "proxy_call_foreign_function",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::OutOfBounds {
+                    param: "return_results_size",
+                },
+            ),
+        );
     }
     let out0 = match host.proxy_call_foreign_function(name, arguments) {
         Ok(value) => value,
         Err(error) => return glue::refused(error, raw_status),
     };
     let Some(out0_ptr) = glue::allocate(&mut caller, memory, &out0)? else {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_call_foreign_function",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::Allocation,
+            ),
+        );
     };
     let mut writes = glue::Writes::new();
     writes.keep(out0_ptr, glue::len32(&out0));
     writes.u32(return_results_data, out0_ptr);
     writes.u32(return_results_size, glue::len32(&out0));
     if !writes.apply(memory.data_mut(&mut caller)) {
-        return Ok(raw_status(Status::InvalidMemoryAccess));
+        return Ok(
+            host_refused(
+                caller.data_mut(),
+                "proxy_call_foreign_function",
+                raw_status(Status::InvalidMemoryAccess),
+                glue::Refusal::WriteBack,
+            ),
+        );
     }
     Ok(raw_status(Status::Ok))
 }
@@ -3252,17 +4456,52 @@ fn fd_write<T: Wasi>(
     return_written_bytes: u32,
 ) -> wasmtime::Result<u32> {
     let Ok(fd_id) = Fd::try_from(fd_id) else {
-        return Ok(raw_errno(Errno::Badf));
+        return Ok(
+            wasi_refused(
+                caller.data_mut(),
+                "fd_write",
+                raw_errno(Errno::Badf),
+                glue::Refusal::UnknownValue {
+                    param: "fd_id",
+                    value: fd_id.to_string(),
+                },
+            ),
+        );
     };
     let Some(memory) = glue::memory(&mut caller) else {
-        return Ok(raw_errno(Errno::Fault));
+        return Ok(
+            wasi_refused(
+                caller.data_mut(),
+                "fd_write",
+                raw_errno(Errno::Fault),
+                glue::Refusal::NoMemory,
+            ),
+        );
     };
     let (mem, host) = memory.data_and_store_mut(&mut caller);
     let Some(iovec) = glue::iovecs(mem, iovec, iovec_size) else {
-        return Ok(raw_errno(Errno::Fault));
+        return Ok(
+            wasi_refused(
+                host,
+                "fd_write",
+                raw_errno(Errno::Fault),
+                glue::Refusal::OutOfBounds {
+                    param: "iovec",
+                },
+            ),
+        );
     };
     if !glue::fits(mem, return_written_bytes, 4) {
-        return Ok(raw_errno(Errno::Fault));
+        return Ok(
+            wasi_refused(
+                host,
+                "fd_write",
+                raw_errno(Errno::Fault),
+                glue::Refusal::OutOfBounds {
+                    param: "return_written_bytes",
+                },
+            ),
+        );
     }
     let out0 = match host.fd_write(fd_id, &iovec) {
         Ok(value) => value,
@@ -3271,7 +4510,14 @@ fn fd_write<T: Wasi>(
     let mut writes = glue::Writes::new();
     writes.u32(return_written_bytes, out0);
     if !writes.apply(memory.data_mut(&mut caller)) {
-        return Ok(raw_errno(Errno::Fault));
+        return Ok(
+            wasi_refused(
+                caller.data_mut(),
+                "fd_write",
+                raw_errno(Errno::Fault),
+                glue::Refusal::WriteBack,
+            ),
+        );
     }
     Ok(raw_errno(Errno::Success))
 }
@@ -3283,14 +4529,40 @@ fn clock_time_get<T: Wasi>(
     return_time: u32,
 ) -> wasmtime::Result<u32> {
     let Ok(clock_id) = ClockId::try_from(clock_id) else {
-        return Ok(raw_errno(Errno::Notsup));
+        return Ok(
+            wasi_refused(
+                caller.data_mut(),
+                "clock_time_get",
+                raw_errno(Errno::Notsup),
+                glue::Refusal::UnknownValue {
+                    param: "clock_id",
+                    value: clock_id.to_string(),
+                },
+            ),
+        );
     };
     let Some(memory) = glue::memory(&mut caller) else {
-        return Ok(raw_errno(Errno::Fault));
+        return Ok(
+            wasi_refused(
+                caller.data_mut(),
+                "clock_time_get",
+                raw_errno(Errno::Fault),
+                glue::Refusal::NoMemory,
+            ),
+        );
     };
     let (mem, host) = memory.data_and_store_mut(&mut caller);
     if !glue::fits(mem, return_time, 8) {
-        return Ok(raw_errno(Errno::Fault));
+        return Ok(
+            wasi_refused(
+                host,
+                "clock_time_get",
+                raw_errno(Errno::Fault),
+                glue::Refusal::OutOfBounds {
+                    param: "return_time",
+                },
+            ),
+        );
     }
     let out0 = match host.clock_time_get(clock_id, unused) {
         Ok(value) => value,
@@ -3299,7 +4571,14 @@ fn clock_time_get<T: Wasi>(
     let mut writes = glue::Writes::new();
     writes.u64(return_time, out0);
     if !writes.apply(memory.data_mut(&mut caller)) {
-        return Ok(raw_errno(Errno::Fault));
+        return Ok(
+            wasi_refused(
+                caller.data_mut(),
+                "clock_time_get",
+                raw_errno(Errno::Fault),
+                glue::Refusal::WriteBack,
+            ),
+        );
     }
     Ok(raw_errno(Errno::Success))
 }
@@ -3310,11 +4589,27 @@ fn random_get<T: Wasi>(
     buffer_size: u32,
 ) -> wasmtime::Result<u32> {
     let Some(memory) = glue::memory(&mut caller) else {
-        return Ok(raw_errno(Errno::Fault));
+        return Ok(
+            wasi_refused(
+                caller.data_mut(),
+                "random_get",
+                raw_errno(Errno::Fault),
+                glue::Refusal::NoMemory,
+            ),
+        );
     };
     let (mem, host) = memory.data_and_store_mut(&mut caller);
     if !glue::fits(mem, buffer, buffer_size) {
-        return Ok(raw_errno(Errno::Fault));
+        return Ok(
+            wasi_refused(
+                host,
+                "random_get",
+                raw_errno(Errno::Fault),
+                glue::Refusal::OutOfBounds {
+                    param: "buffer",
+                },
+            ),
+        );
     }
     let mut buffer_fill = vec![0; buffer_size as usize];
     if let Err(error) = host.random_get(&mut buffer_fill) {
@@ -3323,7 +4618,14 @@ fn random_get<T: Wasi>(
     let mut writes = glue::Writes::new();
     writes.bytes(buffer, buffer_fill);
     if !writes.apply(memory.data_mut(&mut caller)) {
-        return Ok(raw_errno(Errno::Fault));
+        return Ok(
+            wasi_refused(
+                caller.data_mut(),
+                "random_get",
+                raw_errno(Errno::Fault),
+                glue::Refusal::WriteBack,
+            ),
+        );
     }
     Ok(raw_errno(Errno::Success))
 }
@@ -3334,14 +4636,39 @@ fn environ_sizes_get<T: Wasi>(
     return_buffer_size: u32,
 ) -> wasmtime::Result<u32> {
     let Some(memory) = glue::memory(&mut caller) else {
-        return Ok(raw_errno(Errno::Fault));
+        return Ok(
+            wasi_refused(
+                caller.data_mut(),
+                "environ_sizes_get",
+                raw_errno(Errno::Fault),
+                glue::Refusal::NoMemory,
+            ),
+        );
     };
     let (mem, host) = memory.data_and_store_mut(&mut caller);
     if !glue::fits(mem, return_num_elements, 4) {
-        return Ok(raw_errno(Errno::Fault));
+        return Ok(
+            wasi_refused(
+                host,
+                "environ_sizes_get",
+                raw_errno(Errno::Fault),
+                glue::Refusal::OutOfBounds {
+                    param: "return_num_elements",
+                },
+            ),
+        );
     }
     if !glue::fits(mem, return_buffer_size, 4) {
-        return Ok(raw_errno(Errno::Fault));
+        return Ok(
+            wasi_refused(
+                host,
+                "environ_sizes_get",
+                raw_errno(Errno::Fault),
+                glue::Refusal::OutOfBounds {
+                    param: "return_buffer_size",
+                },
+            ),
+        );
     }
     let (out0, out1) = match host.environ_sizes_get() {
         Ok(value) => value,
@@ -3351,7 +4678,14 @@ fn environ_sizes_get<T: Wasi>(
     writes.u32(return_num_elements, out0);
     writes.u32(return_buffer_size, out1);
     if !writes.apply(memory.data_mut(&mut caller)) {
-        return Ok(raw_errno(Errno::Fault));
+        return Ok(
+            wasi_refused(
+                caller.data_mut(),
+                "environ_sizes_get",
+                raw_errno(Errno::Fault),
+                glue::Refusal::WriteBack,
+            ),
+        );
     }
     Ok(raw_errno(Errno::Success))
 }
@@ -3362,7 +4696,14 @@ fn environ_get<T: Wasi>(
     return_buffer: u32,
 ) -> wasmtime::Result<u32> {
     let Some(memory) = glue::memory(&mut caller) else {
-        return Ok(raw_errno(Errno::Fault));
+        return Ok(
+            wasi_refused(
+                caller.data_mut(),
+                "environ_get",
+                raw_errno(Errno::Fault),
+                glue::Refusal::NoMemory,
+            ),
+        );
     };
     let host = caller.data_mut();
     let out0 = match host.environ_get() {
@@ -3372,7 +4713,14 @@ fn environ_get<T: Wasi>(
     let mut writes = glue::Writes::new();
     writes.string_list(return_array, return_buffer, &out0);
     if !writes.apply(memory.data_mut(&mut caller)) {
-        return Ok(raw_errno(Errno::Fault));
+        return Ok(
+            wasi_refused(
+                caller.data_mut(),
+                "environ_get",
+                raw_errno(Errno::Fault),
+                glue::Refusal::WriteBack,
+            ),
+        );
     }
     Ok(raw_errno(Errno::Success))
 }
@@ -3383,14 +4731,39 @@ fn args_sizes_get<T: Wasi>(
     return_argv_buffer_size: u32,
 ) -> wasmtime::Result<u32> {
     let Some(memory) = glue::memory(&mut caller) else {
-        return Ok(raw_errno(Errno::Fault));
+        return Ok(
+            wasi_refused(
+                caller.data_mut(),
+                "args_sizes_get",
+                raw_errno(Errno::Fault),
+                glue::Refusal::NoMemory,
+            ),
+        );
     };
     let (mem, host) = memory.data_and_store_mut(&mut caller);
     if !glue::fits(mem, return_argc, 4) {
-        return Ok(raw_errno(Errno::Fault));
+        return Ok(
+            wasi_refused(
+                host,
+                "args_sizes_get",
+                raw_errno(Errno::Fault),
+                glue::Refusal::OutOfBounds {
+                    param: "return_argc",
+                },
+            ),
+        );
     }
     if !glue::fits(mem, return_argv_buffer_size, 4) {
-        return Ok(raw_errno(Errno::Fault));
+        return Ok(
+            wasi_refused(
+                host,
+                "args_sizes_get",
+                raw_errno(Errno::Fault),
+                glue::Refusal::OutOfBounds {
+                    param: "return_argv_buffer_size",
+                },
+            ),
+        );
     }
     let (out0, out1) = match host.args_sizes_get() {
         Ok(value) => value,
@@ -3400,7 +4773,14 @@ fn args_sizes_get<T: Wasi>(
     writes.u32(return_argc, out0);
     writes.u32(return_argv_buffer_size, out1);
     if !writes.apply(memory.data_mut(&mut caller)) {
-        return Ok(raw_errno(Errno::Fault));
+        return Ok(
+            wasi_refused(
+                caller.data_mut(),
+                "args_sizes_get",
+                raw_errno(Errno::Fault),
+                glue::Refusal::WriteBack,
+            ),
+        );
     }
     Ok(raw_errno(Errno::Success))
 }
@@ -3411,7 +4791,14 @@ fn args_get<T: Wasi>(
     return_argv_size: u32,
 ) -> wasmtime::Result<u32> {
     let Some(memory) = glue::memory(&mut caller) else {
-        return Ok(raw_errno(Errno::Fault));
+        return Ok(
+            wasi_refused(
+                caller.data_mut(),
+                "args_get",
+                raw_errno(Errno::Fault),
+                glue::Refusal::NoMemory,
+            ),
+        );
     };
     let host = caller.data_mut();
     let out0 = match host.args_get() {
@@ -3421,7 +4808,14 @@ fn args_get<T: Wasi>(
     let mut writes = glue::Writes::new();
     writes.string_list(return_argv, return_argv_size, &out0);
     if !writes.apply(memory.data_mut(&mut caller)) {
-        return Ok(raw_errno(Errno::Fault));
+        return Ok(
+            wasi_refused(
+                caller.data_mut(),
+                "args_get",
+                raw_errno(Errno::Fault),
+                glue::Refusal::WriteBack,
+            ),
+        );
     }
     Ok(raw_errno(Errno::Success))
 }
@@ -3434,11 +4828,27 @@ fn poll_oneoff<T: Wasi>(
     return_nevents: u32,
 ) -> wasmtime::Result<u32> {
     let Some(memory) = glue::memory(&mut caller) else {
-        return Ok(raw_errno(Errno::Fault));
+        return Ok(
+            wasi_refused(
+                caller.data_mut(),
+                "poll_oneoff",
+                raw_errno(Errno::Fault),
+                glue::Refusal::NoMemory,
+            ),
+        );
     };
     let (mem, host) = memory.data_and_store_mut(&mut caller);
     if !glue::fits(mem, return_nevents, 4) {
-        return Ok(raw_errno(Errno::Fault));
+        return Ok(
+            wasi_refused(
+                host,
+                "poll_oneoff",
+                raw_errno(Errno::Fault),
+                glue::Refusal::OutOfBounds {
+                    param: "return_nevents",
+                },
+            ),
+        );
     }
     let out0 = match host.poll_oneoff(subscriptions, events, nsubscriptions) {
         Ok(value) => value,
@@ -3447,7 +4857,14 @@ fn poll_oneoff<T: Wasi>(
     let mut writes = glue::Writes::new();
     writes.u32(return_nevents, out0);
     if !writes.apply(memory.data_mut(&mut caller)) {
-        return Ok(raw_errno(Errno::Fault));
+        return Ok(
+            wasi_refused(
+                caller.data_mut(),
+                "poll_oneoff",
+                raw_errno(Errno::Fault),
+                glue::Refusal::WriteBack,
+            ),
+        );
     }
     Ok(raw_errno(Errno::Success))
 }
@@ -3511,14 +4928,40 @@ fn fd_fdstat_get<T: Wasi>(
     return_stat: u32,
 ) -> wasmtime::Result<u32> {
     let Ok(fd) = Fd::try_from(fd) else {
-        return Ok(raw_errno(Errno::Badf));
+        return Ok(
+            wasi_refused(
+                caller.data_mut(),
+                "fd_fdstat_get",
+                raw_errno(Errno::Badf),
+                glue::Refusal::UnknownValue {
+                    param: "fd",
+                    value: fd.to_string(),
+                },
+            ),
+        );
     };
     let Some(memory) = glue::memory(&mut caller) else {
-        return Ok(raw_errno(Errno::Fault));
+        return Ok(
+            wasi_refused(
+                caller.data_mut(),
+                "fd_fdstat_get",
+                raw_errno(Errno::Fault),
+                glue::Refusal::NoMemory,
+            ),
+        );
     };
     let (mem, host) = memory.data_and_store_mut(&mut caller);
     if !glue::fits(mem, return_stat, 24) {
-        return Ok(raw_errno(Errno::Fault));
+        return Ok(
+            wasi_refused(
+                host,
+                "fd_fdstat_get",
+                raw_errno(Errno::Fault),
+                glue::Refusal::OutOfBounds {
+                    param: "return_stat",
+                },
+            ),
+        );
     }
     let out0 = match host.fd_fdstat_get(fd) {
         Ok(value) => value,
@@ -3534,7 +4977,14 @@ fn fd_fdstat_get<T: Wasi>(
         writes.bytes(return_stat, bytes);
     }
     if !writes.apply(memory.data_mut(&mut caller)) {
-        return Ok(raw_errno(Errno::Fault));
+        return Ok(
+            wasi_refused(
+                caller.data_mut(),
+                "fd_fdstat_get",
+                raw_errno(Errno::Fault),
+                glue::Refusal::WriteBack,
+            ),
+        );
     }
     Ok(raw_errno(Errno::Success))
 }
@@ -3558,7 +5008,17 @@ fn fd_fdstat_set_rights<T: Wasi>(
     fs_rights_inheriting: u64,
 ) -> wasmtime::Result<u32> {
     let Ok(fd) = Fd::try_from(fd) else {
-        return Ok(raw_errno(Errno::Badf));
+        return Ok(
+            wasi_refused(
+                caller.data_mut(),
+                "fd_fdstat_set_rights",
+                raw_errno(Errno::Badf),
+                glue::Refusal::UnknownValue {
+                    param: "fd",
+                    value: fd.to_string(),
+                },
+            ),
+        );
     };
     let host = caller.data_mut();
     if let Err(error) = host
@@ -3575,14 +5035,40 @@ fn clock_res_get<T: Wasi>(
     return_resolution: u32,
 ) -> wasmtime::Result<u32> {
     let Ok(clock_id) = ClockId::try_from(clock_id) else {
-        return Ok(raw_errno(Errno::Notsup));
+        return Ok(
+            wasi_refused(
+                caller.data_mut(),
+                "clock_res_get",
+                raw_errno(Errno::Notsup),
+                glue::Refusal::UnknownValue {
+                    param: "clock_id",
+                    value: clock_id.to_string(),
+                },
+            ),
+        );
     };
     let Some(memory) = glue::memory(&mut caller) else {
-        return Ok(raw_errno(Errno::Fault));
+        return Ok(
+            wasi_refused(
+                caller.data_mut(),
+                "clock_res_get",
+                raw_errno(Errno::Fault),
+                glue::Refusal::NoMemory,
+            ),
+        );
     };
     let (mem, host) = memory.data_and_store_mut(&mut caller);
     if !glue::fits(mem, return_resolution, 8) {
-        return Ok(raw_errno(Errno::Fault));
+        return Ok(
+            wasi_refused(
+                host,
+                "clock_res_get",
+                raw_errno(Errno::Fault),
+                glue::Refusal::OutOfBounds {
+                    param: "return_resolution",
+                },
+            ),
+        );
     }
     let out0 = match host.clock_res_get(clock_id) {
         Ok(value) => value,
@@ -3591,7 +5077,14 @@ fn clock_res_get<T: Wasi>(
     let mut writes = glue::Writes::new();
     writes.u64(return_resolution, out0);
     if !writes.apply(memory.data_mut(&mut caller)) {
-        return Ok(raw_errno(Errno::Fault));
+        return Ok(
+            wasi_refused(
+                caller.data_mut(),
+                "clock_res_get",
+                raw_errno(Errno::Fault),
+                glue::Refusal::WriteBack,
+            ),
+        );
     }
     Ok(raw_errno(Errno::Success))
 }
@@ -3617,7 +5110,17 @@ fn fd_allocate<T: Wasi>(
     len: u64,
 ) -> wasmtime::Result<u32> {
     let Ok(fd) = Fd::try_from(fd) else {
-        return Ok(raw_errno(Errno::Badf));
+        return Ok(
+            wasi_refused(
+                caller.data_mut(),
+                "fd_allocate",
+                raw_errno(Errno::Badf),
+                glue::Refusal::UnknownValue {
+                    param: "fd",
+                    value: fd.to_string(),
+                },
+            ),
+        );
     };
     let host = caller.data_mut();
     if let Err(error) = host.fd_allocate(fd, offset, len) {
@@ -3628,7 +5131,17 @@ fn fd_allocate<T: Wasi>(
 /// Glue for `fd_datasync`.
 fn fd_datasync<T: Wasi>(mut caller: Caller<'_, T>, fd: u32) -> wasmtime::Result<u32> {
     let Ok(fd) = Fd::try_from(fd) else {
-        return Ok(raw_errno(Errno::Badf));
+        return Ok(
+            wasi_refused(
+                caller.data_mut(),
+                "fd_datasync",
+                raw_errno(Errno::Badf),
+                glue::Refusal::UnknownValue {
+                    param: "fd",
+                    value: fd.to_string(),
+                },
+            ),
+        );
     };
     let host = caller.data_mut();
     if let Err(error) = host.fd_datasync(fd) {
@@ -3643,7 +5156,17 @@ fn fd_filestat_set_size<T: Wasi>(
     size: u64,
 ) -> wasmtime::Result<u32> {
     let Ok(fd) = Fd::try_from(fd) else {
-        return Ok(raw_errno(Errno::Badf));
+        return Ok(
+            wasi_refused(
+                caller.data_mut(),
+                "fd_filestat_set_size",
+                raw_errno(Errno::Badf),
+                glue::Refusal::UnknownValue {
+                    param: "fd",
+                    value: fd.to_string(),
+                },
+            ),
+        );
     };
     let host = caller.data_mut();
     if let Err(error) = host.fd_filestat_set_size(fd, size) {
@@ -3660,7 +5183,17 @@ fn fd_filestat_set_times<T: Wasi>(
     fst_flags: u32,
 ) -> wasmtime::Result<u32> {
     let Ok(fd) = Fd::try_from(fd) else {
-        return Ok(raw_errno(Errno::Badf));
+        return Ok(
+            wasi_refused(
+                caller.data_mut(),
+                "fd_filestat_set_times",
+                raw_errno(Errno::Badf),
+                glue::Refusal::UnknownValue {
+                    param: "fd",
+                    value: fd.to_string(),
+                },
+            ),
+        );
     };
     let host = caller.data_mut();
     if let Err(error) = host.fd_filestat_set_times(fd, atim, mtim, fst_flags) {
@@ -3693,17 +5226,52 @@ fn fd_pwrite<T: Wasi>(
     return_written_bytes: u32,
 ) -> wasmtime::Result<u32> {
     let Ok(fd) = Fd::try_from(fd) else {
-        return Ok(raw_errno(Errno::Badf));
+        return Ok(
+            wasi_refused(
+                caller.data_mut(),
+                "fd_pwrite",
+                raw_errno(Errno::Badf),
+                glue::Refusal::UnknownValue {
+                    param: "fd",
+                    value: fd.to_string(),
+                },
+            ),
+        );
     };
     let Some(memory) = glue::memory(&mut caller) else {
-        return Ok(raw_errno(Errno::Fault));
+        return Ok(
+            wasi_refused(
+                caller.data_mut(),
+                "fd_pwrite",
+                raw_errno(Errno::Fault),
+                glue::Refusal::NoMemory,
+            ),
+        );
     };
     let (mem, host) = memory.data_and_store_mut(&mut caller);
     let Some(iovs) = glue::iovecs(mem, iovs, iovs_len) else {
-        return Ok(raw_errno(Errno::Fault));
+        return Ok(
+            wasi_refused(
+                host,
+                "fd_pwrite",
+                raw_errno(Errno::Fault),
+                glue::Refusal::OutOfBounds {
+                    param: "iovs",
+                },
+            ),
+        );
     };
     if !glue::fits(mem, return_written_bytes, 4) {
-        return Ok(raw_errno(Errno::Fault));
+        return Ok(
+            wasi_refused(
+                host,
+                "fd_pwrite",
+                raw_errno(Errno::Fault),
+                glue::Refusal::OutOfBounds {
+                    param: "return_written_bytes",
+                },
+            ),
+        );
     }
     let out0 = match host.fd_pwrite(fd, &iovs, offset) {
         Ok(value) => value,
@@ -3712,7 +5280,14 @@ fn fd_pwrite<T: Wasi>(
     let mut writes = glue::Writes::new();
     writes.u32(return_written_bytes, out0);
     if !writes.apply(memory.data_mut(&mut caller)) {
-        return Ok(raw_errno(Errno::Fault));
+        return Ok(
+            wasi_refused(
+                caller.data_mut(),
+                "fd_pwrite",
+                raw_errno(Errno::Fault),
+                glue::Refusal::WriteBack,
+            ),
+        );
     }
     Ok(raw_errno(Errno::Success))
 }
@@ -3726,11 +5301,27 @@ fn fd_readdir<T: Wasi>(
     return_nread: u32,
 ) -> wasmtime::Result<u32> {
     let Some(memory) = glue::memory(&mut caller) else {
-        return Ok(raw_errno(Errno::Fault));
+        return Ok(
+            wasi_refused(
+                caller.data_mut(),
+                "fd_readdir",
+                raw_errno(Errno::Fault),
+                glue::Refusal::NoMemory,
+            ),
+        );
     };
     let (mem, host) = memory.data_and_store_mut(&mut caller);
     if !glue::fits(mem, return_nread, 4) {
-        return Ok(raw_errno(Errno::Fault));
+        return Ok(
+            wasi_refused(
+                host,
+                "fd_readdir",
+                raw_errno(Errno::Fault),
+                glue::Refusal::OutOfBounds {
+                    param: "return_nread",
+                },
+            ),
+        );
     }
     let out0 = match host.fd_readdir(fd, buf, buf_len, cookie) {
         Ok(value) => value,
@@ -3739,7 +5330,14 @@ fn fd_readdir<T: Wasi>(
     let mut writes = glue::Writes::new();
     writes.u32(return_nread, out0);
     if !writes.apply(memory.data_mut(&mut caller)) {
-        return Ok(raw_errno(Errno::Fault));
+        return Ok(
+            wasi_refused(
+                caller.data_mut(),
+                "fd_readdir",
+                raw_errno(Errno::Fault),
+                glue::Refusal::WriteBack,
+            ),
+        );
     }
     Ok(raw_errno(Errno::Success))
 }
@@ -3758,7 +5356,17 @@ fn fd_renumber<T: Wasi>(
 /// Glue for `fd_sync`.
 fn fd_sync<T: Wasi>(mut caller: Caller<'_, T>, fd: u32) -> wasmtime::Result<u32> {
     let Ok(fd) = Fd::try_from(fd) else {
-        return Ok(raw_errno(Errno::Badf));
+        return Ok(
+            wasi_refused(
+                caller.data_mut(),
+                "fd_sync",
+                raw_errno(Errno::Badf),
+                glue::Refusal::UnknownValue {
+                    param: "fd",
+                    value: fd.to_string(),
+                },
+            ),
+        );
     };
     let host = caller.data_mut();
     if let Err(error) = host.fd_sync(fd) {
@@ -3773,14 +5381,40 @@ fn fd_tell<T: Wasi>(
     return_offset: u32,
 ) -> wasmtime::Result<u32> {
     let Ok(fd) = Fd::try_from(fd) else {
-        return Ok(raw_errno(Errno::Badf));
+        return Ok(
+            wasi_refused(
+                caller.data_mut(),
+                "fd_tell",
+                raw_errno(Errno::Badf),
+                glue::Refusal::UnknownValue {
+                    param: "fd",
+                    value: fd.to_string(),
+                },
+            ),
+        );
     };
     let Some(memory) = glue::memory(&mut caller) else {
-        return Ok(raw_errno(Errno::Fault));
+        return Ok(
+            wasi_refused(
+                caller.data_mut(),
+                "fd_tell",
+                raw_errno(Errno::Fault),
+                glue::Refusal::NoMemory,
+            ),
+        );
     };
     let (mem, host) = memory.data_and_store_mut(&mut caller);
     if !glue::fits(mem, return_offset, 8) {
-        return Ok(raw_errno(Errno::Fault));
+        return Ok(
+            wasi_refused(
+                host,
+                "fd_tell",
+                raw_errno(Errno::Fault),
+                glue::Refusal::OutOfBounds {
+                    param: "return_offset",
+                },
+            ),
+        );
     }
     let out0 = match host.fd_tell(fd) {
         Ok(value) => value,
@@ -3789,7 +5423,14 @@ fn fd_tell<T: Wasi>(
     let mut writes = glue::Writes::new();
     writes.u64(return_offset, out0);
     if !writes.apply(memory.data_mut(&mut caller)) {
-        return Ok(raw_errno(Errno::Fault));
+        return Ok(
+            wasi_refused(
+                caller.data_mut(),
+                "fd_tell",
+                raw_errno(Errno::Fault),
+                glue::Refusal::WriteBack,
+            ),
+        );
     }
     Ok(raw_errno(Errno::Success))
 }
@@ -3865,11 +5506,27 @@ fn path_readlink<T: Wasi>(
     return_nread: u32,
 ) -> wasmtime::Result<u32> {
     let Some(memory) = glue::memory(&mut caller) else {
-        return Ok(raw_errno(Errno::Fault));
+        return Ok(
+            wasi_refused(
+                caller.data_mut(),
+                "path_readlink",
+                raw_errno(Errno::Fault),
+                glue::Refusal::NoMemory,
+            ),
+        );
     };
     let (mem, host) = memory.data_and_store_mut(&mut caller);
     if !glue::fits(mem, return_nread, 4) {
-        return Ok(raw_errno(Errno::Fault));
+        return Ok(
+            wasi_refused(
+                host,
+                "path_readlink",
+                raw_errno(Errno::Fault),
+                glue::Refusal::OutOfBounds {
+                    param: "return_nread",
+                },
+            ),
+        );
     }
     let out0 = match host.path_readlink(fd, path, path_len, buf, buf_len) {
         Ok(value) => value,
@@ -3878,7 +5535,14 @@ fn path_readlink<T: Wasi>(
     let mut writes = glue::Writes::new();
     writes.u32(return_nread, out0);
     if !writes.apply(memory.data_mut(&mut caller)) {
-        return Ok(raw_errno(Errno::Fault));
+        return Ok(
+            wasi_refused(
+                caller.data_mut(),
+                "path_readlink",
+                raw_errno(Errno::Fault),
+                glue::Refusal::WriteBack,
+            ),
+        );
     }
     Ok(raw_errno(Errno::Success))
 }
@@ -3951,11 +5615,27 @@ fn sock_accept<T: Wasi>(
     return_fd: u32,
 ) -> wasmtime::Result<u32> {
     let Some(memory) = glue::memory(&mut caller) else {
-        return Ok(raw_errno(Errno::Fault));
+        return Ok(
+            wasi_refused(
+                caller.data_mut(),
+                "sock_accept",
+                raw_errno(Errno::Fault),
+                glue::Refusal::NoMemory,
+            ),
+        );
     };
     let (mem, host) = memory.data_and_store_mut(&mut caller);
     if !glue::fits(mem, return_fd, 8) {
-        return Ok(raw_errno(Errno::Fault));
+        return Ok(
+            wasi_refused(
+                host,
+                "sock_accept",
+                raw_errno(Errno::Fault),
+                glue::Refusal::OutOfBounds {
+                    param: "return_fd",
+                },
+            ),
+        );
     }
     let out0 = match host.sock_accept(fd, flags) {
         Ok(value) => value,
@@ -3964,7 +5644,14 @@ fn sock_accept<T: Wasi>(
     let mut writes = glue::Writes::new();
     writes.u64(return_fd, out0);
     if !writes.apply(memory.data_mut(&mut caller)) {
-        return Ok(raw_errno(Errno::Fault));
+        return Ok(
+            wasi_refused(
+                caller.data_mut(),
+                "sock_accept",
+                raw_errno(Errno::Fault),
+                glue::Refusal::WriteBack,
+            ),
+        );
     }
     Ok(raw_errno(Errno::Success))
 }
@@ -3979,14 +5666,39 @@ fn sock_recv<T: Wasi>(
     return_flags: u32,
 ) -> wasmtime::Result<u32> {
     let Some(memory) = glue::memory(&mut caller) else {
-        return Ok(raw_errno(Errno::Fault));
+        return Ok(
+            wasi_refused(
+                caller.data_mut(),
+                "sock_recv",
+                raw_errno(Errno::Fault),
+                glue::Refusal::NoMemory,
+            ),
+        );
     };
     let (mem, host) = memory.data_and_store_mut(&mut caller);
     if !glue::fits(mem, return_nread, 4) {
-        return Ok(raw_errno(Errno::Fault));
+        return Ok(
+            wasi_refused(
+                host,
+                "sock_recv",
+                raw_errno(Errno::Fault),
+                glue::Refusal::OutOfBounds {
+                    param: "return_nread",
+                },
+            ),
+        );
     }
     if !glue::fits(mem, return_flags, 2) {
-        return Ok(raw_errno(Errno::Fault));
+        return Ok(
+            wasi_refused(
+                host,
+                "sock_recv",
+                raw_errno(Errno::Fault),
+                glue::Refusal::OutOfBounds {
+                    param: "return_flags",
+                },
+            ),
+        );
     }
     let (out0, out1) = match host.sock_recv(fd, ri_data, ri_data_len, ri_flags) {
         Ok(value) => value,
@@ -3996,7 +5708,14 @@ fn sock_recv<T: Wasi>(
     writes.u32(return_nread, out0);
     writes.bytes(return_flags, out1.to_le_bytes().to_vec());
     if !writes.apply(memory.data_mut(&mut caller)) {
-        return Ok(raw_errno(Errno::Fault));
+        return Ok(
+            wasi_refused(
+                caller.data_mut(),
+                "sock_recv",
+                raw_errno(Errno::Fault),
+                glue::Refusal::WriteBack,
+            ),
+        );
     }
     Ok(raw_errno(Errno::Success))
 }
@@ -4010,11 +5729,27 @@ fn sock_send<T: Wasi>(
     return_nwritten: u32,
 ) -> wasmtime::Result<u32> {
     let Some(memory) = glue::memory(&mut caller) else {
-        return Ok(raw_errno(Errno::Fault));
+        return Ok(
+            wasi_refused(
+                caller.data_mut(),
+                "sock_send",
+                raw_errno(Errno::Fault),
+                glue::Refusal::NoMemory,
+            ),
+        );
     };
     let (mem, host) = memory.data_and_store_mut(&mut caller);
     if !glue::fits(mem, return_nwritten, 4) {
-        return Ok(raw_errno(Errno::Fault));
+        return Ok(
+            wasi_refused(
+                host,
+                "sock_send",
+                raw_errno(Errno::Fault),
+                glue::Refusal::OutOfBounds {
+                    param: "return_nwritten",
+                },
+            ),
+        );
     }
     let out0 = match host.sock_send(fd, si_data, si_data_len, si_flags) {
         Ok(value) => value,
@@ -4023,7 +5758,14 @@ fn sock_send<T: Wasi>(
     let mut writes = glue::Writes::new();
     writes.u32(return_nwritten, out0);
     if !writes.apply(memory.data_mut(&mut caller)) {
-        return Ok(raw_errno(Errno::Fault));
+        return Ok(
+            wasi_refused(
+                caller.data_mut(),
+                "sock_send",
+                raw_errno(Errno::Fault),
+                glue::Refusal::WriteBack,
+            ),
+        );
     }
     Ok(raw_errno(Errno::Success))
 }

@@ -104,7 +104,7 @@ mod tests {
             "{:?}",
             seen.unreadable
         );
-        assert!(seen.unreadable[2].contains("expected a string"));
+        assert!(seen.unreadable[2].contains("expected a UTF-8 string"));
     }
 
     #[test]
