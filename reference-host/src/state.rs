@@ -5,7 +5,7 @@
 
 use crate::callouts::{Callouts, Received};
 use crate::pairs::{self, Pairs};
-use crate::transcript::{Failure, Log, Refusal, Transcript};
+use crate::transcript::{Failure, Log, MAX_REFUSALS, Refusal, Transcript};
 use heck::ToShoutySnakeCase;
 use proxy_wasm_host_abi::glue::Refusal as GlueRefusal;
 use proxy_wasm_host_abi::v0_2_1::{
@@ -271,6 +271,10 @@ impl HostState {
     }
 
     fn record_refusal(&mut self, function: &'static str, status: String, reason: String) {
+        if self.transcript.refusals.len() >= MAX_REFUSALS {
+            self.transcript.refusals_not_listed += 1;
+            return;
+        }
         let context = self.target();
         self.transcript.refusals.push(Refusal {
             context,

@@ -31,8 +31,19 @@ pub struct Transcript {
     /// Calls the host refused, each with the reason, in order. A lookup that finds nothing (a
     /// header, shared data, an empty queue) is an answer, not a refusal, and is not listed.
     pub refusals: Vec<Refusal>,
+    /// Refusals past the first [`MAX_REFUSALS`], counted and not listed: a plugin calling a
+    /// refused function in a loop would otherwise fill the host's memory.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub refusals_not_listed: u64,
     /// Traps, failed callbacks and broken promises, in order.
     pub errors: Vec<Failure>,
+}
+
+/// How many refusals a transcript lists.
+pub const MAX_REFUSALS: usize = 10_000;
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// A host call the host refused.

@@ -554,6 +554,28 @@ fn a_client_abort_ends_the_stream_with_done_log_and_delete() {
 }
 
 #[test]
+fn refusals_past_the_first_ten_thousand_are_counted_not_listed() {
+    let imports = r#"
+      (import "env" "proxy_set_tick_period_milliseconds" (func $tick (param i32) (result i32)))"#;
+    // 25,000 refused calls from a stream context.
+    let body = r#"
+      (func (export "proxy_on_request_headers") (param $id i32) (param i32 i32) (result i32)
+        (local $n i32)
+        (loop $again
+          (drop (call $tick (i32.const 1)))
+          (local.set $n (i32.add (local.get $n) (i32.const 1)))
+          (br_if $again (i32.lt_u (local.get $n) (i32.const 25000))))
+        i32.const 0)"#;
+    let s = scenario(json!({ "events": [{ "http": {
+        "request": { "headers": [[":path", "/"]] },
+        "response": { "headers": [[":status", "200"]] }
+    }}]}));
+    let t = transcript(&module("0_2_1", imports, body), &s);
+    assert_eq!(t["refusals"].as_array().map(Vec::len), Some(10_000));
+    assert_eq!(t["refusals_not_listed"], json!(15_000));
+}
+
+#[test]
 fn paused_bodies_are_buffered_and_rewritten() {
     let imports = r#"
       (import "env" "proxy_set_buffer_bytes" (func $set_buffer (param i32 i32 i32 i32 i32) (result i32)))"#;
