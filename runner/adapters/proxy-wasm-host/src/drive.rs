@@ -155,6 +155,11 @@ impl Runtime {
                         break;
                     }
                     match event {
+                        Event::Http(stream) if stream.client_abort.is_some() => driver.fail(
+                            None,
+                            "http",
+                            "this adapter does not drive client aborts (client_abort)".into(),
+                        ),
                         Event::Http(stream) => driver.http(stream),
                         Event::Tcp(_) => driver.fail(
                             None,
