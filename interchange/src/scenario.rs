@@ -148,6 +148,16 @@ pub struct HttpReply {
     /// Response trailers.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub trailers: Vec<(String, String)>,
+    /// Virtual milliseconds between the call and this answer; 0 answers right after the
+    /// callback that made the call. Meanwhile time passes: ticks fire, stream parts arrive, other
+    /// answers come. An answer not earlier than the call's (non-zero) timeout never comes: the
+    /// plugin gets Envoy's timeout reply (504, `upstream request timeout`) at the timeout.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub delay_ms: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// What a scripted gRPC upstream answers to one call or stream.
@@ -169,6 +179,10 @@ pub struct GrpcReply {
     /// The status message `proxy_get_status` reports.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub status_message: String,
+    /// Virtual milliseconds between what causes each answer (the call, a message the plugin
+    /// sends, its half-close) and the answer. The call's timeout is not applied.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub delay_ms: u64,
 }
 
 /// One HTTP exchange as the downstream client and the upstream server would send it.
@@ -183,12 +197,30 @@ pub struct HttpStream {
     /// the scenario's and the ones derived from the stream.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub properties: BTreeMap<String, Bytes>,
-    /// The client resets the stream once this part has been through the plugin (the body: all
-    /// its chunks): no later stream callback runs, and the stream ends with `proxy_on_done`,
-    /// `proxy_on_log` and `proxy_on_delete` as Envoy ends a reset stream. A part the stream
-    /// does not have (no body) counts as passed where it would have been.
+    /// The client resets the stream once this part has reached the plugin (the body: all its
+    /// chunks), whether or not the plugin let it through: no later stream callback runs, and
+    /// the stream ends with `proxy_on_done`, `proxy_on_log` and `proxy_on_delete` as Envoy ends
+    /// a reset stream. A part the stream does not have (no body) counts as passed where it
+    /// would have been.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_abort: Option<StreamPart>,
+    /// The scenario goes on to its next event once the stream has started instead of waiting
+    /// for its end: the stream runs alongside the events after it as virtual time passes (its
+    /// parts arriving at their times, `tick` events moving time on), so several streams can be
+    /// open at once. Without it the scenario waits for the stream's end, letting time run on to
+    /// the answers and parts still to come, and a stream that nothing but ticks could resume
+    /// then ends stalled.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub concurrent: bool,
+    /// Virtual milliseconds between the parts each peer sends: the request headers, each body
+    /// chunk and the trailers from the client, the same from the upstream. 0: all at once.
+    /// Parts keep arriving while the plugin holds the stream, as in Envoy.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub gap_ms: u64,
+    /// Virtual milliseconds from the request's end reaching the upstream to the response
+    /// headers.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub upstream_ms: u64,
 }
 
 /// A part of an HTTP stream, in the order the plugin sees them.

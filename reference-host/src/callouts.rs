@@ -1,7 +1,8 @@
 //! What the plugin starts now and the host answers later: HTTP calls and gRPC calls/streams to
-//! scripted upstreams, shared queues, foreign functions. Answers become [`Delivery`]s that the
-//! driver hands to the plugin's root context right after the callback that caused them returns,
-//! so a run is deterministic (real hosts answer on a later event-loop turn).
+//! scripted upstreams, shared queues, foreign functions. Answers become [`Delivery`]s, each due at
+//! a point of virtual time: the driver hands it to the plugin's root context once the callback
+//! running then has returned (real hosts answer on a later event-loop turn), so a run is
+//! deterministic. A scripted reply with `delay_ms` is due that much later.
 
 use crate::pairs::{self, Pairs};
 use crate::scenario::{GrpcReply, HttpReply, Scenario};
@@ -11,7 +12,16 @@ use proxy_wasm_host_abi::v0_2_1::{GrpcStatus, Status};
 use proxy_wasm_interchange::Bytes;
 use std::collections::VecDeque;
 
-/// Something the host owes the plugin, delivered after the current callback.
+/// A delivery and when it is due.
+#[derive(Clone, Debug)]
+pub struct Owed {
+    /// Virtual time (nanoseconds since the run began) at which it is due.
+    pub due_ns: u64,
+    /// What is delivered.
+    pub delivery: Delivery,
+}
+
+/// Something the host owes the plugin, delivered once due and the current callback has returned.
 #[derive(Clone, Debug)]
 pub enum Delivery {
     /// `proxy_on_http_call_response`; `None` is the failure path.
@@ -111,8 +121,8 @@ pub struct Callouts {
     pub foreign_functions: Vec<(Vec<u8>, Vec<u8>)>,
     last_id: [u32; 3],
     grpc: Vec<OpenGrpc>,
-    /// Answers owed to the plugin, oldest first.
-    pub pending: VecDeque<Delivery>,
+    /// Answers owed to the plugin, in the order they were made.
+    pub pending: VecDeque<Owed>,
     /// What the running delivery callback may read.
     pub received: Option<Received>,
     /// What `proxy_get_status` reports: the last call's outcome.
@@ -132,6 +142,8 @@ struct OpenGrpc {
     trailing: Pairs,
     status: i32,
     message: Vec<u8>,
+    /// How long after what causes them its answers arrive.
+    delay_ns: u64,
 }
 
 /// A shared queue.
@@ -141,6 +153,21 @@ pub struct Queue {
     pub name: Vec<u8>,
     /// Items not yet dequeued.
     pub items: VecDeque<Vec<u8>>,
+}
+
+/// What a call gets when its upstream answers too late: the router's local reply, built as
+/// Envoy builds every local reply (see `envoy_local_reply` in `http.rs`).
+fn timeout_reply() -> HttpReply {
+    let body = "upstream request timeout";
+    HttpReply {
+        headers: vec![
+            (":status".into(), "504".into()),
+            ("content-length".into(), body.len().to_string()),
+            ("content-type".into(), "text/plain".into()),
+        ],
+        body: body.into(),
+        ..HttpReply::default()
+    }
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -190,25 +217,31 @@ impl Callouts {
             .map(|(_, replies)| replies.pop_front())
     }
 
-    /// Queues the remaining answers of a gRPC call or stream, through its close.
-    fn finish_grpc(&mut self, at: usize) {
+    fn owe(&mut self, due_ns: u64, delivery: Delivery) {
+        self.pending.push_back(Owed { due_ns, delivery });
+    }
+
+    /// Queues the remaining answers of a gRPC call or stream, through its close, due its delay
+    /// after `now_ns`.
+    fn finish_grpc(&mut self, at: usize, now_ns: u64) {
         let open = self.grpc.remove(at);
-        let id = open.id;
+        let (id, due) = (open.id, now_ns.saturating_add(open.delay_ns));
         for message in open.messages {
-            self.pending
-                .push_back(Delivery::GrpcMessage { id, message });
+            self.owe(due, Delivery::GrpcMessage { id, message });
         }
         if !open.trailing.is_empty() {
-            self.pending.push_back(Delivery::GrpcTrailingMetadata {
-                id,
-                metadata: open.trailing,
-            });
+            let metadata = open.trailing;
+            self.owe(due, Delivery::GrpcTrailingMetadata { id, metadata });
         }
-        self.pending.push_back(Delivery::GrpcClose {
-            id,
-            status: open.status,
-            message: open.message,
-        });
+        let (status, message) = (open.status, open.message);
+        self.owe(
+            due,
+            Delivery::GrpcClose {
+                id,
+                status,
+                message,
+            },
+        );
     }
 
     fn find_grpc(&self, id: u32) -> Option<usize> {
@@ -259,10 +292,20 @@ impl HostState {
             return Err(self.refuse(NAME, bad, reason));
         };
         let id = calls.next_id(HTTP_CALL);
-        calls.pending.push_back(Delivery::HttpResponse {
-            id,
-            reply: reply.filter(|r| !r.fail),
-        });
+        let delay_ms = reply.as_ref().map_or(0, |r| r.delay_ms);
+        // Envoy: a timeout of 0 is none; past it the router answers the call itself
+        // (source/common/router/router.cc Filter::onResponseTimeout: 504, "upstream request
+        // timeout"), and the plugin gets that as the call's response.
+        let timed_out = timeout > 0 && delay_ms >= u64::from(timeout);
+        let (after_ms, reply) = if timed_out {
+            (u64::from(timeout), Some(timeout_reply()))
+        } else {
+            (delay_ms, reply.filter(|r| !r.fail))
+        };
+        let due = self
+            .elapsed_ns
+            .saturating_add(after_ms.saturating_mul(1_000_000));
+        calls.owe(due, Delivery::HttpResponse { id, reply });
         let context = self.target();
         self.transcript.http_calls.push(HttpCall {
             context,
@@ -272,6 +315,7 @@ impl HostState {
             body: body.into(),
             trailers: pairs::to_text(&trailers),
             timeout_ms: timeout,
+            timed_out,
         });
         Ok(id)
     }
@@ -315,11 +359,12 @@ impl HostState {
         } else {
             GRPC_STREAM
         });
+        let delay_ns = reply.delay_ms.saturating_mul(1_000_000);
+        let now = self.elapsed_ns;
         if !reply.initial_metadata.is_empty() {
-            calls.pending.push_back(Delivery::GrpcInitialMetadata {
-                id,
-                metadata: pairs::from_text(&reply.initial_metadata),
-            });
+            let metadata = pairs::from_text(&reply.initial_metadata);
+            let due = now.saturating_add(delay_ns);
+            calls.owe(due, Delivery::GrpcInitialMetadata { id, metadata });
         }
         let record = self.transcript.grpc_calls.len();
         calls.grpc.push(OpenGrpc {
@@ -333,10 +378,11 @@ impl HostState {
             trailing: pairs::from_text(&reply.trailing_metadata),
             status: reply.status,
             message: reply.status_message.into_bytes(),
+            delay_ns,
         });
         if message.is_some() {
             let at = calls.grpc.len() - 1;
-            calls.finish_grpc(at);
+            calls.finish_grpc(at, now);
         }
         let context = self.target();
         self.transcript.grpc_calls.push(GrpcCall {
@@ -370,16 +416,15 @@ impl HostState {
             let reason = format!("gRPC stream {id} is not open for sending");
             return Err(self.refuse(NAME, Status::NotFound, reason));
         };
+        let now = self.elapsed_ns;
         let open = &mut calls.grpc[at];
         let record = open.record;
-        if let Some(answer) = open.messages.pop_front() {
-            calls.pending.push_back(Delivery::GrpcMessage {
-                id,
-                message: answer,
-            });
+        let due = now.saturating_add(open.delay_ns);
+        if let Some(message) = open.messages.pop_front() {
+            calls.owe(due, Delivery::GrpcMessage { id, message });
         }
         if end_stream {
-            calls.finish_grpc(at);
+            calls.finish_grpc(at, now);
         }
         if let Some(call) = self.transcript.grpc_calls.get_mut(record) {
             call.messages.push(message.into());
@@ -404,7 +449,7 @@ impl HostState {
         }
         let gone = format!("gRPC call or stream {id} has ended");
         let calls = &mut self.callouts;
-        let still_owed = calls.pending.iter().any(|d| d.grpc_id() == Some(id));
+        let still_owed = (calls.pending.iter()).any(|o| o.delivery.grpc_id() == Some(id));
         let at = calls.find_grpc(id);
         let record = match at {
             Some(at) => calls.grpc[at].record,
@@ -417,16 +462,17 @@ impl HostState {
             None => return Err(self.refuse(name, Status::NotFound, gone)),
         };
         let half_close = close && id & KIND_MASK == GRPC_STREAM;
+        let now = self.elapsed_ns;
         let how = match (half_close, at) {
             (true, Some(at)) => {
-                calls.finish_grpc(at);
+                calls.finish_grpc(at, now);
                 "half_closed"
             }
             // Already half-closed: its answers are on their way.
             (true, None) => return Ok(()),
             (false, _) => {
                 calls.grpc.retain(|g| g.id != id);
-                calls.pending.retain(|d| d.grpc_id() != Some(id));
+                calls.pending.retain(|o| o.delivery.grpc_id() != Some(id));
                 if close { "closed" } else { "cancelled" }
             }
         };
@@ -491,9 +537,8 @@ impl HostState {
             return Err(self.no_queue("proxy_enqueue_shared_queue", id));
         };
         queue.items.push_back(value.to_vec());
-        self.callouts
-            .pending
-            .push_back(Delivery::QueueReady { queue: id });
+        let now = self.elapsed_ns;
+        self.callouts.owe(now, Delivery::QueueReady { queue: id });
         Ok(())
     }
 

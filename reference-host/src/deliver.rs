@@ -1,8 +1,9 @@
 //! Answers the host owes the plugin (call responses, gRPC messages, queue notices), delivered to
-//! the root context right after the callback that caused them, and the scenario events that
-//! reach the root context from outside (enqueues by another producer, foreign function calls).
+//! the root context once due (right after the callback that caused them, unless the scenario
+//! delays them), and the scenario events that reach the root context from outside (enqueues by
+//! another producer, foreign function calls).
 
-use crate::callouts::{Delivery, Received};
+use crate::callouts::{Delivery, Owed, Received};
 use crate::pairs;
 use crate::run::Driver;
 use crate::state::ROOT_ID;
@@ -16,15 +17,32 @@ fn count<T>(items: &[T]) -> u32 {
     u32::try_from(items.len()).unwrap_or(u32::MAX)
 }
 
-impl Driver {
-    /// Delivers everything owed, oldest first, including what the deliveries cause.
+impl Driver<'_> {
+    /// When the earliest answer still owed is due.
+    pub(crate) fn next_due(&self) -> Option<u64> {
+        let pending = &self.store.data().callouts.pending;
+        pending.iter().map(|o| o.due_ns).min()
+    }
+
+    /// The earliest answer due by now; of those due together, the first made.
+    fn take_due(&mut self) -> Option<Delivery> {
+        let state = self.store.data_mut();
+        let now = state.elapsed_ns;
+        let pending = &mut state.callouts.pending;
+        let (at, _) = (pending.iter().enumerate())
+            .filter(|(_, o)| o.due_ns <= now)
+            .min_by_key(|(_, o)| o.due_ns)?;
+        pending.remove(at).map(|Owed { delivery, .. }| delivery)
+    }
+
+    /// Delivers everything due by now, earliest first, including what the deliveries cause.
     pub(crate) fn deliver_pending(&mut self) {
         if self.delivering {
             return;
         }
         self.delivering = true;
         let mut delivered = 0;
-        while let Some(delivery) = self.store.data_mut().callouts.pending.pop_front() {
+        while let Some(delivery) = self.take_due() {
             if delivered == MAX_DELIVERIES {
                 self.store.data_mut().callouts.pending.clear();
                 self.fail(

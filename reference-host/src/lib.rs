@@ -18,6 +18,7 @@ pub mod adapter;
 mod attributes;
 pub mod callouts;
 mod deliver;
+mod http;
 pub mod load;
 mod older_only;
 pub mod run;

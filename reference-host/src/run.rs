@@ -2,14 +2,13 @@
 //! spec's lifecycle order (spec v0.2.1 `Context lifecycle` lines 146-208), and collects the
 //! transcript.
 
-use crate::attributes::http_to_grpc;
 use crate::callouts::Callouts;
+use crate::http::Flight;
 use crate::load::{self, LoadError};
-use crate::pairs;
-use crate::scenario::{Event, HttpStream, LogLevelName, Message, Scenario, StreamPart};
-use crate::state::{EPOCH_NS, HostState, LocalResponse, MetricState, Phase, ROOT_ID, Stream};
-use crate::transcript::{FailedStream, Failure, HttpOutcome, MessageOut, Metric, Transcript};
-use proxy_wasm_host_abi::v0_2_1::{Action, BufferType, LogLevel, MetricType};
+use crate::scenario::{Event, LogLevelName, Scenario};
+use crate::state::{HostState, MetricState, Phase, ROOT_ID, Stream};
+use crate::transcript::{Failure, Metric, Transcript};
+use proxy_wasm_host_abi::v0_2_1::{BufferType, LogLevel, MetricType};
 use proxy_wasm_host_abi::{
     AbiVersion, CallError, Callbacks, Trap, add_to_linker, add_wasi_to_linker,
 };
@@ -227,26 +226,41 @@ fn run_linked(
         delivering: false,
         failed: None,
         fail_open: scenario.fail_open,
-        abort_after: None,
+        flights: Vec::new(),
     };
     // A plugin that did not start is a failed VM: the events still come, and get what a failed
     // VM gives them.
     driver.start();
     for event in &scenario.events {
         match event {
-            Event::Http(stream) => driver.http(stream),
+            Event::Http(stream) => {
+                if let Some(id) = driver.http(stream)
+                    && !stream.concurrent
+                {
+                    driver.run_while(|d| d.in_flight(id));
+                    driver.stall(Some(id));
+                }
+            }
             Event::Tcp(connection) => driver.tcp(connection),
             Event::Tick(ms) => driver.advance(ms.saturating_mul(1_000_000)),
             Event::Enqueue { queue, data } => driver.enqueue(queue, data),
             Event::ForeignFunction { id, data } => driver.foreign_function(*id, data),
         }
+        // What the event made due now happens now.
+        driver.advance(0);
     }
+    driver.run_while(|_| true);
+    driver.stall(None);
     driver.shutdown();
     Ok(driver.finish())
 }
 
+/// Steps the scheduler may take while the scenario waits (for a stream's end, or for its own
+/// end); past this the plugin keeps making new work (a call per tick, say) and the wait ends.
+const MAX_WAIT_STEPS: usize = 100_000;
+
 /// Drives one plugin instance through a scenario.
-pub(crate) struct Driver {
+pub(crate) struct Driver<'a> {
     pub(crate) store: Store<HostState>,
     pub(crate) exports: Callbacks,
     fuel: u64,
@@ -261,24 +275,11 @@ pub(crate) struct Driver {
     pub(crate) failed: Option<String>,
     /// What streams get from a failed VM: passed unchanged, or 503 (scenario `fail_open`).
     pub(crate) fail_open: bool,
-    /// The phase after which the client of the running stream resets it.
-    abort_after: Option<Phase>,
+    /// HTTP streams in flight, in the order they started.
+    pub(crate) flights: Vec<Flight<'a>>,
 }
 
-/// How a stream callback ended.
-pub(crate) enum Flow {
-    Continue,
-    /// Paused and not resumed during the callback.
-    Stalled,
-    /// The plugin answered with a local response.
-    Answered,
-    /// The plugin reset or closed the stream.
-    Closed,
-    /// The VM failed and streams fail closed.
-    Failed,
-}
-
-impl Driver {
+impl Driver<'_> {
     /// Calls into the plugin for `context`: fresh fuel, the effective context reset, and any
     /// failure recorded rather than returned. A trap (exhausted fuel included) or a host
     /// function ending the call fails the VM, as in proxy-wasm-cpp-host (src/wasm_vm.h
@@ -427,377 +428,84 @@ impl Driver {
         }
     }
 
-    /// Moves virtual time forward, calling `proxy_on_tick` for every period that ends on the way.
+    /// Moves virtual time forward by `by_ns`, and runs in time order everything that falls due
+    /// on the way: ticks, owed answers, parts of streams in flight.
     fn advance(&mut self, by_ns: u64) {
         let target = self.store.data().elapsed_ns.saturating_add(by_ns);
-        while let Some(due) = self.next_tick_ns.filter(|due| *due <= target) {
-            self.store.data_mut().elapsed_ns = due;
-            self.next_tick_ns =
-                Some(due.saturating_add(self.tick_period_ms.saturating_mul(1_000_000)));
-            if self
-                .call(ROOT_ID, "proxy_on_tick", |e, s| e.proxy_on_tick(s, ROOT_ID))
-                .is_err()
-            {
-                break;
-            }
-        }
+        while self.step(target) {}
         self.store.data_mut().elapsed_ns = target;
     }
 
-    fn stream(&mut self, id: u32) -> Option<&mut Stream> {
+    /// Runs what is due, time moving on to it, while `waiting` holds and something other than a
+    /// tick is still to come: ticks alone never end a wait, so they fire only on the way to
+    /// the next answer or stream part.
+    fn run_while(&mut self, waiting: impl Fn(&Self) -> bool) {
+        let mut steps = 0;
+        self.settle();
+        while waiting(self) {
+            let Some(next) = self.next_work() else {
+                return;
+            };
+            while self.step(next) {
+                steps += 1;
+                if steps == MAX_WAIT_STEPS {
+                    self.fail(
+                        None,
+                        "scheduler",
+                        format!(
+                            "still busy after {MAX_WAIT_STEPS} steps while the scenario waited \
+                             (the plugin keeps making new work); what is left was not run"
+                        ),
+                    );
+                    return;
+                }
+                if !waiting(self) {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// When the next owed answer or stream part is due, whichever is first.
+    fn next_work(&self) -> Option<u64> {
+        let part = self.next_part().map(|(at, _)| at);
+        [self.next_due(), part].into_iter().flatten().min()
+    }
+
+    /// Runs the first thing due by `limit`: a tick (first among those due together, as a timer
+    /// fires before the work of the same instant), an owed answer, or the next part of a
+    /// stream. Returns whether something ran.
+    fn step(&mut self, limit: u64) -> bool {
+        if self.failed.is_some() {
+            self.next_tick_ns = None;
+        }
+        let now = self.store.data().elapsed_ns;
+        let tick = self.next_tick_ns.filter(|t| *t <= limit);
+        let owed = self.next_due().filter(|t| *t <= limit);
+        let part = self.next_part().filter(|(t, _)| *t <= limit);
+        let first = [tick, owed, part.map(|(t, _)| t)]
+            .into_iter()
+            .flatten()
+            .min();
+        let Some(at) = first else {
+            return false;
+        };
+        self.store.data_mut().elapsed_ns = at.max(now);
+        if tick == Some(at) {
+            self.next_tick_ns =
+                Some(at.saturating_add(self.tick_period_ms.saturating_mul(1_000_000)));
+            let _ = self.call(ROOT_ID, "proxy_on_tick", |e, s| e.proxy_on_tick(s, ROOT_ID));
+        } else if owed == Some(at) {
+            self.deliver_pending();
+        } else if let Some((_, flight)) = part {
+            self.arrive(flight);
+        }
+        self.settle();
+        true
+    }
+
+    pub(crate) fn stream(&mut self, id: u32) -> Option<&mut Stream> {
         self.store.data_mut().streams.get_mut(&id)
-    }
-
-    /// The action a stream callback returned, and what the plugin did meanwhile.
-    fn flow(&mut self, id: u32, answer: Result<Option<Action>, ()>) -> Flow {
-        // cpp-host src/context.cc CHECK_FAIL_HTTP, after the call too: a failed VM's answer and
-        // any local response it asked for are dropped.
-        if self.failed.is_some() {
-            return if self.fail_open {
-                Flow::Continue
-            } else {
-                Flow::Failed
-            };
-        }
-        let Some(stream) = self.stream(id) else {
-            return Flow::Stalled;
-        };
-        if stream.local_response.is_some() {
-            return Flow::Answered;
-        }
-        if stream.reset {
-            return Flow::Closed;
-        }
-        let resumed = stream.resumed;
-        match answer {
-            // Not exported: the stream goes on (spec: callbacks are optional).
-            Ok(None) => Flow::Continue,
-            Ok(Some(Action::Continue)) => Flow::Continue,
-            Ok(Some(_)) if resumed => Flow::Continue,
-            // Paused, or failed: the stream cannot go on.
-            Ok(Some(_)) | Err(()) => Flow::Stalled,
-        }
-    }
-
-    /// One HTTP exchange through the plugin.
-    fn http(&mut self, exchange: &HttpStream) {
-        let id = self.next_stream;
-        self.next_stream = self.next_stream.saturating_add(1);
-        let mut outcome = HttpOutcome {
-            context: id,
-            ..HttpOutcome::default()
-        };
-        let request = &exchange.request;
-        if let Some(why) = self.failed.clone() {
-            self.failed_stream(id, exchange, &why, &mut outcome);
-            self.store.data_mut().transcript.http.push(outcome);
-            return;
-        }
-        let mut stream = Stream::new(pairs::from_text(&request.headers));
-        stream.started_ns = EPOCH_NS.saturating_add(self.store.data().elapsed_ns);
-        stream.properties = (exchange.properties.iter())
-            .map(|(k, v)| (k.clone(), v.as_bytes().to_vec()))
-            .collect();
-        self.store.data_mut().streams.insert(id, stream);
-        self.abort_after = exchange.client_abort.map(|part| match part {
-            StreamPart::RequestHeaders => Phase::RequestHeaders,
-            StreamPart::RequestBody => Phase::RequestBody,
-            StreamPart::RequestTrailers => Phase::RequestTrailers,
-            StreamPart::ResponseHeaders => Phase::ResponseHeaders,
-            StreamPart::ResponseBody => Phase::ResponseBody,
-        });
-        let created = self.call(id, "proxy_on_context_create", |e, s| {
-            e.proxy_on_context_create(s, id, ROOT_ID)
-        });
-        if created.is_ok() {
-            match self.direction(id, request, Direction::Request) {
-                Ok(sent) => {
-                    outcome.upstream_request = Some(sent);
-                    // The router sets it as the upstream's headers arrive.
-                    if let Some(s) = self.stream(id) {
-                        s.code_details = Some(b"via_upstream".to_vec());
-                    }
-                    match self.direction(id, &exchange.response, Direction::Response) {
-                        Ok(received) => outcome.downstream_response = Some(received),
-                        Err(ended) => self.end(id, ended, Direction::Response, &mut outcome),
-                    }
-                }
-                Err(ended) => self.end(id, ended, Direction::Request, &mut outcome),
-            }
-        }
-        if self.failed.is_some() {
-            outcome.vm_failed = Some(self.failed_mode());
-        }
-        self.finish_stream(id);
-        self.store.data_mut().transcript.http.push(outcome);
-    }
-
-    fn failed_mode(&self) -> FailedStream {
-        if self.fail_open {
-            FailedStream::Open
-        } else {
-            FailedStream::Closed
-        }
-    }
-
-    /// A stream that starts on a failed VM: the plugin is not entered; the client gets 503, or
-    /// with `fail_open` the stream passes unchanged.
-    fn failed_stream(&mut self, id: u32, exchange: &HttpStream, why: &str, out: &mut HttpOutcome) {
-        let mode = self.failed_mode();
-        out.vm_failed = Some(mode);
-        let what = match mode {
-            FailedStream::Closed => {
-                out.downstream_response = Some(fail_closed_response());
-                "the client got 503"
-            }
-            FailedStream::Open => {
-                // As any stream's maps come out: names lower-cased.
-                let unchanged = |m: &Message| MessageOut {
-                    headers: pairs::to_text(&pairs::from_text(&m.headers)),
-                    body: Bytes::concat(&m.body),
-                    trailers: pairs::to_text(&pairs::from_text(&m.trailers)),
-                };
-                out.upstream_request = Some(unchanged(&exchange.request));
-                out.downstream_response = Some(unchanged(&exchange.response));
-                "it passed unchanged (fail_open)"
-            }
-        };
-        let message = format!("stream not run: the VM failed earlier ({why}); {what}");
-        self.fail(Some(id), "proxy_on_context_create", message);
-    }
-
-    /// A direction that ended early: what it had forwarded stays in the outcome.
-    fn end(&mut self, id: u32, ended: Ended, dir: Direction, outcome: &mut HttpOutcome) {
-        match dir {
-            Direction::Request => outcome.upstream_request = ended.forwarded,
-            Direction::Response => outcome.downstream_response = ended.forwarded,
-        }
-        match ended.end {
-            End::Failed => outcome.downstream_response = Some(fail_closed_response()),
-            End::Stalled(phase) => outcome.stalled_in = Some(phase.to_string()),
-            End::Reset => outcome.reset = true,
-            End::Aborted => outcome.client_aborted = true,
-            End::Answered => self.answer(id, dir, outcome),
-        }
-    }
-
-    /// The plugin's local response, as Envoy's source/common/http/filter_manager.cc
-    /// `sendLocalReply` delivers it: answered before any response, it goes through the filter
-    /// chain, so the plugin's own response callbacks see it; answered in the response before
-    /// its headers went out, it goes to the client directly; after, Envoy can only reset.
-    fn answer(&mut self, id: u32, dir: Direction, outcome: &mut HttpOutcome) {
-        let Some((local, request)) = self.stream(id).and_then(|s| {
-            s.local_response
-                .take()
-                .map(|local| (local, s.request_headers.clone()))
-        }) else {
-            return;
-        };
-        let reply = envoy_local_reply(&local, &request);
-        if let Some(s) = self.stream(id) {
-            s.code_details = Some(local.details.clone());
-        }
-        if dir == Direction::Response {
-            if outcome.downstream_response.is_some() {
-                outcome.reset = true;
-            } else {
-                outcome.local_response = true;
-                outcome.downstream_response = Some(MessageOut {
-                    headers: reply.headers,
-                    body: Bytes::concat(&reply.body),
-                    trailers: Vec::new(),
-                });
-            }
-            return;
-        }
-        outcome.local_response = true;
-        match self.direction(id, &reply, Direction::Response) {
-            Ok(received) => outcome.downstream_response = Some(received),
-            Err(ended) => self.end(id, ended, Direction::Response, outcome),
-        }
-    }
-
-    /// Headers, body chunks and trailers of one direction; what leaves the host, or why the
-    /// stream stopped.
-    fn direction(
-        &mut self,
-        id: u32,
-        message: &Message,
-        dir: Direction,
-    ) -> Result<MessageOut, Ended> {
-        let (headers_phase, body_phase, trailers_phase) = dir.phases();
-        let no_body = message.body.is_empty();
-        let no_trailers = message.trailers.is_empty();
-        if let Some(s) = self.stream(id) {
-            s.phase = headers_phase;
-            s.resumed = false;
-            if dir == Direction::Response {
-                s.response_headers = pairs::from_text(&message.headers);
-            }
-        }
-        let n = count(&message.headers);
-        let eos = no_body && no_trailers;
-        let answer = self.live(|d| {
-            d.call(id, dir.headers_callback(), |e, s| match dir {
-                Direction::Request => e.proxy_on_request_headers(s, id, n, eos),
-                Direction::Response => e.proxy_on_response_headers(s, id, n, eos),
-            })
-        });
-        self.check(id, answer, headers_phase)
-            .map_err(Ended::before)?;
-        // The headers went out now; they cannot change after their phase, so an early end
-        // reads them from the stream then.
-        let partial = |d: &Self, body: &[u8]| MessageOut {
-            headers: (d.store.data().streams.get(&id))
-                .map(|s| {
-                    pairs::to_text(match dir {
-                        Direction::Request => &s.request_headers,
-                        Direction::Response => &s.response_headers,
-                    })
-                })
-                .unwrap_or_default(),
-            body: body.into(),
-            trailers: Vec::new(),
-        };
-        if dir == Direction::Request
-            && let Some(s) = self.stream(id)
-        {
-            s.upstream = true;
-        }
-        if self.aborts(headers_phase) {
-            return Err(Ended::after(End::Aborted, partial(self, &[])));
-        }
-
-        let mut body_out = Vec::new();
-        let mut buffered: Vec<u8> = Vec::new();
-        for (i, chunk) in message.body.iter().enumerate() {
-            let last = i + 1 == message.body.len() && no_trailers;
-            let size = {
-                let Some(s) = self.stream(id) else {
-                    return Err(Ended::after(
-                        End::Stalled(body_phase.name()),
-                        partial(self, &body_out),
-                    ));
-                };
-                s.phase = body_phase;
-                s.resumed = false;
-                if dir == Direction::Request {
-                    let len = i64::try_from(chunk.len()).unwrap_or(i64::MAX);
-                    s.request_bytes = s.request_bytes.saturating_add(len);
-                }
-                buffered.extend_from_slice(chunk.as_bytes());
-                s.body = std::mem::take(&mut buffered);
-                u32::try_from(s.body.len()).unwrap_or(u32::MAX)
-            };
-            let answer = self.live(|d| {
-                d.call(id, dir.body_callback(), |e, s| match dir {
-                    Direction::Request => e.proxy_on_request_body(s, id, size, last),
-                    Direction::Response => e.proxy_on_response_body(s, id, size, last),
-                })
-            });
-            match self.flow(id, answer) {
-                Flow::Continue => {
-                    if let Some(s) = self.stream(id) {
-                        if dir == Direction::Response {
-                            let len = i64::try_from(s.body.len()).unwrap_or(i64::MAX);
-                            s.response_bytes = s.response_bytes.saturating_add(len);
-                        }
-                        body_out.append(&mut s.body);
-                    }
-                }
-                // Envoy buffers a paused body and offers it again with the next chunk.
-                Flow::Stalled if !last => {
-                    if let Some(s) = self.stream(id) {
-                        buffered = std::mem::take(&mut s.body);
-                    }
-                }
-                Flow::Stalled => {
-                    let end = End::Stalled(body_phase.name());
-                    return Err(Ended::after(end, partial(self, &body_out)));
-                }
-                Flow::Answered => {
-                    return Err(Ended::after(End::Answered, partial(self, &body_out)));
-                }
-                Flow::Closed => return Err(Ended::after(End::Reset, partial(self, &body_out))),
-                Flow::Failed => return Err(Ended::after(End::Failed, partial(self, &body_out))),
-            }
-        }
-
-        if self.aborts(body_phase) {
-            return Err(Ended::after(End::Aborted, partial(self, &body_out)));
-        }
-
-        if !no_trailers {
-            if let Some(s) = self.stream(id) {
-                s.phase = trailers_phase;
-                s.resumed = false;
-                match dir {
-                    Direction::Request => s.request_trailers = pairs::from_text(&message.trailers),
-                    Direction::Response => {
-                        s.response_trailers = pairs::from_text(&message.trailers)
-                    }
-                }
-            }
-            let n = count(&message.trailers);
-            let answer = self.live(|d| {
-                d.call(id, dir.trailers_callback(), |e, s| match dir {
-                    Direction::Request => e.proxy_on_request_trailers(s, id, n),
-                    Direction::Response => e.proxy_on_response_trailers(s, id, n),
-                })
-            });
-            self.check(id, answer, trailers_phase)
-                .map_err(|end| Ended::after(end, partial(self, &body_out)))?;
-        }
-        let Some(s) = self.stream(id) else {
-            let end = End::Stalled(trailers_phase.name());
-            return Err(Ended::after(end, partial(self, &body_out)));
-        };
-        let (headers, trailers) = match dir {
-            Direction::Request => (&s.request_headers, &s.request_trailers),
-            Direction::Response => (&s.response_headers, &s.response_trailers),
-        };
-        let out = MessageOut {
-            headers: pairs::to_text(headers),
-            body: body_out.into(),
-            trailers: pairs::to_text(trailers),
-        };
-        if self.aborts(trailers_phase) {
-            return Err(Ended::after(End::Aborted, out));
-        }
-        Ok(out)
-    }
-
-    /// Whether the client resets the stream once `phase` is through.
-    fn aborts(&self, phase: Phase) -> bool {
-        self.abort_after.is_some_and(|after| after <= phase)
-    }
-
-    fn check(
-        &mut self,
-        id: u32,
-        answer: Result<Option<Action>, ()>,
-        phase: Phase,
-    ) -> Result<(), End> {
-        match self.flow(id, answer) {
-            Flow::Continue => Ok(()),
-            Flow::Stalled => Err(End::Stalled(phase.name())),
-            Flow::Answered => Err(End::Answered),
-            Flow::Closed => Err(End::Reset),
-            Flow::Failed => Err(End::Failed),
-        }
-    }
-
-    /// A stream callback, unless the VM failed during the stream: then the stream goes on as
-    /// the failure mode says without entering the plugin (see [`Driver::flow`]).
-    fn live(
-        &mut self,
-        call: impl FnOnce(&mut Self) -> Result<Option<Action>, ()>,
-    ) -> Result<Option<Action>, ()> {
-        if self.failed.is_some() {
-            Ok(None)
-        } else {
-            call(self)
-        }
     }
 
     /// The end of a stream or connection in the spec's order: `proxy_on_done`, then, if it
@@ -850,6 +558,8 @@ impl Driver {
     fn finish(mut self) -> Transcript {
         let state = self.store.data_mut();
         let mut transcript = std::mem::take(&mut state.transcript);
+        // Streams end in any order once several are open; they are listed as they started.
+        transcript.http.sort_by_key(|h| h.context);
         transcript.queues = (state.callouts.queues.iter())
             .map(|q| {
                 let items = q.items.iter().map(|i| Bytes::from(i.as_slice()));
@@ -874,195 +584,8 @@ impl Driver {
     }
 }
 
-/// Why a direction did not complete.
-enum End {
-    Stalled(&'static str),
-    Answered,
-    Reset,
-    /// The client reset the stream (scenario `client_abort`).
-    Aborted,
-    /// The VM failed and the stream failed closed.
-    Failed,
-}
-
-/// How a direction ended early, with what it had forwarded (its headers, once they passed the
-/// plugin, and the body so far).
-struct Ended {
-    end: End,
-    forwarded: Option<MessageOut>,
-}
-
-impl Ended {
-    fn before(end: End) -> Self {
-        Ended {
-            end,
-            forwarded: None,
-        }
-    }
-
-    fn after(end: End, forwarded: MessageOut) -> Self {
-        Ended {
-            end,
-            forwarded: Some(forwarded),
-        }
-    }
-}
-
 /// The `plugin_name` property when the scenario gives none.
 const PLUGIN_NAME: &str = "reference-plugin";
-
-/// A local response as Envoy builds it (source/common/http/utility.cc `prepareLocalReply` and
-/// `encodeLocalReply`): `:status`, then the plugin's headers. A body brings `content-length`
-/// and, unless the plugin set one, `content-type: text/plain`; without a body both go. To a gRPC
-/// request (`content-type: application/grpc...`) the reply is trailers-only: `:status` 200,
-/// `content-type: application/grpc`, `grpc-status` (the plugin's header, else the status it
-/// passed, else `Grpc::Utility::httpToGrpcStatus` of the HTTP status) and the body as a
-/// percent-encoded `grpc-message`. A HEAD request gets the headers alone.
-fn envoy_local_reply(local: &LocalResponse, request: &pairs::Pairs) -> Message {
-    let mut headers: Vec<(String, String)> = vec![(":status".into(), local.status.to_string())];
-    headers.extend(pairs::to_text(&local.headers));
-    let set = |headers: &mut Vec<(String, String)>, name: &str, value: String| match headers
-        .iter_mut()
-        .find(|(n, _)| n == name)
-    {
-        Some((_, v)) => *v = value,
-        None => headers.push((name.to_string(), value)),
-    };
-    let has = |headers: &[(String, String)], name: &str| headers.iter().any(|(n, _)| n == name);
-    let request_header = |name: &str| {
-        request
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
-            .map(|(_, v)| v.as_slice())
-    };
-    let grpc = request_header("content-type").is_some_and(|t| {
-        t == b"application/grpc"
-            || t.starts_with(b"application/grpc+")
-            || t.starts_with(b"application/grpc;")
-    });
-    let head = request_header(":method") == Some(b"HEAD");
-    let body = String::from_utf8_lossy(&local.body).into_owned();
-    if grpc {
-        set(&mut headers, ":status", "200".into());
-        set(&mut headers, "content-type", "application/grpc".into());
-        if !has(&headers, "grpc-status") {
-            let code = (local.grpc_status).unwrap_or_else(|| http_to_grpc(local.status));
-            headers.push(("grpc-status".into(), code.to_string()));
-        }
-        if !body.is_empty() && !head {
-            set(&mut headers, "grpc-message", percent_encode(&local.body));
-        }
-        headers.retain(|(n, _)| n != "content-length");
-        return Message {
-            headers,
-            body: Vec::new(),
-            trailers: Vec::new(),
-        };
-    }
-    if body.is_empty() {
-        headers.retain(|(n, _)| n != "content-length" && n != "content-type");
-    } else {
-        set(&mut headers, "content-length", local.body.len().to_string());
-        if !has(&headers, "content-type") {
-            headers.push(("content-type".into(), "text/plain".into()));
-        }
-    }
-    Message {
-        headers,
-        body: if body.is_empty() || head {
-            Vec::new()
-        } else {
-            vec![body.into()]
-        },
-        trailers: Vec::new(),
-    }
-}
-
-/// Envoy's `PercentEncoding::encode` for `grpc-message`: bytes outside printable ASCII, and `%`.
-fn percent_encode(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len());
-    for &b in bytes {
-        if (0x20..=0x7e).contains(&b) && b != b'%' {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-/// What the client gets from a stream failed closed: Envoy's
-/// source/extensions/common/wasm/context.cc `Context::failStream` sends a local reply with 503,
-/// an empty body and the details `wasm_fail_stream`.
-fn fail_closed_response() -> MessageOut {
-    MessageOut {
-        headers: vec![(":status".to_string(), "503".to_string())],
-        body: Bytes::default(),
-        trailers: Vec::new(),
-    }
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Direction {
-    Request,
-    Response,
-}
-
-impl Direction {
-    fn phases(self) -> (Phase, Phase, Phase) {
-        match self {
-            Direction::Request => (
-                Phase::RequestHeaders,
-                Phase::RequestBody,
-                Phase::RequestTrailers,
-            ),
-            Direction::Response => (
-                Phase::ResponseHeaders,
-                Phase::ResponseBody,
-                Phase::ResponseTrailers,
-            ),
-        }
-    }
-
-    fn headers_callback(self) -> &'static str {
-        match self {
-            Direction::Request => "proxy_on_request_headers",
-            Direction::Response => "proxy_on_response_headers",
-        }
-    }
-
-    fn body_callback(self) -> &'static str {
-        match self {
-            Direction::Request => "proxy_on_request_body",
-            Direction::Response => "proxy_on_response_body",
-        }
-    }
-
-    fn trailers_callback(self) -> &'static str {
-        match self {
-            Direction::Request => "proxy_on_request_trailers",
-            Direction::Response => "proxy_on_response_trailers",
-        }
-    }
-}
-
-impl Phase {
-    fn name(self) -> &'static str {
-        match self {
-            Phase::RequestHeaders => "request_headers",
-            Phase::RequestBody => "request_body",
-            Phase::RequestTrailers => "request_trailers",
-            Phase::ResponseHeaders => "response_headers",
-            Phase::ResponseBody => "response_body",
-            Phase::ResponseTrailers => "response_trailers",
-            Phase::Done => "done",
-        }
-    }
-}
-
-fn count(pairs: &[(String, String)]) -> u32 {
-    u32::try_from(pairs.len()).unwrap_or(u32::MAX)
-}
 
 fn metric(m: &MetricState) -> Metric {
     Metric {

@@ -19,7 +19,7 @@ enum Next {
     Closed,
 }
 
-impl Driver {
+impl Driver<'_> {
     fn connection(&mut self, id: u32) -> Option<&mut Connection> {
         self.store.data_mut().connections.get_mut(&id)
     }

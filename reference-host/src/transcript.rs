@@ -139,6 +139,10 @@ pub struct HttpCall {
     pub trailers: Vec<(String, String)>,
     /// The timeout the plugin asked for.
     pub timeout_ms: u32,
+    /// The upstream's reply came too late (its `delay_ms` reached the timeout), so the plugin
+    /// got Envoy's timeout answer instead.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub timed_out: bool,
 }
 
 /// A gRPC call or stream as the plugin used it.

@@ -11,7 +11,7 @@ use arbitrary::{Result, Unstructured};
 use proxy_wasm_interchange::Bytes;
 use proxy_wasm_spec::ir::{Abi, Function, WasmType};
 use reference_host::scenario::{
-    Event, GrpcReply, HttpReply, HttpStream, Limits, Message, Scenario, TcpStream,
+    Event, GrpcReply, HttpReply, HttpStream, Limits, Message, Scenario, StreamPart, TcpStream,
 };
 use reference_host::{LoadError, Runtime};
 use std::sync::mpsc;
@@ -211,9 +211,24 @@ fn message(u: &mut Unstructured<'_>) -> Result<Message> {
 fn event(u: &mut Unstructured<'_>) -> Result<Event> {
     Ok(match u.int_in_range(0..=4)? {
         0 | 1 => {
+            let parts = [
+                StreamPart::RequestHeaders,
+                StreamPart::RequestBody,
+                StreamPart::RequestTrailers,
+                StreamPart::ResponseHeaders,
+                StreamPart::ResponseBody,
+            ];
             let mut stream = HttpStream {
                 request: message(u)?,
                 response: message(u)?,
+                concurrent: u.arbitrary()?,
+                gap_ms: u.int_in_range(0..=50)?,
+                upstream_ms: u.int_in_range(0..=50)?,
+                client_abort: if u.ratio(1, 4)? {
+                    Some(*u.choose(&parts)?)
+                } else {
+                    None
+                },
                 ..HttpStream::default()
             };
             if u.arbitrary()? {
@@ -260,6 +275,7 @@ fn scenario(u: &mut Unstructured<'_>) -> Result<Scenario> {
             headers: pairs(u)?,
             body: bytes(u)?,
             trailers: pairs(u)?,
+            delay_ms: u.int_in_range(0..=100)?,
         };
         s.upstreams.entry(text(u)?).or_default().push(reply);
     }
@@ -270,6 +286,7 @@ fn scenario(u: &mut Unstructured<'_>) -> Result<Scenario> {
             trailing_metadata: pairs(u)?,
             status: u.int_in_range(-1..=16)?,
             status_message: text(u)?,
+            delay_ms: u.int_in_range(0..=100)?,
         };
         s.grpc_upstreams.entry(text(u)?).or_default().push(reply);
     }

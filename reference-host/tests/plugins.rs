@@ -344,6 +344,8 @@ fn continue_stream_resumes_only_the_direction_it_names() {
         let plugin = envoy_plugin(&format!(
             r#"
       (func (export "proxy_on_response_headers") (param i32 i32 i32) (result i32)
+        (drop (call $continue (i32.const {stream_type}))) i32.const 1)
+      (func (export "proxy_on_response_body") (param i32 i32 i32) (result i32)
         (drop (call $continue (i32.const {stream_type}))) i32.const 1)"#
         ));
         let t = transcript(&plugin, &stream_of(json!([[":path", "/"]])));

@@ -149,18 +149,26 @@ impl Runtime {
                 next_tick_ns: None,
                 delivering: false,
             };
+            let delayed = (scenario.upstreams.values().flatten()).any(|r| r.delay_ms > 0)
+                || (scenario.grpc_upstreams.values().flatten()).any(|r| r.delay_ms > 0);
+            if delayed {
+                let why =
+                    "this adapter answers every call at once; it does not delay answers (delay_ms)";
+                driver.fail(None, "upstreams", why.into());
+            }
             if driver.start(scenario) {
                 for event in &scenario.events {
                     if driver.guest.is_poisoned() {
                         break;
                     }
                     match event {
-                        Event::Http(stream) if stream.client_abort.is_some() => driver.fail(
-                            None,
-                            "http",
-                            "this adapter does not drive client aborts (client_abort)".into(),
-                        ),
-                        Event::Http(stream) => driver.http(stream),
+                        Event::Http(stream) => match undriven(stream) {
+                            Some(what) => {
+                                let why = format!("this adapter does not drive {what}");
+                                driver.fail(None, "http", why)
+                            }
+                            None => driver.http(stream),
+                        },
                         Event::Tcp(_) => driver.fail(
                             None,
                             "tcp",
@@ -178,6 +186,19 @@ impl Runtime {
         let mut lines = std::mem::take(&mut *lock(&sink.lines));
         lines.extend(events);
         Outcome::Ran(lines)
+    }
+}
+
+/// What of a stream this adapter cannot drive: it runs each stream to its end at once.
+fn undriven(stream: &HttpStream) -> Option<&'static str> {
+    if stream.client_abort.is_some() {
+        Some("client aborts (client_abort)")
+    } else if stream.concurrent {
+        Some("concurrent streams (concurrent)")
+    } else if stream.gap_ms > 0 || stream.upstream_ms > 0 {
+        Some("parts spaced in time (gap_ms, upstream_ms)")
+    } else {
+        None
     }
 }
 

@@ -1,0 +1,716 @@
+//! HTTP streams as Envoy's filter manager runs them past one filter, the plugin: each part
+//! (headers, a body chunk, trailers) reaches the plugin when the peer sends it, on virtual time,
+//! whether or not the plugin holds the stream; a held direction goes on once the plugin returns
+//! `Continue` for a later part or calls `proxy_continue_stream` (source/common/http/
+//! filter_manager.cc `ActiveStreamFilterBase::commonHandleAfterDataCallback` and
+//! `commonContinue`). A stream is a [`Flight`]; the driver's scheduler ([`crate::run`]) decides
+//! when its parts arrive.
+
+use crate::attributes::http_to_grpc;
+use crate::pairs::{self, Pairs};
+use crate::run::Driver;
+use crate::scenario::{HttpStream, Message, StreamPart};
+use crate::state::{EPOCH_NS, LocalResponse, Phase, ROOT_ID, Stream};
+use crate::transcript::{FailedStream, HttpOutcome, MessageOut};
+use proxy_wasm_host_abi::v0_2_1::Action;
+use proxy_wasm_interchange::Bytes;
+use std::borrow::Cow;
+
+/// An HTTP stream in flight.
+pub(crate) struct Flight<'a> {
+    id: u32,
+    gap_ns: u64,
+    upstream_ns: u64,
+    abort_after: Option<Phase>,
+    request: Side<'a>,
+    response: Side<'a>,
+    /// The request until all of it has gone upstream (or the plugin answered), then the response.
+    dir: Direction,
+    /// The response is the plugin's local reply.
+    local: bool,
+    outcome: HttpOutcome,
+}
+
+/// One direction of a stream.
+struct Side<'a> {
+    message: Cow<'a, Message>,
+    /// Parts the plugin has been offered: the headers, then each body chunk, then the trailers.
+    offered: usize,
+    /// Parts that went on past the plugin; fewer than offered while the plugin holds them.
+    forwarded: usize,
+    /// When the next part arrives; none before the direction starts or after its last part.
+    next_at: Option<u64>,
+    /// What went on: the headers as they left, the body so far, the trailers.
+    out: Option<MessageOut>,
+}
+
+impl<'a> Side<'a> {
+    fn new(message: Cow<'a, Message>) -> Self {
+        Side {
+            message,
+            offered: 0,
+            forwarded: 0,
+            next_at: None,
+            out: None,
+        }
+    }
+
+    fn parts(&self) -> usize {
+        1 + self.message.body.len() + usize::from(!self.message.trailers.is_empty())
+    }
+
+    fn part(&self, index: usize) -> Part {
+        match index {
+            0 => Part::Headers,
+            i if i <= self.message.body.len() => Part::Body(i - 1),
+            _ => Part::Trailers,
+        }
+    }
+
+    fn complete(&self) -> bool {
+        self.forwarded == self.parts()
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Headers,
+    Body(usize),
+    Trailers,
+}
+
+/// Why a stream ended before its response was through.
+enum End {
+    /// The plugin held it and nothing could resume it.
+    Stalled,
+    /// The plugin reset it.
+    Reset,
+    /// The client reset it (scenario `client_abort`).
+    Aborted,
+    /// The VM failed and the stream failed closed.
+    Failed,
+}
+
+/// How a stream callback ended.
+enum Flow {
+    Continue,
+    /// Paused and not resumed during the callback.
+    Held,
+    /// The plugin answered with a local response.
+    Answered,
+    /// The plugin reset or closed the stream.
+    Closed,
+    /// The VM failed and streams fail closed.
+    Failed,
+}
+
+impl<'a> Driver<'a> {
+    /// Starts one HTTP exchange: its request headers arrive now.
+    pub(crate) fn http(&mut self, exchange: &'a HttpStream) -> Option<u32> {
+        let id = self.next_stream;
+        self.next_stream = self.next_stream.saturating_add(1);
+        let mut outcome = HttpOutcome {
+            context: id,
+            ..HttpOutcome::default()
+        };
+        if let Some(why) = self.failed.clone() {
+            self.failed_stream(id, exchange, &why, &mut outcome);
+            self.store.data_mut().transcript.http.push(outcome);
+            return None;
+        }
+        let now = self.store.data().elapsed_ns;
+        let mut stream = Stream::new(pairs::from_text(&exchange.request.headers));
+        stream.started_ns = EPOCH_NS.saturating_add(now);
+        stream.properties = (exchange.properties.iter())
+            .map(|(k, v)| (k.clone(), v.as_bytes().to_vec()))
+            .collect();
+        self.store.data_mut().streams.insert(id, stream);
+        let mut request = Side::new(Cow::Borrowed(&exchange.request));
+        request.next_at = Some(now);
+        let ms = |ms: u64| ms.saturating_mul(1_000_000);
+        self.flights.push(Flight {
+            id,
+            gap_ns: ms(exchange.gap_ms),
+            upstream_ns: ms(exchange.upstream_ms),
+            abort_after: exchange.client_abort.map(|part| match part {
+                StreamPart::RequestHeaders => Phase::RequestHeaders,
+                StreamPart::RequestBody => Phase::RequestBody,
+                StreamPart::RequestTrailers => Phase::RequestTrailers,
+                StreamPart::ResponseHeaders => Phase::ResponseHeaders,
+                StreamPart::ResponseBody => Phase::ResponseBody,
+            }),
+            request,
+            response: Side::new(Cow::Borrowed(&exchange.response)),
+            dir: Direction::Request,
+            local: false,
+            outcome,
+        });
+        // A failure here fails the VM, and the stream's first part meets that.
+        let _ = self.call(id, "proxy_on_context_create", |e, s| {
+            e.proxy_on_context_create(s, id, ROOT_ID)
+        });
+        Some(id)
+    }
+
+    /// Whether the stream with context `id` is still in flight.
+    pub(crate) fn in_flight(&self, id: u32) -> bool {
+        self.flights.iter().any(|f| f.id == id)
+    }
+
+    /// When the next part of a stream arrives, and which stream's: the earliest, and of those
+    /// due together the stream that started first.
+    pub(crate) fn next_part(&self) -> Option<(u64, usize)> {
+        (self.flights.iter().enumerate())
+            .filter_map(|(at, f)| f.side().next_at.map(|t| (t, at)))
+            .min()
+    }
+
+    /// The next part of the stream at `at` reaches the plugin.
+    pub(crate) fn arrive(&mut self, at: usize) {
+        let Some(flight) = self.flights.get_mut(at) else {
+            return;
+        };
+        let (id, dir, gap) = (flight.id, flight.dir, flight.gap_ns);
+        let side = flight.side_mut();
+        let index = side.offered;
+        let part = side.part(index);
+        side.offered += 1;
+        side.next_at = (side.offered < side.parts())
+            .then(|| side.next_at.map(|t| t.saturating_add(gap)))
+            .flatten();
+        let message = side.message.clone();
+        let (headers_phase, body_phase, trailers_phase) = dir.phases();
+        let phase = match part {
+            Part::Headers => headers_phase,
+            Part::Body(_) => body_phase,
+            Part::Trailers => trailers_phase,
+        };
+        let local = flight.local;
+        if let Some(s) = self.stream(id) {
+            s.phase = phase;
+            s.resumed = false;
+            match (part, dir) {
+                (Part::Headers, Direction::Response) => {
+                    s.response_headers = pairs::from_text(&message.headers);
+                    if !local {
+                        // The router sets it as the upstream's headers arrive.
+                        s.code_details = Some(b"via_upstream".to_vec());
+                    }
+                }
+                (Part::Body(i), _) => {
+                    let chunk = message.body[i].as_bytes();
+                    if dir == Direction::Request {
+                        let len = i64::try_from(chunk.len()).unwrap_or(i64::MAX);
+                        s.request_bytes = s.request_bytes.saturating_add(len);
+                    }
+                    // Envoy offers a held body again with each new chunk.
+                    s.body.extend_from_slice(chunk);
+                }
+                (Part::Trailers, Direction::Request) => {
+                    s.request_trailers = pairs::from_text(&message.trailers);
+                }
+                (Part::Trailers, Direction::Response) => {
+                    s.response_trailers = pairs::from_text(&message.trailers);
+                }
+                (Part::Headers, Direction::Request) => {}
+            }
+        }
+        let no_trailers = message.trailers.is_empty();
+        let answer = if self.failed.is_some() {
+            // A failed VM is not entered; the stream goes on as the failure mode says.
+            Ok(None)
+        } else {
+            match part {
+                Part::Headers => {
+                    let n = count(&message.headers);
+                    let eos = message.body.is_empty() && no_trailers;
+                    self.call(id, dir.headers_callback(), |e, s| match dir {
+                        Direction::Request => e.proxy_on_request_headers(s, id, n, eos),
+                        Direction::Response => e.proxy_on_response_headers(s, id, n, eos),
+                    })
+                }
+                Part::Body(i) => {
+                    let last = i + 1 == message.body.len() && no_trailers;
+                    let size = self.stream(id).map_or(0, |s| s.body.len());
+                    let size = u32::try_from(size).unwrap_or(u32::MAX);
+                    self.call(id, dir.body_callback(), |e, s| match dir {
+                        Direction::Request => e.proxy_on_request_body(s, id, size, last),
+                        Direction::Response => e.proxy_on_response_body(s, id, size, last),
+                    })
+                }
+                Part::Trailers => {
+                    let n = count(&message.trailers);
+                    self.call(id, dir.trailers_callback(), |e, s| match dir {
+                        Direction::Request => e.proxy_on_request_trailers(s, id, n),
+                        Direction::Response => e.proxy_on_response_trailers(s, id, n),
+                    })
+                }
+            }
+        };
+        match self.flow(id, answer) {
+            Flow::Continue => self.forward(at),
+            Flow::Held => {}
+            Flow::Answered => self.answered(at),
+            Flow::Closed => self.end(at, End::Reset),
+            Flow::Failed => self.end(at, End::Failed),
+        }
+        if self
+            .flights
+            .get(at)
+            .is_some_and(|f| f.id == id && f.aborts(dir))
+        {
+            self.end(at, End::Aborted);
+        }
+    }
+
+    /// Applies what the plugin did to streams from other callbacks (a call's answer resuming,
+    /// answering or resetting a stream it holds), and moves finished directions on.
+    pub(crate) fn settle(&mut self) {
+        let mut at = 0;
+        while at < self.flights.len() {
+            let id = self.flights[at].id;
+            let Some(s) = self.store.data().streams.get(&id) else {
+                at += 1;
+                continue;
+            };
+            let (answered, reset, resumed) = (s.local_response.is_some(), s.reset, s.resumed);
+            if self.failed.is_none() {
+                if answered {
+                    self.answered(at);
+                } else if reset {
+                    self.end(at, End::Reset);
+                } else if resumed {
+                    if let Some(s) = self.stream(id) {
+                        s.resumed = false;
+                    }
+                    self.forward(at);
+                }
+            }
+            if self.flights.get(at).is_some_and(|f| f.id == id) {
+                at += 1;
+            }
+        }
+    }
+
+    /// Ends every stream in flight that nothing can move on any more (or only `id`'s).
+    pub(crate) fn stall(&mut self, only: Option<u32>) {
+        let mut at = 0;
+        while at < self.flights.len() {
+            if only.is_none_or(|id| self.flights[at].id == id) {
+                self.end(at, End::Stalled);
+            } else {
+                at += 1;
+            }
+        }
+    }
+
+    /// The action a stream callback returned, and what the plugin did meanwhile.
+    fn flow(&mut self, id: u32, answer: Result<Option<Action>, ()>) -> Flow {
+        // cpp-host src/context.cc CHECK_FAIL_HTTP, after the call too: a failed VM's answer and
+        // any local response it asked for are dropped.
+        if self.failed.is_some() {
+            return if self.fail_open {
+                Flow::Continue
+            } else {
+                Flow::Failed
+            };
+        }
+        let Some(stream) = self.stream(id) else {
+            return Flow::Held;
+        };
+        if stream.local_response.is_some() {
+            return Flow::Answered;
+        }
+        if stream.reset {
+            return Flow::Closed;
+        }
+        let resumed = std::mem::take(&mut stream.resumed);
+        match answer {
+            // Not exported: the stream goes on (spec: callbacks are optional).
+            Ok(None) => Flow::Continue,
+            Ok(Some(Action::Continue)) => Flow::Continue,
+            Ok(Some(_)) if resumed => Flow::Continue,
+            // Paused, or failed: the stream waits.
+            Ok(Some(_)) | Err(()) => Flow::Held,
+        }
+    }
+
+    /// Everything offered in the running direction goes on (Envoy `commonContinue`: held
+    /// headers, the buffered body, trailers); a direction all through moves the stream on.
+    fn forward(&mut self, at: usize) {
+        let Some(flight) = self.flights.get(at) else {
+            return;
+        };
+        let (id, dir) = (flight.id, flight.dir);
+        let side = flight.side();
+        let (from, to) = (side.forwarded, side.offered);
+        if from == to {
+            return;
+        }
+        let has_trailers = side.part(to - 1) == Part::Trailers;
+        let Some(s) = self.store.data_mut().streams.get_mut(&id) else {
+            return;
+        };
+        let (headers, trailers) = match dir {
+            Direction::Request => (&s.request_headers, &s.request_trailers),
+            Direction::Response => (&s.response_headers, &s.response_trailers),
+        };
+        let headers = (from == 0).then(|| pairs::to_text(headers));
+        let trailers = has_trailers.then(|| pairs::to_text(trailers));
+        let body = std::mem::take(&mut s.body);
+        match dir {
+            Direction::Request => s.upstream = true,
+            Direction::Response => {
+                let len = i64::try_from(body.len()).unwrap_or(i64::MAX);
+                s.response_bytes = s.response_bytes.saturating_add(len);
+            }
+        }
+        let now = self.store.data().elapsed_ns;
+        let flight = &mut self.flights[at];
+        let side = flight.side_mut();
+        side.forwarded = to;
+        let out = side.out.get_or_insert_with(MessageOut::default);
+        if let Some(headers) = headers {
+            out.headers = headers;
+        }
+        if !body.is_empty() {
+            out.body = Bytes::concat(&[std::mem::take(&mut out.body), body.into()]);
+        }
+        if let Some(trailers) = trailers {
+            out.trailers = trailers;
+        }
+        if !side.complete() {
+            return;
+        }
+        match dir {
+            Direction::Request => {
+                flight.dir = Direction::Response;
+                flight.response.next_at = Some(now.saturating_add(flight.upstream_ns));
+            }
+            Direction::Response => {
+                let flight = self.flights.remove(at);
+                let mut outcome = flight.outcome;
+                outcome.upstream_request = flight.request.out;
+                outcome.downstream_response = flight.response.out;
+                outcome.local_response = flight.local;
+                self.close_stream(id, outcome);
+            }
+        }
+    }
+
+    /// The plugin's local response, as Envoy's source/common/http/filter_manager.cc
+    /// `sendLocalReply` delivers it: answered before any response, it goes through the filter
+    /// chain, so the plugin's own response callbacks see it; answered in the response before
+    /// its headers went out, it goes to the client directly; after, Envoy can only reset.
+    fn answered(&mut self, at: usize) {
+        let Some(flight) = self.flights.get(at) else {
+            return;
+        };
+        let (id, dir) = (flight.id, flight.dir);
+        let Some((local, request)) = self.stream(id).and_then(|s| {
+            s.local_response
+                .take()
+                .map(|local| (local, s.request_headers.clone()))
+        }) else {
+            return;
+        };
+        let reply = envoy_local_reply(&local, &request);
+        let now = self.store.data().elapsed_ns;
+        if let Some(s) = self.stream(id) {
+            s.code_details = Some(local.details);
+            // What the plugin held is dropped with the request.
+            s.body.clear();
+        }
+        let flight = &mut self.flights[at];
+        if dir == Direction::Request {
+            flight.request.next_at = None;
+            flight.dir = Direction::Response;
+            flight.local = true;
+            flight.response = Side::new(Cow::Owned(reply));
+            flight.response.next_at = Some(now);
+            // Parts of the reply come at once.
+            flight.gap_ns = 0;
+            return;
+        }
+        let mut flight = self.flights.remove(at);
+        let mut outcome = std::mem::take(&mut flight.outcome);
+        outcome.upstream_request = flight.request.out;
+        if flight.response.out.is_some() {
+            outcome.downstream_response = flight.response.out;
+            outcome.reset = true;
+        } else {
+            outcome.local_response = true;
+            outcome.downstream_response = Some(MessageOut {
+                headers: reply.headers,
+                body: Bytes::concat(&reply.body),
+                trailers: Vec::new(),
+            });
+        }
+        self.close_stream(id, outcome);
+    }
+
+    /// A stream that ended early: what it had forwarded stays in the outcome.
+    fn end(&mut self, at: usize, end: End) {
+        if at >= self.flights.len() {
+            return;
+        }
+        let flight = self.flights.remove(at);
+        let side = flight.side();
+        let (headers, body, trailers) = flight.dir.phases();
+        let held = match side.part(side.forwarded) {
+            Part::Headers => headers,
+            Part::Body(_) => body,
+            Part::Trailers => trailers,
+        };
+        let id = flight.id;
+        let mut outcome = flight.outcome;
+        outcome.upstream_request = flight.request.out;
+        outcome.downstream_response = flight.response.out;
+        outcome.local_response = flight.local;
+        match end {
+            End::Failed => outcome.downstream_response = Some(fail_closed_response()),
+            End::Stalled => outcome.stalled_in = Some(held.name().to_string()),
+            End::Reset => outcome.reset = true,
+            End::Aborted => outcome.client_aborted = true,
+        }
+        self.close_stream(id, outcome);
+    }
+
+    /// The end of a stream: `proxy_on_done`, `proxy_on_log`, `proxy_on_delete`, and its outcome
+    /// in the transcript.
+    fn close_stream(&mut self, id: u32, mut outcome: HttpOutcome) {
+        if self.failed.is_some() {
+            outcome.vm_failed = Some(self.failed_mode());
+        }
+        self.finish_stream(id);
+        self.store.data_mut().transcript.http.push(outcome);
+    }
+
+    fn failed_mode(&self) -> FailedStream {
+        if self.fail_open {
+            FailedStream::Open
+        } else {
+            FailedStream::Closed
+        }
+    }
+
+    /// A stream that starts on a failed VM: the plugin is not entered; the client gets 503, or
+    /// with `fail_open` the stream passes unchanged.
+    fn failed_stream(&mut self, id: u32, exchange: &HttpStream, why: &str, out: &mut HttpOutcome) {
+        let mode = self.failed_mode();
+        out.vm_failed = Some(mode);
+        let what = match mode {
+            FailedStream::Closed => {
+                out.downstream_response = Some(fail_closed_response());
+                "the client got 503"
+            }
+            FailedStream::Open => {
+                // As any stream's maps come out: names lower-cased.
+                let unchanged = |m: &Message| MessageOut {
+                    headers: pairs::to_text(&pairs::from_text(&m.headers)),
+                    body: Bytes::concat(&m.body),
+                    trailers: pairs::to_text(&pairs::from_text(&m.trailers)),
+                };
+                out.upstream_request = Some(unchanged(&exchange.request));
+                out.downstream_response = Some(unchanged(&exchange.response));
+                "it passed unchanged (fail_open)"
+            }
+        };
+        let message = format!("stream not run: the VM failed earlier ({why}); {what}");
+        self.fail(Some(id), "proxy_on_context_create", message);
+    }
+}
+
+impl<'a> Flight<'a> {
+    fn side(&self) -> &Side<'a> {
+        match self.dir {
+            Direction::Request => &self.request,
+            Direction::Response => &self.response,
+        }
+    }
+
+    fn side_mut(&mut self) -> &mut Side<'a> {
+        match self.dir {
+            Direction::Request => &mut self.request,
+            Direction::Response => &mut self.response,
+        }
+    }
+
+    /// Whether the client resets the stream now, the last part up to `client_abort` in `dir`
+    /// having reached the plugin.
+    fn aborts(&self, dir: Direction) -> bool {
+        let Some(after) = self.abort_after else {
+            return false;
+        };
+        let (headers, body, trailers) = dir.phases();
+        if !(headers..=trailers).contains(&after) {
+            return false;
+        }
+        let side = match dir {
+            Direction::Request => &self.request,
+            Direction::Response => &self.response,
+        };
+        if side.offered == 0 {
+            return false;
+        }
+        let next = (side.offered < side.parts()).then(|| match side.part(side.offered) {
+            Part::Headers => headers,
+            Part::Body(_) => body,
+            Part::Trailers => trailers,
+        });
+        next.is_none_or(|phase| phase > after)
+    }
+}
+
+/// A local response as Envoy builds it (source/common/http/utility.cc `prepareLocalReply` and
+/// `encodeLocalReply`): `:status`, then the plugin's headers. A body brings `content-length`
+/// and, unless the plugin set one, `content-type: text/plain`; without a body both go. To a gRPC
+/// request (`content-type: application/grpc...`) the reply is trailers-only: `:status` 200,
+/// `content-type: application/grpc`, `grpc-status` (the plugin's header, else the status it
+/// passed, else `Grpc::Utility::httpToGrpcStatus` of the HTTP status) and the body as a
+/// percent-encoded `grpc-message`. A HEAD request gets the headers alone.
+fn envoy_local_reply(local: &LocalResponse, request: &Pairs) -> Message {
+    let mut headers: Vec<(String, String)> = vec![(":status".into(), local.status.to_string())];
+    headers.extend(pairs::to_text(&local.headers));
+    let set = |headers: &mut Vec<(String, String)>, name: &str, value: String| match headers
+        .iter_mut()
+        .find(|(n, _)| n == name)
+    {
+        Some((_, v)) => *v = value,
+        None => headers.push((name.to_string(), value)),
+    };
+    let has = |headers: &[(String, String)], name: &str| headers.iter().any(|(n, _)| n == name);
+    let request_header = |name: &str| {
+        request
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
+            .map(|(_, v)| v.as_slice())
+    };
+    let grpc = request_header("content-type").is_some_and(|t| {
+        t == b"application/grpc"
+            || t.starts_with(b"application/grpc+")
+            || t.starts_with(b"application/grpc;")
+    });
+    let head = request_header(":method") == Some(b"HEAD");
+    let body = String::from_utf8_lossy(&local.body).into_owned();
+    if grpc {
+        set(&mut headers, ":status", "200".into());
+        set(&mut headers, "content-type", "application/grpc".into());
+        if !has(&headers, "grpc-status") {
+            let code = (local.grpc_status).unwrap_or_else(|| http_to_grpc(local.status));
+            headers.push(("grpc-status".into(), code.to_string()));
+        }
+        if !body.is_empty() && !head {
+            set(&mut headers, "grpc-message", percent_encode(&local.body));
+        }
+        headers.retain(|(n, _)| n != "content-length");
+        return Message {
+            headers,
+            body: Vec::new(),
+            trailers: Vec::new(),
+        };
+    }
+    if body.is_empty() {
+        headers.retain(|(n, _)| n != "content-length" && n != "content-type");
+    } else {
+        set(&mut headers, "content-length", local.body.len().to_string());
+        if !has(&headers, "content-type") {
+            headers.push(("content-type".into(), "text/plain".into()));
+        }
+    }
+    Message {
+        headers,
+        body: if body.is_empty() || head {
+            Vec::new()
+        } else {
+            vec![body.into()]
+        },
+        trailers: Vec::new(),
+    }
+}
+
+/// Envoy's `PercentEncoding::encode` for `grpc-message`: bytes outside printable ASCII, and `%`.
+fn percent_encode(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for &b in bytes {
+        if (0x20..=0x7e).contains(&b) && b != b'%' {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// What the client gets from a stream failed closed: Envoy's
+/// source/extensions/common/wasm/context.cc `Context::failStream` sends a local reply with 503,
+/// an empty body and the details `wasm_fail_stream`.
+fn fail_closed_response() -> MessageOut {
+    MessageOut {
+        headers: vec![(":status".to_string(), "503".to_string())],
+        body: Bytes::default(),
+        trailers: Vec::new(),
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Request,
+    Response,
+}
+
+impl Direction {
+    fn phases(self) -> (Phase, Phase, Phase) {
+        match self {
+            Direction::Request => (
+                Phase::RequestHeaders,
+                Phase::RequestBody,
+                Phase::RequestTrailers,
+            ),
+            Direction::Response => (
+                Phase::ResponseHeaders,
+                Phase::ResponseBody,
+                Phase::ResponseTrailers,
+            ),
+        }
+    }
+
+    fn headers_callback(self) -> &'static str {
+        match self {
+            Direction::Request => "proxy_on_request_headers",
+            Direction::Response => "proxy_on_response_headers",
+        }
+    }
+
+    fn body_callback(self) -> &'static str {
+        match self {
+            Direction::Request => "proxy_on_request_body",
+            Direction::Response => "proxy_on_response_body",
+        }
+    }
+
+    fn trailers_callback(self) -> &'static str {
+        match self {
+            Direction::Request => "proxy_on_request_trailers",
+            Direction::Response => "proxy_on_response_trailers",
+        }
+    }
+}
+
+impl Phase {
+    fn name(self) -> &'static str {
+        match self {
+            Phase::RequestHeaders => "request_headers",
+            Phase::RequestBody => "request_body",
+            Phase::RequestTrailers => "request_trailers",
+            Phase::ResponseHeaders => "response_headers",
+            Phase::ResponseBody => "response_body",
+            Phase::ResponseTrailers => "response_trailers",
+            Phase::Done => "done",
+        }
+    }
+}
+
+fn count(pairs: &[(String, String)]) -> u32 {
+    u32::try_from(pairs.len()).unwrap_or(u32::MAX)
+}

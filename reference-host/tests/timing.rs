@@ -1,0 +1,218 @@
+//! Virtual time: calls answered after a delay, stream parts spaced in time, several streams open
+//! at once, and a held stream meeting its later parts as in Envoy.
+#![allow(clippy::panic)] // test helpers fail loudly
+
+use reference_host::{Scenario, run};
+use serde_json::{Value, json};
+
+/// Memory, a bump allocator, `$say` (logs `len` bytes at `ptr`) and the imports the plugins use.
+const PRELUDE: &str = r#"
+  (import "env" "proxy_log" (func $log (param i32 i32 i32) (result i32)))
+  (import "env" "proxy_http_call" (func $http_call (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
+  (import "env" "proxy_set_effective_context" (func $effective (param i32) (result i32)))
+  (import "env" "proxy_continue_stream" (func $continue (param i32) (result i32)))
+  (import "env" "proxy_set_tick_period_milliseconds" (func $period (param i32) (result i32)))
+  (import "env" "proxy_get_buffer_bytes" (func $get_buffer (param i32 i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (global $heap (mut i32) (i32.const 8192))
+  (func (export "proxy_on_memory_allocate") (param $size i32) (result i32)
+    (local $p i32)
+    global.get $heap local.set $p
+    global.get $heap local.get $size i32.add global.set $heap
+    local.get $p)
+  (func $say (param $ptr i32) (param $len i32)
+    (drop (call $log (i32.const 2) (local.get $ptr) (local.get $len))))
+  (data (i32.const 100) "HBRhT")
+  (func (export "proxy_abi_version_0_2_1"))
+  (func (export "proxy_on_done") (param i32) (result i32) i32.const 1)
+"#;
+
+fn module(body: &str) -> Vec<u8> {
+    wat::parse_str(format!("(module {PRELUDE} {body})"))
+        .unwrap_or_else(|e| panic!("bad test module: {e}"))
+}
+
+fn transcript(wasm: &[u8], scenario: Value) -> Value {
+    let scenario: Scenario =
+        serde_json::from_value(scenario).unwrap_or_else(|e| panic!("bad scenario: {e}"));
+    let t = run(wasm, &scenario).unwrap_or_else(|e| panic!("load failed: {e}"));
+    serde_json::to_value(t).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Each log line as `<context><message>`.
+fn said(t: &Value) -> Vec<String> {
+    (t["logs"].as_array().into_iter().flatten())
+        .map(|l| {
+            format!(
+                "{}{}",
+                l["context"],
+                l["message"].as_str().unwrap_or_default()
+            )
+        })
+        .collect()
+}
+
+/// `(":method","GET") (":path","/check") (":authority","auth")` in the header-map format
+/// (69 bytes).
+const CHECK_HEADERS: &str = r#""\03\00\00\00" "\07\00\00\00\03\00\00\00" "\05\00\00\00\06\00\00\00" "\0a\00\00\00\04\00\00\00" ":method\00GET\00:path\00/check\00:authority\00auth\00""#;
+
+#[test]
+fn a_delayed_answer_lets_body_chunks_and_ticks_arrive_meanwhile() {
+    // Request headers: ask `auth` (timeout 100 ms) and hold the stream. Each body chunk is held
+    // too (Envoy buffers it). The answer logs its body and continues the stream.
+    let wasm = module(&format!(
+        r#"
+      (data (i32.const 200) {CHECK_HEADERS})
+      (data (i32.const 300) "auth")
+      (global $stream (mut i32) (i32.const 0))
+      (func (export "proxy_on_configure") (param i32 i32) (result i32)
+        (drop (call $period (i32.const 20))) i32.const 1)
+      (func (export "proxy_on_tick") (param i32) (call $say (i32.const 104) (i32.const 1)))
+      (func (export "proxy_on_request_headers") (param $id i32) (param i32 i32) (result i32)
+        (global.set $stream (local.get $id))
+        (call $say (i32.const 100) (i32.const 1))
+        (drop (call $http_call (i32.const 300) (i32.const 4) (i32.const 200) (i32.const 69)
+          (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 100) (i32.const 900)))
+        i32.const 1)
+      (func (export "proxy_on_request_body") (param i32 i32 i32) (result i32)
+        (call $say (i32.const 101) (i32.const 1)) i32.const 1)
+      (func (export "proxy_on_http_call_response") (param i32 i32 i32) (param $body i32) (param i32)
+        (call $say (i32.const 102) (i32.const 1))
+        (drop (call $get_buffer (i32.const 4) (i32.const 0) (local.get $body) (i32.const 904) (i32.const 908)))
+        (call $say (i32.load (i32.const 904)) (i32.load (i32.const 908)))
+        (drop (call $effective (global.get $stream)))
+        (drop (call $continue (i32.const 0))))
+      (func (export "proxy_on_response_headers") (param i32 i32 i32) (result i32)
+        (call $say (i32.const 103) (i32.const 1)) i32.const 0)"#
+    ));
+    let stream = json!({ "http": {
+        "request": { "headers": [[":path", "/"]], "body": ["a", "b", "c"] },
+        "response": { "headers": [[":status", "200"]] },
+        "gap_ms": 10,
+        "upstream_ms": 5
+    }});
+    let t = transcript(
+        &wasm,
+        json!({
+            "upstreams": { "auth": [
+                { "headers": [[":status", "200"]], "body": "ok", "delay_ms": 50 },
+                // Later than the call's timeout: Envoy's router answers at 100 ms instead.
+                { "headers": [[":status", "200"]], "body": "late", "delay_ms": 200 }
+            ]},
+            "events": [stream, stream]
+        }),
+    );
+    // Stream 2 from 0 ms: chunks at 10, 20, 30 ms, ticks at 20 and 40 (a tick first among
+    // what falls due together), the answer at 50, the response 5 ms after the request left.
+    // Stream 3 from 55 ms: chunks at 65, 75, 85, ticks every 20 ms, the timeout at 155.
+    let expected = [
+        "2H", "2B", "1T", "2B", "2B", "1T", "1R", "1ok", "2h", // stream 2
+        "3H", "1T", "3B", "3B", "1T", "3B", "1T", "1T", "1T", "1R",
+    ];
+    let mut expected: Vec<String> = expected.iter().map(|s| s.to_string()).collect();
+    // A tick at 160 ms comes before the response headers due then.
+    expected.extend(["1upstream request timeout", "1T", "3h"].map(String::from));
+    assert_eq!(said(&t), expected);
+    let calls = t["http_calls"].as_array().cloned().unwrap_or_default();
+    let timed_out: Vec<&Value> = calls.iter().map(|c| &c["timed_out"]).collect();
+    assert_eq!(timed_out, [&Value::Null, &json!(true)]);
+    for http in t["http"].as_array().into_iter().flatten() {
+        assert_eq!(http["upstream_request"]["body"], "abc", "{http}");
+        assert_eq!(http["stalled_in"], Value::Null, "{http}");
+    }
+}
+
+#[test]
+fn concurrent_streams_interleave_their_parts_in_time() {
+    let wasm = module(
+        r#"
+      (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+        (call $say (i32.const 100) (i32.const 1)) i32.const 0)
+      (func (export "proxy_on_request_body") (param i32 i32 i32) (result i32)
+        (call $say (i32.const 101) (i32.const 1)) i32.const 0)
+      (func (export "proxy_on_response_headers") (param i32 i32 i32) (result i32)
+        (call $say (i32.const 103) (i32.const 1)) i32.const 0)"#,
+    );
+    let stream = |gap: u64| {
+        json!({ "http": {
+            "request": { "headers": [[":path", "/"]], "body": ["a", "b"] },
+            "response": { "headers": [[":status", "200"]] },
+            "concurrent": true,
+            "gap_ms": gap
+        }})
+    };
+    let t = transcript(
+        &wasm,
+        json!({ "events": [stream(10), stream(15), { "tick": 12 }, stream(0)] }),
+    );
+    // 2 and 3 start at 0 ms; the tick moves time to 12 (2's first chunk at 10); 4 starts then
+    // and runs through at once; the rest follow in time: 3 at 15, 2 at 20 (its request ends,
+    // the response comes straight back), 3 at 30.
+    assert_eq!(
+        said(&t),
+        [
+            "2H", "3H", "2B", "4H", "4B", "4B", "4h", "3B", "2B", "2h", "3B", "3h"
+        ]
+    );
+    let contexts: Vec<&Value> = (t["http"].as_array().into_iter().flatten())
+        .map(|h| &h["context"])
+        .collect();
+    assert_eq!(
+        contexts,
+        [&json!(2), &json!(3), &json!(4)],
+        "listed as they started"
+    );
+}
+
+#[test]
+fn a_body_callback_returning_continue_releases_held_headers() {
+    // Envoy: `Continue` from a data callback while the filter holds the headers continues the
+    // headers and the buffered body (source/common/http/filter_manager.cc
+    // ActiveStreamFilterBase::commonHandleAfterDataCallback).
+    let wasm = module(
+        r#"
+      (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32) i32.const 1)
+      (func (export "proxy_on_request_body") (param i32 i32) (param $eos i32) (result i32)
+        (i32.eqz (local.get $eos)))"#,
+    );
+    let t = transcript(
+        &wasm,
+        json!({ "events": [{ "http": {
+            "request": { "headers": [[":path", "/"]], "body": ["a", "b"] },
+            "response": { "headers": [[":status", "200"]], "body": ["ok"] }
+        }}]}),
+    );
+    assert_eq!(
+        t["http"][0],
+        json!({
+            "context": 2,
+            "upstream_request": { "headers": [[":path", "/"]], "body": "ab", "trailers": [] },
+            "downstream_response": { "headers": [[":status", "200"]], "body": "ok", "trailers": [] },
+            "local_response": false,
+            "stalled_in": null,
+            "reset": false
+        })
+    );
+}
+
+#[test]
+fn a_stream_nothing_can_resume_ends_stalled_where_it_is_held() {
+    // Held at the headers; the body is held too: the first part not through is the headers.
+    let wasm = module(
+        r#"
+      (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32) i32.const 1)
+      (func (export "proxy_on_request_body") (param i32 i32 i32) (result i32) i32.const 1)"#,
+    );
+    let stream = |concurrent: bool| {
+        json!({ "http": {
+            "request": { "headers": [[":path", "/"]], "body": ["a"] },
+            "response": { "headers": [[":status", "200"]] },
+            "concurrent": concurrent
+        }})
+    };
+    let t = transcript(&wasm, json!({ "events": [stream(false), stream(true)] }));
+    for http in t["http"].as_array().into_iter().flatten() {
+        assert_eq!(http["stalled_in"], "request_headers", "{http}");
+        assert_eq!(http["upstream_request"], Value::Null, "{http}");
+    }
+}
