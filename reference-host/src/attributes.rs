@@ -222,9 +222,16 @@ impl HostState {
             "request.total_size" => int(s
                 .request_bytes
                 .saturating_add(i64::try_from(byte_size(&s.request_headers)).unwrap_or(i64::MAX))),
-            // Set when the stream completes: the access-log phase (`proxy_on_log`). Virtual
-            // time does not move within a stream.
-            "request.duration" if s.phase == Phase::Done => int(0),
+            // Set when the stream completes: the access-log phase (`proxy_on_log`).
+            "request.duration" if s.phase == Phase::Done => {
+                let now = crate::state::EPOCH_NS.saturating_add(self.elapsed_ns);
+                int(i64::try_from(now.saturating_sub(s.started_ns)).unwrap_or(i64::MAX))
+            }
+            // From the first byte sent upstream to the last byte received from it.
+            "response.backend_latency" => {
+                let (sent, received) = (s.upstream_sent_ns?, s.upstream_received_ns?);
+                int(i64::try_from(received.saturating_sub(sent)).unwrap_or(i64::MAX))
+            }
             "response.code" => int(i64::from(response_code()?)),
             "response.code_details" => s.code_details.clone()?,
             "response.flags" => int(0),

@@ -170,11 +170,12 @@ impl<'a> Driver<'a> {
         let Some(flight) = self.flights.get_mut(at) else {
             return;
         };
-        let (id, dir, gap) = (flight.id, flight.dir, flight.gap_ns);
+        let (id, dir, gap, local) = (flight.id, flight.dir, flight.gap_ns, flight.local);
         let side = flight.side_mut();
         let index = side.offered;
         let part = side.part(index);
         side.offered += 1;
+        let last = side.offered == side.parts();
         side.next_at = (side.offered < side.parts())
             .then(|| side.next_at.map(|t| t.saturating_add(gap)))
             .flatten();
@@ -185,10 +186,13 @@ impl<'a> Driver<'a> {
             Part::Body(_) => body_phase,
             Part::Trailers => trailers_phase,
         };
-        let local = flight.local;
+        let now = self.store.data().elapsed_ns;
         if let Some(s) = self.stream(id) {
             s.phase = phase;
             s.resumed = false;
+            if last && dir == Direction::Response && !local {
+                s.upstream_received_ns = Some(now);
+            }
             match (part, dir) {
                 (Part::Headers, Direction::Response) => {
                     s.response_headers = pairs::from_text(&message.headers);
@@ -348,6 +352,7 @@ impl<'a> Driver<'a> {
             return;
         }
         let has_trailers = side.part(to - 1) == Part::Trailers;
+        let now = self.store.data().elapsed_ns;
         let Some(s) = self.store.data_mut().streams.get_mut(&id) else {
             return;
         };
@@ -359,13 +364,15 @@ impl<'a> Driver<'a> {
         let trailers = has_trailers.then(|| pairs::to_text(trailers));
         let body = std::mem::take(&mut s.body);
         match dir {
-            Direction::Request => s.upstream = true,
+            Direction::Request => {
+                s.upstream = true;
+                s.upstream_sent_ns.get_or_insert(now);
+            }
             Direction::Response => {
                 let len = i64::try_from(body.len()).unwrap_or(i64::MAX);
                 s.response_bytes = s.response_bytes.saturating_add(len);
             }
         }
-        let now = self.store.data().elapsed_ns;
         let flight = &mut self.flights[at];
         let side = flight.side_mut();
         side.forwarded = to;

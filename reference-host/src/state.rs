@@ -91,6 +91,10 @@ pub struct Stream {
     pub upstream: bool,
     /// Envoy's response code details: `via_upstream`, or the details of a local response.
     pub code_details: Option<Vec<u8>>,
+    /// Virtual time the request headers left for the upstream (Envoy's first upstream byte sent).
+    pub upstream_sent_ns: Option<u64>,
+    /// Virtual time the upstream's last response part arrived (its last byte received).
+    pub upstream_received_ns: Option<u64>,
 }
 
 impl Stream {
@@ -112,6 +116,8 @@ impl Stream {
             response_bytes: 0,
             upstream: false,
             code_details: None,
+            upstream_sent_ns: None,
+            upstream_received_ns: None,
         }
     }
 }

@@ -1109,12 +1109,14 @@ fn sizes_codes_upstream_and_configuration_attributes_follow_envoy() {
             "response.grpc_status",
             "request.size",
             "request.total_size",
+            "response.backend_latency",
         ],
         &[
             "response.size",
             "response.total_size",
             "response.grpc_status",
             "request.duration",
+            "response.backend_latency",
         ],
     ]);
     let t = transcript(
@@ -1125,7 +1127,9 @@ fn sizes_codes_upstream_and_configuration_attributes_follow_envoy() {
                 "request": { "headers": [[":path", "/p?q=1#frag"], [":method", "POST"]],
                              "body": ["abc", "de"] },
                 "response": { "headers": [[":status", "503"]], "body": ["xyz"],
-                              "trailers": [["grpc-status", "4"]] }
+                              "trailers": [["grpc-status", "4"]] },
+                "gap_ms": 10,
+                "upstream_ms": 30
             }}]
         })),
     );
@@ -1158,11 +1162,15 @@ fn sizes_codes_upstream_and_configuration_attributes_follow_envoy() {
             int(14),
             int(5),
             int(5 + 27),
-            // The access-log phase: the body went out; the trailers' grpc-status wins.
+            // Not all of the response has arrived.
+            none.clone(),
+            // The access-log phase: the body went out; the trailers' grpc-status wins. The
+            // request left at 0 ms and ended at 20, the response came at 50, 60 and 70 ms.
             int(3),
             int(3 + 10 + 12),
             int(4),
-            int(0),
+            int(70_000_000),
+            int(70_000_000),
         ]
     );
 }
