@@ -256,6 +256,10 @@ impl HostState {
             "upstream.port" if upstream => int(UPSTREAM_PORT),
             "upstream.local_address" if upstream => UPSTREAM_LOCAL.as_bytes().to_vec(),
             "upstream.transport_failure_reason" if upstream => Vec::new(),
+            // The scripted upstream host has no locality: an empty `Locality` message.
+            "upstream.locality" if upstream => Vec::new(),
+            // The cluster's one scripted endpoint.
+            "upstream.num_endpoints" if upstream => uint(1),
             "upstream.request_attempt_count" => uint(u64::from(upstream)),
             _ => match xds {
                 "route_name" => self.named(Some(s), xds, ROUTE_NAME),
