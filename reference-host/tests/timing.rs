@@ -13,6 +13,8 @@ const PRELUDE: &str = r#"
   (import "env" "proxy_continue_stream" (func $continue (param i32) (result i32)))
   (import "env" "proxy_set_tick_period_milliseconds" (func $period (param i32) (result i32)))
   (import "env" "proxy_get_buffer_bytes" (func $get_buffer (param i32 i32 i32 i32 i32) (result i32)))
+  (import "env" "proxy_send_local_response" (func $respond (param i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
+  (import "env" "proxy_grpc_call" (func $grpc_call (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
   (memory (export "memory") 1)
   (global $heap (mut i32) (i32.const 8192))
   (func (export "proxy_on_memory_allocate") (param $size i32) (result i32)
@@ -215,4 +217,81 @@ fn a_stream_nothing_can_resume_ends_stalled_where_it_is_held() {
         assert_eq!(http["stalled_in"], "request_headers", "{http}");
         assert_eq!(http["upstream_request"], Value::Null, "{http}");
     }
+}
+
+#[test]
+fn a_delayed_answer_can_answer_a_held_stream_whose_body_is_still_arriving() {
+    // The answer sends a local response for the stream: the reply goes through the plugin's
+    // response callback, and no later request chunk reaches the plugin or the upstream.
+    let wasm = module(&format!(
+        r#"
+      (data (i32.const 200) {CHECK_HEADERS})
+      (data (i32.const 300) "auth")
+      (global $stream (mut i32) (i32.const 0))
+      (func (export "proxy_on_request_headers") (param $id i32) (param i32 i32) (result i32)
+        (global.set $stream (local.get $id))
+        (call $say (i32.const 100) (i32.const 1))
+        (drop (call $http_call (i32.const 300) (i32.const 4) (i32.const 200) (i32.const 69)
+          (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 900)))
+        i32.const 1)
+      (func (export "proxy_on_request_body") (param i32 i32 i32) (result i32)
+        (call $say (i32.const 101) (i32.const 1)) i32.const 1)
+      (func (export "proxy_on_http_call_response") (param i32 i32 i32 i32 i32)
+        (call $say (i32.const 102) (i32.const 1))
+        (drop (call $effective (global.get $stream)))
+        (drop (call $respond (i32.const 403) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0)
+          (i32.const 0) (i32.const 0) (i32.const -1))))
+      (func (export "proxy_on_response_headers") (param i32 i32 i32) (result i32)
+        (call $say (i32.const 103) (i32.const 1)) i32.const 0)"#
+    ));
+    let t = transcript(
+        &wasm,
+        json!({
+            "upstreams": { "auth": [{ "headers": [[":status", "200"]], "delay_ms": 15 }] },
+            "events": [{ "http": {
+                "request": { "headers": [[":path", "/"]], "body": ["a", "b", "c"] },
+                "response": { "headers": [[":status", "200"]] },
+                "gap_ms": 10
+            }}]
+        }),
+    );
+    assert_eq!(said(&t), ["2H", "2B", "1R", "2h"]);
+    assert_eq!(
+        t["http"][0],
+        json!({
+            "context": 2,
+            "upstream_request": null,
+            "downstream_response": { "headers": [[":status", "403"]], "body": "", "trailers": [] },
+            "local_response": true,
+            "stalled_in": null,
+            "reset": false
+        })
+    );
+}
+
+#[test]
+fn grpc_answers_wait_their_delay() {
+    // A unary call from the root context at start; its answer comes 30 ms later, after the
+    // ticks at 10 and 20 ms.
+    let wasm = module(
+        r#"
+      (data (i32.const 300) "svcSm")
+      (func (export "proxy_on_configure") (param i32 i32) (result i32)
+        (drop (call $period (i32.const 10)))
+        (drop (call $grpc_call (i32.const 300) (i32.const 3) (i32.const 303) (i32.const 1)
+          (i32.const 304) (i32.const 1) (i32.const 0) (i32.const 0) (i32.const 300) (i32.const 1)
+          (i32.const 0) (i32.const 900)))
+        i32.const 1)
+      (func (export "proxy_on_tick") (param i32) (call $say (i32.const 104) (i32.const 1)))
+      (func (export "proxy_on_grpc_close") (param i32 i32 i32)
+        (call $say (i32.const 102) (i32.const 1)))"#,
+    );
+    let t = transcript(
+        &wasm,
+        json!({
+            "grpc_upstreams": { "svc": [{ "status": 0, "delay_ms": 30 }] },
+            "events": [{ "tick": 35 }]
+        }),
+    );
+    assert_eq!(said(&t), ["1T", "1T", "1T", "1R"]);
 }
