@@ -5,7 +5,7 @@
 
 use crate::callouts::{Callouts, Received};
 use crate::pairs::{self, Pairs};
-use crate::transcript::{Failure, Log, MAX_REFUSALS, Refusal, Transcript};
+use crate::transcript::{Failure, Log, MAX_LOG_BYTES, MAX_REFUSALS, Refusal, Transcript};
 use heck::ToShoutySnakeCase;
 use proxy_wasm_host_abi::glue::Refusal as GlueRefusal;
 use proxy_wasm_host_abi::v0_2_1::{
@@ -181,6 +181,8 @@ pub struct MetricState {
 pub struct HostState {
     /// Memory bounds for the store.
     pub limits: StoreLimits,
+    /// Bytes of log messages the transcript lists so far.
+    log_bytes: usize,
     /// Nanoseconds of virtual time since [`EPOCH_NS`].
     pub elapsed_ns: u64,
     /// What `proxy_get_log_level` reports.
@@ -227,6 +229,7 @@ impl HostState {
     pub fn new(limits: StoreLimits) -> Self {
         HostState {
             limits,
+            log_bytes: 0,
             elapsed_ns: 0,
             log_level: LogLevel::Info,
             vm_configuration: Vec::new(),
@@ -322,6 +325,11 @@ impl HostState {
     }
 
     fn log(&mut self, level: &'static str, message: &[u8]) {
+        if self.log_bytes.saturating_add(message.len()) > MAX_LOG_BYTES {
+            self.transcript.logs_not_listed += 1;
+            return;
+        }
+        self.log_bytes += message.len();
         let context = self.target();
         self.transcript.logs.push(Log {
             context,

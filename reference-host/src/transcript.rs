@@ -10,9 +10,13 @@ use std::collections::BTreeMap;
 pub struct Transcript {
     /// The ABI version the plugin declared.
     pub abi_version: String,
-    /// Log lines, in order.
+    /// Log lines, in order, up to [`MAX_LOG_BYTES`] of messages.
     pub logs: Vec<Log>,
-    /// Each HTTP stream, in the order of the scenario.
+    /// Log lines past the first [`MAX_LOG_BYTES`] of messages, counted and not listed: a plugin
+    /// logging in a loop would otherwise fill the host's memory.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub logs_not_listed: u64,
+    /// Each HTTP stream, in the order they started.
     pub http: Vec<HttpOutcome>,
     /// Each TCP connection, in the order of the scenario.
     pub tcp: Vec<TcpOutcome>,
@@ -41,6 +45,9 @@ pub struct Transcript {
 
 /// How many refusals a transcript lists.
 pub const MAX_REFUSALS: usize = 10_000;
+
+/// How many bytes of log messages a transcript lists.
+pub const MAX_LOG_BYTES: usize = 16 << 20;
 
 fn is_zero(n: &u64) -> bool {
     *n == 0

@@ -578,6 +578,29 @@ fn refusals_past_the_first_ten_thousand_are_counted_not_listed() {
 }
 
 #[test]
+fn log_lines_past_the_first_16_mib_are_counted_not_listed() {
+    let imports = r#"
+      (import "env" "proxy_log" (func $log (param i32 i32 i32) (result i32)))"#;
+    // 300 lines of 60,000 bytes: 18 MB.
+    let body = r#"
+      (func (export "proxy_on_request_headers") (param $id i32) (param i32 i32) (result i32)
+        (local $n i32)
+        (loop $again
+          (drop (call $log (i32.const 2) (i32.const 0) (i32.const 60000)))
+          (local.set $n (i32.add (local.get $n) (i32.const 1)))
+          (br_if $again (i32.lt_u (local.get $n) (i32.const 300))))
+        i32.const 0)"#;
+    let s = scenario(json!({ "events": [{ "http": {
+        "request": { "headers": [[":path", "/"]] },
+        "response": { "headers": [[":status", "200"]] }
+    }}]}));
+    let t = transcript(&module("0_2_1", imports, body), &s);
+    let listed = (16 << 20) / 60_000;
+    assert_eq!(t["logs"].as_array().map(Vec::len), Some(listed));
+    assert_eq!(t["logs_not_listed"], json!(300 - listed));
+}
+
+#[test]
 fn paused_bodies_are_buffered_and_rewritten() {
     let imports = r#"
       (import "env" "proxy_set_buffer_bytes" (func $set_buffer (param i32 i32 i32 i32 i32) (result i32)))"#;
