@@ -165,6 +165,8 @@ fn run_linked(
         .build();
     let mut state = HostState::new(limits);
     state.transcript.abi_version = version.as_str().to_string();
+    let streams = (scenario.events.iter()).filter(|e| matches!(e, Event::Http(_)));
+    state.transcript.http.reserve(streams.count());
     state.vm_configuration = scenario.vm_configuration.as_bytes().to_vec();
     state.plugin_configuration = scenario.plugin_configuration.as_bytes().to_vec();
     // Envoy's plugin attributes (source/extensions/common/wasm/context.cc Context::findValue),

@@ -476,23 +476,21 @@ impl Exports {
         let Some(export) = self.funcs.get(name) else {
             return Ok(None);
         };
-        let cached = (export.typed.get())
-            .and_then(|typed| typed.downcast_ref::<TypedFunc<P, R>>())
-            .cloned();
-        let typed = match cached {
-            Some(typed) => typed,
+        // Called through the cached handle: cloning a `TypedFunc` clones its registered type,
+        // which costs more than the call's other host work.
+        let cached = (export.typed.get()).and_then(|typed| typed.downcast_ref::<TypedFunc<P, R>>());
+        let result = match cached {
+            Some(typed) => typed.call(&mut store, args),
             None => {
                 let typed = (export.func)
                     .typed::<P, R>(store.as_context())
                     .map_err(|error| ended(name, error))?;
-                let _ = export.typed.set(Arc::new(typed.clone()));
-                typed
+                let result = typed.call(&mut store, args);
+                let _ = export.typed.set(Arc::new(typed));
+                result
             }
         };
-        typed
-            .call(&mut store, args)
-            .map(Some)
-            .map_err(|error| ended(name, error))
+        result.map(Some).map_err(|error| ended(name, error))
     }
 }
 
