@@ -197,8 +197,8 @@ pub struct HttpStream {
     /// the scenario's and the ones derived from the stream.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub properties: BTreeMap<String, Bytes>,
-    /// The client resets the stream once this part has reached the plugin (the body: all its
-    /// chunks), whether or not the plugin let it through: no later stream callback runs, and
+    /// The client resets the stream once this part has arrived (the body: all its chunks),
+    /// whether or not the plugin has seen it or let it through: no later stream callback runs, and
     /// the stream ends with `proxy_on_done`, `proxy_on_log` and `proxy_on_delete` as Envoy ends
     /// a reset stream. A part the stream does not have (no body) counts as passed where it
     /// would have been.
@@ -214,7 +214,10 @@ pub struct HttpStream {
     pub concurrent: bool,
     /// Virtual milliseconds between the parts each peer sends: the request headers, each body
     /// chunk and the trailers from the client, the same from the upstream. 0: all at once.
-    /// Parts keep arriving while the plugin holds the stream, as in Envoy.
+    /// Parts keep arriving while the plugin holds the stream. After a paused headers callback
+    /// they wait until the plugin continues, then the body comes in one callback
+    /// (proxy-wasm-cpp-host makes the pause Envoy's StopAllIterationAndWatermark); after a
+    /// paused body callback each new chunk comes with the held ones (StopIterationAndBuffer).
     #[serde(skip_serializing_if = "is_zero")]
     pub gap_ms: u64,
     /// Virtual milliseconds from the request's end reaching the upstream to the response

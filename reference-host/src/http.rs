@@ -1,10 +1,12 @@
-//! HTTP streams as Envoy's filter manager runs them past one filter, the plugin: each part
-//! (headers, a body chunk, trailers) reaches the plugin when the peer sends it, on virtual time,
-//! whether or not the plugin holds the stream; a held direction goes on once the plugin returns
-//! `Continue` for a later part or calls `proxy_continue_stream` (source/common/http/
-//! filter_manager.cc `ActiveStreamFilterBase::commonHandleAfterDataCallback` and
-//! `commonContinue`). A stream is a [`Flight`]; the driver's scheduler ([`crate::run`]) decides
-//! when its parts arrive.
+//! HTTP streams as Envoy's filter manager runs them past one filter, the plugin, with
+//! proxy-wasm-cpp-host's mapping of the plugin's answers: each part (headers, a body chunk,
+//! trailers) arrives when the peer sends it, on virtual time, whether or not the plugin holds the
+//! stream. A paused headers callback holds everything back from the plugin until it continues; a
+//! paused body callback still gets the chunks that follow, with the held ones; a held direction
+//! goes on once the plugin returns `Continue` for a later part or calls `proxy_continue_stream`
+//! (source/common/http/filter_manager.cc `ActiveStreamFilterBase::commonHandleAfterDataCallback`
+//! and `commonContinue`). A stream is a [`Flight`]; the driver's scheduler ([`crate::run`])
+//! decides when its parts arrive.
 
 use crate::attributes::http_to_grpc;
 use crate::pairs::{self, Pairs};
@@ -34,8 +36,13 @@ pub(crate) struct Flight<'a> {
 /// One direction of a stream.
 struct Side<'a> {
     message: Cow<'a, Message>,
-    /// Parts the plugin has been offered: the headers, then each body chunk, then the trailers.
+    /// Parts that arrived from the peer: the headers, then each body chunk, then the trailers.
+    arrived: usize,
+    /// Parts the plugin has been offered.
     offered: usize,
+    /// The plugin paused its headers callback and has not continued: what arrives since waits
+    /// before the plugin.
+    held_all: bool,
     /// Parts that went on past the plugin; fewer than offered while the plugin holds them.
     forwarded: usize,
     /// When the next part arrives; none before the direction starts or after its last part.
@@ -48,7 +55,9 @@ impl<'a> Side<'a> {
     fn new(message: Cow<'a, Message>) -> Self {
         Side {
             message,
+            arrived: 0,
             offered: 0,
+            held_all: false,
             forwarded: 0,
             next_at: None,
             out: None,
@@ -158,41 +167,95 @@ impl<'a> Driver<'a> {
     }
 
     /// When the next part of a stream arrives, and which stream's: the earliest, and of those
-    /// due together the stream that started first.
+    /// due together the stream that started first. Parts that arrived while the plugin held
+    /// everything back are due once it continues.
     pub(crate) fn next_part(&self) -> Option<(u64, usize)> {
+        let now = self.store.data().elapsed_ns;
         (self.flights.iter().enumerate())
-            .filter_map(|(at, f)| f.side().next_at.map(|t| (t, at)))
+            .filter_map(|(at, f)| {
+                let side = f.side();
+                let waiting = side.offered < side.arrived && !side.held_all;
+                let due = if waiting { Some(now) } else { side.next_at };
+                due.map(|t| (t, at))
+            })
             .min()
     }
 
-    /// The next part of the stream at `at` reaches the plugin.
+    /// The stream at `at` moves on: the plugin is offered what arrived while its headers
+    /// callback held everything back, else the next part arrives from its peer.
     pub(crate) fn arrive(&mut self, at: usize) {
         let Some(flight) = self.flights.get_mut(at) else {
             return;
         };
-        let (id, dir, gap, local) = (flight.id, flight.dir, flight.gap_ns, flight.local);
+        let (id, dir, gap) = (flight.id, flight.dir, flight.gap_ns);
         let side = flight.side_mut();
-        let index = side.offered;
-        let part = side.part(index);
-        side.offered += 1;
-        let last = side.offered == side.parts();
-        side.next_at = (side.offered < side.parts())
+        if side.offered < side.arrived && !side.held_all {
+            self.offer(at);
+            return;
+        }
+        let part = side.part(side.arrived);
+        side.arrived += 1;
+        side.next_at = (side.arrived < side.parts())
             .then(|| side.next_at.map(|t| t.saturating_add(gap)))
             .flatten();
+        let (last, held_all) = (side.arrived == side.parts(), side.held_all);
         let message = side.message.clone();
+        let local = flight.local;
+        let now = self.store.data().elapsed_ns;
+        if let Some(s) = self.stream(id) {
+            if last && dir == Direction::Response && !local {
+                s.upstream_received_ns = Some(now);
+            }
+            if let (Part::Body(i), Direction::Request) = (part, dir) {
+                let len = i64::try_from(message.body[i].len()).unwrap_or(i64::MAX);
+                s.request_bytes = s.request_bytes.saturating_add(len);
+            }
+        }
+        if !held_all {
+            self.offer(at);
+        }
+        if self
+            .flights
+            .get(at)
+            .is_some_and(|f| f.id == id && f.aborts(dir))
+        {
+            self.end(at, End::Aborted);
+        }
+    }
+
+    /// Offers the plugin the next part that arrived: the headers, a body chunk (with the body it
+    /// holds), the trailers; after a hold of everything, the body that arrived meanwhile in one
+    /// callback, as Envoy hands over the data it buffered.
+    fn offer(&mut self, at: usize) {
+        let Some(flight) = self.flights.get_mut(at) else {
+            return;
+        };
+        let (id, dir) = (flight.id, flight.dir);
+        let side = flight.side_mut();
+        let part = side.part(side.offered);
+        let message = side.message.clone();
+        // The body chunks that arrived and were not offered yet go together.
+        let chunks = match part {
+            Part::Body(i) => {
+                let arrived = side.arrived.min(1 + message.body.len());
+                i..arrived - 1
+            }
+            _ => 0..0,
+        };
+        side.offered = match part {
+            Part::Body(_) => 1 + chunks.end,
+            _ => side.offered + 1,
+        };
         let (headers_phase, body_phase, trailers_phase) = dir.phases();
         let phase = match part {
             Part::Headers => headers_phase,
             Part::Body(_) => body_phase,
             Part::Trailers => trailers_phase,
         };
-        let now = self.store.data().elapsed_ns;
+        let local = (self.flights.get(at)).is_some_and(|f| f.local);
         if let Some(s) = self.stream(id) {
             s.phase = phase;
             s.resumed = false;
-            if last && dir == Direction::Response && !local {
-                s.upstream_received_ns = Some(now);
-            }
             match (part, dir) {
                 (Part::Headers, Direction::Response) => {
                     s.response_headers = pairs::from_text(&message.headers);
@@ -201,14 +264,11 @@ impl<'a> Driver<'a> {
                         s.code_details = Some(b"via_upstream".to_vec());
                     }
                 }
-                (Part::Body(i), _) => {
-                    let chunk = message.body[i].as_bytes();
-                    if dir == Direction::Request {
-                        let len = i64::try_from(chunk.len()).unwrap_or(i64::MAX);
-                        s.request_bytes = s.request_bytes.saturating_add(len);
-                    }
+                (Part::Body(_), _) => {
                     // Envoy offers a held body again with each new chunk.
-                    s.body.extend_from_slice(chunk);
+                    for chunk in &message.body[chunks.clone()] {
+                        s.body.extend_from_slice(chunk.as_bytes());
+                    }
                 }
                 (Part::Trailers, Direction::Request) => {
                     s.request_trailers = pairs::from_text(&message.trailers);
@@ -233,8 +293,8 @@ impl<'a> Driver<'a> {
                         Direction::Response => e.proxy_on_response_headers(s, id, n, eos),
                     })
                 }
-                Part::Body(i) => {
-                    let last = i + 1 == message.body.len() && no_trailers;
+                Part::Body(_) => {
+                    let last = chunks.end == message.body.len() && no_trailers;
                     let size = self.stream(id).map_or(0, |s| s.body.len());
                     let size = u32::try_from(size).unwrap_or(u32::MAX);
                     self.call(id, dir.body_callback(), |e, s| match dir {
@@ -253,17 +313,19 @@ impl<'a> Driver<'a> {
         };
         match self.flow(id, answer) {
             Flow::Continue => self.forward(at),
-            Flow::Held => {}
+            // proxy-wasm-cpp-host turns a paused headers callback into Envoy's
+            // StopAllIterationAndWatermark (src/context.cc
+            // ContextBase::convertVmCallResultToFilterHeadersStatus, issue 143): nothing after
+            // the headers reaches the plugin until it continues. A paused body is Envoy's
+            // StopIterationAndBuffer: later chunks still come, with the held ones.
+            Flow::Held => {
+                if let (Part::Headers, Some(f)) = (part, self.flights.get_mut(at)) {
+                    f.side_mut().held_all = true;
+                }
+            }
             Flow::Answered => self.answered(at),
             Flow::Closed => self.end(at, End::Reset),
             Flow::Failed => self.end(at, End::Failed),
-        }
-        if self
-            .flights
-            .get(at)
-            .is_some_and(|f| f.id == id && f.aborts(dir))
-        {
-            self.end(at, End::Aborted);
         }
     }
 
@@ -376,6 +438,7 @@ impl<'a> Driver<'a> {
         let flight = &mut self.flights[at];
         let side = flight.side_mut();
         side.forwarded = to;
+        side.held_all = false;
         let out = side.out.get_or_insert_with(MessageOut::default);
         if let Some(headers) = headers {
             out.headers = headers;
@@ -544,7 +607,7 @@ impl<'a> Flight<'a> {
     }
 
     /// Whether the client resets the stream now, the last part up to `client_abort` in `dir`
-    /// having reached the plugin.
+    /// having arrived.
     fn aborts(&self, dir: Direction) -> bool {
         let Some(after) = self.abort_after else {
             return false;
@@ -557,10 +620,10 @@ impl<'a> Flight<'a> {
             Direction::Request => &self.request,
             Direction::Response => &self.response,
         };
-        if side.offered == 0 {
+        if side.arrived == 0 {
             return false;
         }
-        let next = (side.offered < side.parts()).then(|| match side.part(side.offered) {
+        let next = (side.arrived < side.parts()).then(|| match side.part(side.arrived) {
             Part::Headers => headers,
             Part::Body(_) => body,
             Part::Trailers => trailers,

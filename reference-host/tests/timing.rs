@@ -1,5 +1,5 @@
 //! Virtual time: calls answered after a delay, stream parts spaced in time, several streams open
-//! at once, and a held stream meeting its later parts as in Envoy.
+//! at once, and what a held stream does with the parts that arrive meanwhile.
 #![allow(clippy::panic)] // test helpers fail loudly
 
 use reference_host::{Scenario, run};
@@ -60,8 +60,9 @@ const CHECK_HEADERS: &str = r#""\03\00\00\00" "\07\00\00\00\03\00\00\00" "\05\00
 
 #[test]
 fn a_delayed_answer_lets_body_chunks_and_ticks_arrive_meanwhile() {
-    // Request headers: ask `auth` (timeout 100 ms) and hold the stream. Each body chunk is held
-    // too (Envoy buffers it). The answer logs its body and continues the stream.
+    // Request headers: ask `auth` (timeout 100 ms) and hold the stream; the body arriving
+    // meanwhile waits. The answer logs its body and continues the stream: the body that arrived
+    // comes to the plugin in one callback.
     let wasm = module(&format!(
         r#"
       (data (i32.const 200) {CHECK_HEADERS})
@@ -77,7 +78,7 @@ fn a_delayed_answer_lets_body_chunks_and_ticks_arrive_meanwhile() {
           (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 100) (i32.const 900)))
         i32.const 1)
       (func (export "proxy_on_request_body") (param i32 i32 i32) (result i32)
-        (call $say (i32.const 101) (i32.const 1)) i32.const 1)
+        (call $say (i32.const 101) (i32.const 1)) i32.const 0)
       (func (export "proxy_on_http_call_response") (param i32 i32 i32) (param $body i32) (param i32)
         (call $say (i32.const 102) (i32.const 1))
         (drop (call $get_buffer (i32.const 4) (i32.const 0) (local.get $body) (i32.const 904) (i32.const 908)))
@@ -104,16 +105,30 @@ fn a_delayed_answer_lets_body_chunks_and_ticks_arrive_meanwhile() {
             "events": [stream, stream]
         }),
     );
-    // Stream 2 from 0 ms: chunks at 10, 20, 30 ms, ticks at 20 and 40 (a tick first among
-    // what falls due together), the answer at 50, the response 5 ms after the request left.
-    // Stream 3 from 55 ms: chunks at 65, 75, 85, ticks every 20 ms, the timeout at 155.
+    // Stream 2 from 0 ms: chunks at 10, 20, 30 ms, ticks at 20 and 40, the answer at 50, then
+    // the body that arrived, the response 5 ms after the request left. Stream 3 from 55 ms:
+    // ticks every 20 ms, the timeout at 155, and a tick at 160 before the response headers due
+    // then (a tick comes first among what falls due together).
     let expected = [
-        "2H", "2B", "1T", "2B", "2B", "1T", "1R", "1ok", "2h", // stream 2
-        "3H", "1T", "3B", "3B", "1T", "3B", "1T", "1T", "1T", "1R",
+        "2H",
+        "1T",
+        "1T",
+        "1R",
+        "1ok",
+        "2B",
+        "2h", // stream 2
+        "3H",
+        "1T",
+        "1T",
+        "1T",
+        "1T",
+        "1T",
+        "1R",
+        "1upstream request timeout",
+        "3B",
+        "1T",
+        "3h",
     ];
-    let mut expected: Vec<String> = expected.iter().map(|s| s.to_string()).collect();
-    // A tick at 160 ms comes before the response headers due then.
-    expected.extend(["1upstream request timeout", "1T", "3h"].map(String::from));
     assert_eq!(said(&t), expected);
     let calls = t["http_calls"].as_array().cloned().unwrap_or_default();
     let timed_out: Vec<&Value> = calls.iter().map(|c| &c["timed_out"]).collect();
@@ -167,14 +182,15 @@ fn concurrent_streams_interleave_their_parts_in_time() {
 }
 
 #[test]
-fn a_body_callback_returning_continue_releases_held_headers() {
-    // Envoy: `Continue` from a data callback while the filter holds the headers continues the
-    // headers and the buffered body (source/common/http/filter_manager.cc
+fn a_paused_body_callback_gets_each_new_chunk_with_the_held_ones() {
+    // Envoy's StopIterationAndBuffer: the plugin holds the body until its end, then lets all of
+    // it through (source/common/http/filter_manager.cc
     // ActiveStreamFilterBase::commonHandleAfterDataCallback).
     let wasm = module(
         r#"
-      (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32) i32.const 1)
-      (func (export "proxy_on_request_body") (param i32 i32) (param $eos i32) (result i32)
+      (func (export "proxy_on_request_body") (param i32) (param $size i32) (param $eos i32) (result i32)
+        (i32.store8 (i32.const 0) (i32.add (i32.const 48) (local.get $size)))
+        (call $say (i32.const 0) (i32.const 1))
         (i32.eqz (local.get $eos)))"#,
     );
     let t = transcript(
@@ -184,6 +200,7 @@ fn a_body_callback_returning_continue_releases_held_headers() {
             "response": { "headers": [[":status", "200"]], "body": ["ok"] }
         }}]}),
     );
+    assert_eq!(said(&t), ["21", "22"], "the sizes offered");
     assert_eq!(
         t["http"][0],
         json!({
@@ -198,12 +215,15 @@ fn a_body_callback_returning_continue_releases_held_headers() {
 }
 
 #[test]
-fn a_stream_nothing_can_resume_ends_stalled_where_it_is_held() {
-    // Held at the headers; the body is held too: the first part not through is the headers.
+fn a_paused_headers_callback_holds_the_body_back_and_nothing_resumes_it() {
+    // proxy-wasm-cpp-host turns the pause into Envoy's StopAllIterationAndWatermark
+    // (src/context.cc ContextBase::convertVmCallResultToFilterHeadersStatus): the body callback,
+    // which would let everything through, never runs, and the stream ends stalled.
     let wasm = module(
         r#"
       (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32) i32.const 1)
-      (func (export "proxy_on_request_body") (param i32 i32 i32) (result i32) i32.const 1)"#,
+      (func (export "proxy_on_request_body") (param i32 i32 i32) (result i32)
+        (call $say (i32.const 101) (i32.const 1)) i32.const 0)"#,
     );
     let stream = |concurrent: bool| {
         json!({ "http": {
@@ -213,6 +233,7 @@ fn a_stream_nothing_can_resume_ends_stalled_where_it_is_held() {
         }})
     };
     let t = transcript(&wasm, json!({ "events": [stream(false), stream(true)] }));
+    assert_eq!(said(&t), Vec::<String>::new());
     for http in t["http"].as_array().into_iter().flatten() {
         assert_eq!(http["stalled_in"], "request_headers", "{http}");
         assert_eq!(http["upstream_request"], Value::Null, "{http}");
@@ -255,7 +276,7 @@ fn a_delayed_answer_can_answer_a_held_stream_whose_body_is_still_arriving() {
             }}]
         }),
     );
-    assert_eq!(said(&t), ["2H", "2B", "1R", "2h"]);
+    assert_eq!(said(&t), ["2H", "1R", "2h"]);
     assert_eq!(
         t["http"][0],
         json!({
