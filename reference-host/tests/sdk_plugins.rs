@@ -316,6 +316,76 @@ fn sdk_0_2_auth_asks_the_auth_upstream() {
 }
 
 #[test]
+fn sdk_0_2_auth_waits_for_answers_that_come_later_and_in_another_order() {
+    // Two requests open at once and a third after them; the auth upstream answers the first
+    // call after 40 ms, the second after 10 ms, and the third too late for the plugin's 500 ms
+    // timeout (Envoy's router then answers it: 504).
+    let mut first = auth_request(Some("Bearer a"));
+    first["http"]["request"]["body"] = json!(["data"]);
+    first["http"]["gap_ms"] = json!(10);
+    first["http"]["concurrent"] = json!(true);
+    let mut second = auth_request(Some("Bearer b"));
+    second["http"]["concurrent"] = json!(true);
+    let t = transcript(
+        Plugin::Auth,
+        json!({
+            "upstreams": { "auth": [
+                { "headers": [[":status", "200"]], "body": "alice", "delay_ms": 40 },
+                { "headers": [[":status", "200"]], "body": "bob", "delay_ms": 10 },
+                { "headers": [[":status", "200"]], "body": "carol", "delay_ms": 600 }
+            ]},
+            "events": [first, second, auth_request(Some("Bearer c"))]
+        }),
+    );
+    let calls = t["http_calls"].as_array().cloned().unwrap_or_default();
+    let ids: Vec<u64> = calls.iter().filter_map(|c| c["id"].as_u64()).collect();
+    assert_eq!(ids.len(), 3, "call ids: {}", t["http_calls"]);
+    let timed_out: Vec<&Value> = calls.iter().map(|c| &c["timed_out"]).collect();
+    assert_eq!(timed_out, [&Value::Null, &Value::Null, &json!(true)]);
+    let answered_with = |context: u32, id: u64, headers: u32, body: u32| {
+        let message =
+            format!("call {id} answered: {headers} headers, {body} body bytes, 0 trailers");
+        info(context, &message)
+    };
+    assert_eq!(
+        t["logs"],
+        json!([
+            info(2, &format!("asked auth, call {}", ids[0])),
+            info(3, &format!("asked auth, call {}", ids[1])),
+            info(4, &format!("asked auth, call {}", ids[2])),
+            answered_with(3, ids[1], 1, 3),
+            info(3, "allow bob"),
+            answered_with(2, ids[0], 1, 5),
+            info(2, "allow alice"),
+            answered_with(4, ids[2], 3, 24),
+            info(4, "deny 403: rejected by auth"),
+        ])
+    );
+    let request = |credentials: &str, user: &str| {
+        json!([
+            [":method", "GET"],
+            [":path", "/secret"],
+            ["authorization", credentials],
+            ["x-auth-user", user]
+        ])
+    };
+    let ok = || message(json!([[":status", "200"]]), "secret");
+    assert_eq!(
+        t["http"],
+        json!([
+            // The body that arrived while the plugin waited went up after the answer.
+            through(2, message(request("Bearer a", "alice"), "data"), ok()),
+            through(3, message(request("Bearer b", "bob"), ""), ok()),
+            answered(
+                4,
+                json!([[":status", "403"], ["x-denied-by", "auth"]]),
+                "rejected by auth"
+            ),
+        ])
+    );
+}
+
+#[test]
 fn sdk_0_2_ticks_bump_shared_data_and_feed_the_queue() {
     let t = transcript(
         Plugin::TickQueue,
