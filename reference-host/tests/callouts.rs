@@ -2,8 +2,10 @@
 //! driven by hand-written plugins (WAT) against scripted upstreams.
 #![allow(clippy::panic)] // test helpers fail loudly
 
-use reference_host::{Scenario, run};
+mod support;
+
 use serde_json::{Value, json};
+use support::transcript;
 
 /// Memory, a bump allocator, and `$status`, which logs a status as two decimal digits.
 const PRELUDE: &str = r#"
@@ -27,13 +29,6 @@ fn module(imports: &str, body: &str) -> Vec<u8> {
     let text =
         format!("(module {imports} {PRELUDE} (func (export \"proxy_abi_version_0_2_1\")) {body})");
     wat::parse_str(&text).unwrap_or_else(|e| panic!("bad test module: {e}"))
-}
-
-fn transcript(wasm: &[u8], scenario: Value) -> Value {
-    let scenario: Scenario =
-        serde_json::from_value(scenario).unwrap_or_else(|e| panic!("bad scenario: {e}"));
-    let t = run(wasm, &scenario).unwrap_or_else(|e| panic!("load failed: {e}"));
-    serde_json::to_value(t).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn messages(t: &Value) -> Vec<String> {

@@ -2,8 +2,10 @@
 //! at once, and what a held stream does with the parts that arrive meanwhile.
 #![allow(clippy::panic)] // test helpers fail loudly
 
-use reference_host::{Scenario, run};
+mod support;
+
 use serde_json::{Value, json};
+use support::transcript;
 
 /// Memory, a bump allocator, `$say` (logs `len` bytes at `ptr`) and the imports the plugins use.
 const PRELUDE: &str = r#"
@@ -32,13 +34,6 @@ const PRELUDE: &str = r#"
 fn module(body: &str) -> Vec<u8> {
     wat::parse_str(format!("(module {PRELUDE} {body})"))
         .unwrap_or_else(|e| panic!("bad test module: {e}"))
-}
-
-fn transcript(wasm: &[u8], scenario: Value) -> Value {
-    let scenario: Scenario =
-        serde_json::from_value(scenario).unwrap_or_else(|e| panic!("bad scenario: {e}"));
-    let t = run(wasm, &scenario).unwrap_or_else(|e| panic!("load failed: {e}"));
-    serde_json::to_value(t).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Each log line as `<context><message>`.
