@@ -6,13 +6,16 @@
 //! two lengths divided by the extra requests, so start-up and shutdown drop out.
 //!
 //! `cargo bench -p reference-host --bench requests` (or `cargo xtask bench`); `BENCH_ROUNDS=N`
-//! repeats (best of N).
+//! repeats (best of N). Both run with the allocator the `reference-host` binary uses.
 
 use reference_host::wasmtime::{Engine, Linker, Module, Store};
 use reference_host::{Runtime, Scenario};
 use serde_json::json;
 use std::time::{Duration, Instant};
 use test_plugins::Plugin;
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const SHORT: usize = 1_000;
 const LONG: usize = 11_000;

@@ -5,6 +5,9 @@ use proxy_wasm_interchange::protocol::exit;
 use reference_host::adapter;
 use std::process::ExitCode;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const USAGE: &str = "\
 usage: reference-host run PLUGIN.wasm SCENARIO.json [--transcript]
        reference-host info

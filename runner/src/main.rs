@@ -5,6 +5,9 @@ use conformance_runner::{args, coverage, embedded, suite};
 use std::io::Write as _;
 use std::process::ExitCode;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let options = match args::parse(std::env::args().skip(1)) {
         Ok(options) => options,
