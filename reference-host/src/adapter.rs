@@ -80,6 +80,26 @@ pub fn events(t: &Transcript) -> Vec<String> {
             message: e.message.clone(),
         })
     });
+    // What the transcript counted instead of listing is said, so no line goes missing unseen.
+    let uncounted = [
+        (
+            t.logs_not_listed,
+            "proxy_log",
+            "log lines past the first 16 MiB of messages",
+        ),
+        (
+            t.refusals_not_listed,
+            "refusals",
+            "refused calls past the first 10,000",
+        ),
+    ];
+    let unlisted = (uncounted.into_iter().filter(|(n, ..)| *n > 0)).map(|(n, callback, what)| {
+        Event::Error(Failure {
+            context: None,
+            callback: Some(callback.to_string()),
+            message: format!("{n} {what} were not kept"),
+        })
+    });
     let exchange =
         |context: u32, m: &crate::transcript::MessageOut, status: Option<u16>| Exchange {
             context: Some(context),
@@ -111,6 +131,7 @@ pub fn events(t: &Transcript) -> Vec<String> {
     });
     logs.chain(refusals)
         .chain(errors)
+        .chain(unlisted)
         .chain(upstream)
         .chain(responses)
         .map(|e| e.line())

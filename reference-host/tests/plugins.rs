@@ -594,10 +594,24 @@ fn log_lines_past_the_first_16_mib_are_counted_not_listed() {
         "request": { "headers": [[":path", "/"]] },
         "response": { "headers": [[":status", "200"]] }
     }}]}));
-    let t = transcript(&module("0_2_1", imports, body), &s);
+    let wasm = module("0_2_1", imports, body);
+    let t = transcript(&wasm, &s);
     let listed = (16 << 20) / 60_000;
     assert_eq!(t["logs"].as_array().map(Vec::len), Some(listed));
     assert_eq!(t["logs_not_listed"], json!(300 - listed));
+    // Adapter mode says so.
+    let run = run(&wasm, &s).unwrap_or_else(|e| panic!("load failed: {e}"));
+    let said = reference_host::adapter::events(&run);
+    let expected = format!(
+        "{} log lines past the first 16 MiB of messages were not kept",
+        300 - listed
+    );
+    let found = said.iter().any(|line| line.contains(&expected));
+    assert!(
+        found,
+        "{}",
+        said.join("\n").chars().take(2000).collect::<String>()
+    );
 }
 
 #[test]
