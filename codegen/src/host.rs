@@ -269,9 +269,8 @@ fn version(abi: &Abi, latest: &Abi, conversions: Option<&Conversions>) -> Result
     }
     let callbacks: Vec<&Function> = abi.callbacks.iter().filter(|f| !f.marker).collect();
     let signatures = callbacks.iter().map(|f| signature_entry(f)).collect();
-    let callers = callbacks
-        .iter()
-        .map(|f| caller(abi, f))
+    let callers = (callbacks.iter().enumerate())
+        .map(|(index, f)| caller(abi, index, f))
         .collect::<Result<_, _>>()?;
     Ok(Version {
         title: format!("Host side of Proxy-Wasm ABI {}.", abi.name),
@@ -516,8 +515,8 @@ fn named_def<'a>(abi: &'a Abi, t: &TypeRef) -> Option<&'a TypeDefKind> {
     }
 }
 
-/// A typed caller method for one callback.
-fn caller(abi: &Abi, f: &Function) -> Result<String, Error> {
+/// A typed caller method for one callback, the one at `index` of `CALLBACKS`.
+fn caller(abi: &Abi, index: usize, f: &Function) -> Result<String, Error> {
     let mut params = vec!["&self".to_string(), "store: impl AsContextMut".to_string()];
     let mut args = Vec::new();
     for p in &f.params {
@@ -562,10 +561,9 @@ fn caller(abi: &Abi, f: &Function) -> Result<String, Error> {
         .map(|line| format!("///{line}\n"))
         .collect();
     s.push_str(&format!(
-        "pub fn {}({}) -> Result<Option<{ok}>, CallError> {{ let args = {args}; let raw: Option<{raw_result}> = self.call(store, {:?}, args)?; {finish} }}",
+        "pub fn {}({}) -> Result<Option<{ok}>, CallError> {{ let args = {args}; let raw: Option<{raw_result}> = self.call(store, {index}, args)?; {finish} }}",
         names::rust_ident(&f.name),
         params.join(", "),
-        f.name,
     ));
     Ok(s)
 }

@@ -122,8 +122,8 @@ impl Callbacks {
         self.exports.has(name)
     }
 
-    fn call<P: WasmParams + 'static, R: WasmResults + 'static>(&self, store: impl AsContextMut, name: &'static str, args: P) -> Result<Option<R>, CallError> {
-        self.exports.call(store, name, args)
+    fn call<P: WasmParams + 'static, R: WasmResults + 'static>(&self, store: impl AsContextMut, index: usize, args: P) -> Result<Option<R>, CallError> {
+        self.exports.call(store, index, args)
     }
 {%- for c in callers %}
 

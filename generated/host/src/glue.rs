@@ -4,7 +4,6 @@
 //! or a trap), and typed calls into the plugin.
 
 use std::any::Any;
-use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Range;
 use std::sync::{Arc, OnceLock};
@@ -408,13 +407,16 @@ impl std::error::Error for CallError {}
 /// The plugin's exported callbacks, each checked against its signature.
 #[derive(Clone, Debug, Default)]
 pub struct Exports {
-    funcs: BTreeMap<&'static str, Export>,
+    /// One entry per signature, in the order of the list `find` was given: generated callers
+    /// name their callback by its position, so a call looks nothing up by name.
+    funcs: Vec<Option<Export>>,
 }
 
 /// An exported callback and, once called, its typed form: later calls skip wasmtime's type
 /// check, which costs about as much as a short callback.
 #[derive(Clone, Debug)]
 struct Export {
+    name: &'static str,
     func: Func,
     typed: OnceLock<Arc<dyn Any + Send + Sync>>,
 }
@@ -427,9 +429,10 @@ impl Exports {
         instance: &Instance,
         signatures: &[Signature],
     ) -> Result<Self, CallError> {
-        let mut funcs = BTreeMap::new();
+        let mut funcs = Vec::with_capacity(signatures.len());
         for s in signatures {
             let Some(export) = instance.get_export(&mut store, s.name) else {
+                funcs.push(None);
                 continue;
             };
             let Some(func) = export.clone().into_func() else {
@@ -457,26 +460,32 @@ impl Exports {
                 });
             }
             let typed = OnceLock::new();
-            funcs.insert(s.name, Export { func, typed });
+            funcs.push(Some(Export {
+                name: s.name,
+                func,
+                typed,
+            }));
         }
         Ok(Self { funcs })
     }
 
     /// Whether the plugin exports `name`.
     pub fn has(&self, name: &str) -> bool {
-        self.funcs.contains_key(name)
+        self.funcs.iter().flatten().any(|e| e.name == name)
     }
 
-    /// Calls `name` with `args`; `Ok(None)` if the plugin does not export it.
+    /// Calls the callback at `index` of the signatures `find` was given with `args`; `Ok(None)`
+    /// if the plugin does not export it.
     pub fn call<P: WasmParams + 'static, R: WasmResults + 'static>(
         &self,
         mut store: impl AsContextMut,
-        name: &'static str,
+        index: usize,
         args: P,
     ) -> Result<Option<R>, CallError> {
-        let Some(export) = self.funcs.get(name) else {
+        let Some(Some(export)) = self.funcs.get(index) else {
             return Ok(None);
         };
+        let name = export.name;
         // Called through the cached handle: cloning a `TypedFunc` clones its registered type,
         // which costs more than the call's other host work.
         let cached = (export.typed.get()).and_then(|typed| typed.downcast_ref::<TypedFunc<P, R>>());

@@ -7755,10 +7755,10 @@ impl Callbacks {
     fn call<P: WasmParams + 'static, R: WasmResults + 'static>(
         &self,
         store: impl AsContextMut,
-        name: &'static str,
+        index: usize,
         args: P,
     ) -> Result<Option<R>, CallError> {
-        self.exports.call(store, name, args)
+        self.exports.call(store, index, args)
     }
     /// WASI reactor initialiser: the first function the host runs after instantiating the
     /// module, before any proxy_on_* callback.
@@ -7769,7 +7769,7 @@ impl Callbacks {
         store: impl AsContextMut,
     ) -> Result<Option<()>, CallError> {
         let args = ();
-        let raw: Option<()> = self.call(store, "_initialize", args)?;
+        let raw: Option<()> = self.call(store, 0, args)?;
         Ok(raw)
     }
     /// Program entry point, run right after _initialize; skipped when _initialize is not
@@ -7783,7 +7783,7 @@ impl Callbacks {
         argv: u32,
     ) -> Result<Option<u32>, CallError> {
         let args = (argc, argv);
-        let raw: Option<u32> = self.call(store, "main", args)?;
+        let raw: Option<u32> = self.call(store, 1, args)?;
         Ok(raw)
     }
     /// Entry point of a module without a main function, run after _initialize when main is not
@@ -7795,7 +7795,7 @@ impl Callbacks {
         store: impl AsContextMut,
     ) -> Result<Option<u32>, CallError> {
         let args = ();
-        let raw: Option<u32> = self.call(store, "__main_void", args)?;
+        let raw: Option<u32> = self.call(store, 2, args)?;
         Ok(raw)
     }
     /// WASI command entry point: run once at load time instead of _initialize, and only when
@@ -7804,7 +7804,7 @@ impl Callbacks {
     /// Calls the export `_start`; `Ok(None)` if the plugin does not export it.
     pub fn _start(&self, store: impl AsContextMut) -> Result<Option<()>, CallError> {
         let args = ();
-        let raw: Option<()> = self.call(store, "_start", args)?;
+        let raw: Option<()> = self.call(store, 3, args)?;
         Ok(raw)
     }
     /// Allocates memory inside the plugin for data the host returns through out-pointers; the
@@ -7817,7 +7817,7 @@ impl Callbacks {
         memory_size: Size,
     ) -> Result<Option<u32>, CallError> {
         let args = memory_size;
-        let raw: Option<u32> = self.call(store, "proxy_on_memory_allocate", args)?;
+        let raw: Option<u32> = self.call(store, 4, args)?;
         Ok(raw)
     }
     /// Legacy allocator with the same contract as proxy_on_memory_allocate; per the spec used
@@ -7830,7 +7830,7 @@ impl Callbacks {
         memory_size: Size,
     ) -> Result<Option<u32>, CallError> {
         let args = memory_size;
-        let raw: Option<u32> = self.call(store, "malloc", args)?;
+        let raw: Option<u32> = self.call(store, 5, args)?;
         Ok(raw)
     }
     /// Announces a new context. A parent of 0 makes it a plugin (root) context; otherwise it is a
@@ -7844,7 +7844,7 @@ impl Callbacks {
         parent_context_id: ContextId,
     ) -> Result<Option<()>, CallError> {
         let args = (context_id, parent_context_id);
-        let raw: Option<()> = self.call(store, "proxy_on_context_create", args)?;
+        let raw: Option<()> = self.call(store, 6, args)?;
         Ok(raw)
     }
     /// Tells the plugin the host has finished with a context. Returning false keeps the context
@@ -7857,7 +7857,7 @@ impl Callbacks {
         context_id: ContextId,
     ) -> Result<Option<bool>, CallError> {
         let args = context_id;
-        let raw: Option<u32> = self.call(store, "proxy_on_done", args)?;
+        let raw: Option<u32> = self.call(store, 7, args)?;
         Ok(raw.map(|v| v != 0))
     }
     /// Last look at a finished context before its state is released, e.g. to write an access
@@ -7870,7 +7870,7 @@ impl Callbacks {
         context_id: ContextId,
     ) -> Result<Option<()>, CallError> {
         let args = context_id;
-        let raw: Option<()> = self.call(store, "proxy_on_log", args)?;
+        let raw: Option<()> = self.call(store, 8, args)?;
         Ok(raw)
     }
     /// Tells the plugin a context is gone; the plugin should drop everything it keeps for it.
@@ -7883,7 +7883,7 @@ impl Callbacks {
         context_id: ContextId,
     ) -> Result<Option<()>, CallError> {
         let args = context_id;
-        let raw: Option<()> = self.call(store, "proxy_on_delete", args)?;
+        let raw: Option<()> = self.call(store, 9, args)?;
         Ok(raw)
     }
     /// Runs once when the host starts the VM. From 0.2.0 the VM configuration is read as buffer
@@ -7897,7 +7897,7 @@ impl Callbacks {
         vm_configuration_size: Size,
     ) -> Result<Option<bool>, CallError> {
         let args = (unused, vm_configuration_size);
-        let raw: Option<u32> = self.call(store, "proxy_on_vm_start", args)?;
+        let raw: Option<u32> = self.call(store, 10, args)?;
         Ok(raw.map(|v| v != 0))
     }
     /// Runs when the host starts a plugin. From 0.2.0 the plugin configuration
@@ -7911,7 +7911,7 @@ impl Callbacks {
         plugin_configuration_size: Size,
     ) -> Result<Option<bool>, CallError> {
         let args = (plugin_context_id, plugin_configuration_size);
-        let raw: Option<u32> = self.call(store, "proxy_on_configure", args)?;
+        let raw: Option<u32> = self.call(store, 11, args)?;
         Ok(raw.map(|v| v != 0))
     }
     /// Lets the plugin vet a configuration before the host commits to it; Envoy calls it while
@@ -7925,7 +7925,7 @@ impl Callbacks {
         configuration_size: Size,
     ) -> Result<Option<bool>, CallError> {
         let args = (root_context_id, configuration_size);
-        let raw: Option<u32> = self.call(store, "proxy_validate_configuration", args)?;
+        let raw: Option<u32> = self.call(store, 12, args)?;
         Ok(raw.map(|v| v != 0))
     }
     /// Fires once per tick period set with proxy_set_tick_period_milliseconds.
@@ -7937,7 +7937,7 @@ impl Callbacks {
         plugin_context_id: ContextId,
     ) -> Result<Option<()>, CallError> {
         let args = plugin_context_id;
-        let raw: Option<()> = self.call(store, "proxy_on_tick", args)?;
+        let raw: Option<()> = self.call(store, 13, args)?;
         Ok(raw)
     }
     /// A new downstream connection was accepted. One stream context covers the connection and
@@ -7950,7 +7950,7 @@ impl Callbacks {
         stream_context_id: ContextId,
     ) -> Result<Option<Action>, CallError> {
         let args = stream_context_id;
-        let raw: Option<u32> = self.call(store, "proxy_on_new_connection", args)?;
+        let raw: Option<u32> = self.call(store, 14, args)?;
         glue::decode("proxy_on_new_connection", raw)
     }
     /// Data arrived from downstream; also called while paused, as more data is buffered.
@@ -7964,7 +7964,7 @@ impl Callbacks {
         end_of_stream: bool,
     ) -> Result<Option<Action>, CallError> {
         let args = (stream_context_id, data_size, u32::from(end_of_stream));
-        let raw: Option<u32> = self.call(store, "proxy_on_downstream_data", args)?;
+        let raw: Option<u32> = self.call(store, 15, args)?;
         glue::decode("proxy_on_downstream_data", raw)
     }
     /// The downstream connection closed.
@@ -7977,8 +7977,7 @@ impl Callbacks {
         peer_type: PeerType,
     ) -> Result<Option<()>, CallError> {
         let args = (stream_context_id, u32::from(peer_type));
-        let raw: Option<()> = self
-            .call(store, "proxy_on_downstream_connection_close", args)?;
+        let raw: Option<()> = self.call(store, 16, args)?;
         Ok(raw)
     }
     /// Data arrived from upstream; also called while paused, as more data is buffered.
@@ -7992,7 +7991,7 @@ impl Callbacks {
         end_of_stream: bool,
     ) -> Result<Option<Action>, CallError> {
         let args = (stream_context_id, data_size, u32::from(end_of_stream));
-        let raw: Option<u32> = self.call(store, "proxy_on_upstream_data", args)?;
+        let raw: Option<u32> = self.call(store, 17, args)?;
         glue::decode("proxy_on_upstream_data", raw)
     }
     /// The upstream connection closed.
@@ -8005,8 +8004,7 @@ impl Callbacks {
         peer_type: PeerType,
     ) -> Result<Option<()>, CallError> {
         let args = (stream_context_id, u32::from(peer_type));
-        let raw: Option<()> = self
-            .call(store, "proxy_on_upstream_connection_close", args)?;
+        let raw: Option<()> = self.call(store, 18, args)?;
         Ok(raw)
     }
     /// The request headers arrived from downstream. They can be read and changed through map
@@ -8020,7 +8018,7 @@ impl Callbacks {
         num_headers: u32,
     ) -> Result<Option<Action>, CallError> {
         let args = (stream_context_id, num_headers);
-        let raw: Option<u32> = self.call(store, "proxy_on_request_headers", args)?;
+        let raw: Option<u32> = self.call(store, 19, args)?;
         glue::decode("proxy_on_request_headers", raw)
     }
     /// A chunk of the request body arrived; also called while paused, as more body is buffered.
@@ -8034,7 +8032,7 @@ impl Callbacks {
         end_of_stream: bool,
     ) -> Result<Option<Action>, CallError> {
         let args = (stream_context_id, body_size, u32::from(end_of_stream));
-        let raw: Option<u32> = self.call(store, "proxy_on_request_body", args)?;
+        let raw: Option<u32> = self.call(store, 20, args)?;
         glue::decode("proxy_on_request_body", raw)
     }
     /// The request trailers arrived from downstream; they can be read and changed through map
@@ -8048,7 +8046,7 @@ impl Callbacks {
         num_trailers: u32,
     ) -> Result<Option<Action>, CallError> {
         let args = (stream_context_id, num_trailers);
-        let raw: Option<u32> = self.call(store, "proxy_on_request_trailers", args)?;
+        let raw: Option<u32> = self.call(store, 21, args)?;
         glue::decode("proxy_on_request_trailers", raw)
     }
     /// Request metadata (an Envoy HTTP/2 feature) arrived from downstream.
@@ -8061,7 +8059,7 @@ impl Callbacks {
         num_elements: u32,
     ) -> Result<Option<Action>, CallError> {
         let args = (stream_context_id, num_elements);
-        let raw: Option<u32> = self.call(store, "proxy_on_request_metadata", args)?;
+        let raw: Option<u32> = self.call(store, 22, args)?;
         glue::decode("proxy_on_request_metadata", raw)
     }
     /// The response headers arrived from upstream. They can be read and changed through map
@@ -8075,7 +8073,7 @@ impl Callbacks {
         num_headers: u32,
     ) -> Result<Option<Action>, CallError> {
         let args = (stream_context_id, num_headers);
-        let raw: Option<u32> = self.call(store, "proxy_on_response_headers", args)?;
+        let raw: Option<u32> = self.call(store, 23, args)?;
         glue::decode("proxy_on_response_headers", raw)
     }
     /// A chunk of the response body arrived; also called while paused, as more body is buffered.
@@ -8089,7 +8087,7 @@ impl Callbacks {
         end_of_stream: bool,
     ) -> Result<Option<Action>, CallError> {
         let args = (stream_context_id, body_size, u32::from(end_of_stream));
-        let raw: Option<u32> = self.call(store, "proxy_on_response_body", args)?;
+        let raw: Option<u32> = self.call(store, 24, args)?;
         glue::decode("proxy_on_response_body", raw)
     }
     /// The response trailers arrived from upstream; they can be read and changed through map
@@ -8103,7 +8101,7 @@ impl Callbacks {
         num_trailers: u32,
     ) -> Result<Option<Action>, CallError> {
         let args = (stream_context_id, num_trailers);
-        let raw: Option<u32> = self.call(store, "proxy_on_response_trailers", args)?;
+        let raw: Option<u32> = self.call(store, 25, args)?;
         glue::decode("proxy_on_response_trailers", raw)
     }
     /// Response metadata (an Envoy HTTP/2 feature) arrived from upstream.
@@ -8116,7 +8114,7 @@ impl Callbacks {
         num_elements: u32,
     ) -> Result<Option<Action>, CallError> {
         let args = (stream_context_id, num_elements);
-        let raw: Option<u32> = self.call(store, "proxy_on_response_metadata", args)?;
+        let raw: Option<u32> = self.call(store, 26, args)?;
         glue::decode("proxy_on_response_metadata", raw)
     }
     /// The response to a proxy_http_call arrived, or the call failed (then num_headers is 0).
@@ -8133,7 +8131,7 @@ impl Callbacks {
         num_trailers: u32,
     ) -> Result<Option<()>, CallError> {
         let args = (plugin_context_id, call_id, num_headers, body_size, num_trailers);
-        let raw: Option<()> = self.call(store, "proxy_on_http_call_response", args)?;
+        let raw: Option<()> = self.call(store, 27, args)?;
         Ok(raw)
     }
     /// Initial metadata arrived on a gRPC call or stream; readable through map
@@ -8148,8 +8146,7 @@ impl Callbacks {
         num_elements: u32,
     ) -> Result<Option<()>, CallError> {
         let args = (plugin_context_id, call_id, num_elements);
-        let raw: Option<()> = self
-            .call(store, "proxy_on_grpc_receive_initial_metadata", args)?;
+        let raw: Option<()> = self.call(store, 28, args)?;
         Ok(raw)
     }
     /// A message arrived on a gRPC call or stream; readable through buffer grpc_call_message.
@@ -8163,7 +8160,7 @@ impl Callbacks {
         message_size: Size,
     ) -> Result<Option<()>, CallError> {
         let args = (plugin_context_id, call_id, message_size);
-        let raw: Option<()> = self.call(store, "proxy_on_grpc_receive", args)?;
+        let raw: Option<()> = self.call(store, 29, args)?;
         Ok(raw)
     }
     /// Trailing metadata arrived on a gRPC call or stream; readable through map
@@ -8178,8 +8175,7 @@ impl Callbacks {
         num_elements: u32,
     ) -> Result<Option<()>, CallError> {
         let args = (plugin_context_id, call_id, num_elements);
-        let raw: Option<()> = self
-            .call(store, "proxy_on_grpc_receive_trailing_metadata", args)?;
+        let raw: Option<()> = self.call(store, 30, args)?;
         Ok(raw)
     }
     /// A gRPC call or stream finished. Its status message can be read with proxy_get_status.
@@ -8193,7 +8189,7 @@ impl Callbacks {
         status_code: GrpcStatus,
     ) -> Result<Option<()>, CallError> {
         let args = (plugin_context_id, call_id, i32::from(status_code));
-        let raw: Option<()> = self.call(store, "proxy_on_grpc_close", args)?;
+        let raw: Option<()> = self.call(store, 31, args)?;
         Ok(raw)
     }
     /// An item was added to a queue this plugin registered.
@@ -8206,7 +8202,7 @@ impl Callbacks {
         queue_id: QueueId,
     ) -> Result<Option<()>, CallError> {
         let args = (plugin_context_id, queue_id);
-        let raw: Option<()> = self.call(store, "proxy_on_queue_ready", args)?;
+        let raw: Option<()> = self.call(store, 32, args)?;
         Ok(raw)
     }
 }
