@@ -47,6 +47,15 @@ pub fn to_text(pairs: &[(Vec<u8>, Vec<u8>)]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// [`to_text`] taking the entries: valid UTF-8 is reused, not copied.
+pub fn into_text(pairs: Pairs) -> Vec<(String, String)> {
+    let text = |bytes: Vec<u8>| {
+        String::from_utf8(bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    };
+    pairs.into_iter().map(|(k, v)| (text(k), text(v))).collect()
+}
+
 fn len32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }

@@ -14,7 +14,7 @@ use crate::run::Driver;
 use crate::scenario::{HttpStream, Message, StreamPart};
 use crate::state::{EPOCH_NS, LocalResponse, Phase, ROOT_ID, Stream};
 use crate::transcript::{FailedStream, HttpOutcome, MessageOut};
-use proxy_wasm_host_abi::v0_2_1::Action;
+use proxy_wasm_host_abi::v0_2_1::{Action, MapType};
 use proxy_wasm_interchange::Bytes;
 use std::borrow::Cow;
 
@@ -418,12 +418,14 @@ impl<'a> Driver<'a> {
         let Some(s) = self.store.data_mut().streams.get_mut(&id) else {
             return;
         };
-        let (headers, trailers) = match dir {
-            Direction::Request => (&s.request_headers, &s.request_trailers),
-            Direction::Response => (&s.response_headers, &s.response_trailers),
-        };
-        let headers = (from == 0).then(|| pairs::to_text(headers));
-        let trailers = has_trailers.then(|| pairs::to_text(trailers));
+        // The maps are the transcript's at the stream's end (`Stream::take_sent`).
+        let (headers, trailers) = dir.maps();
+        if from == 0 {
+            s.send(headers);
+        }
+        if has_trailers {
+            s.send(trailers);
+        }
         let body = std::mem::take(&mut s.body);
         match dir {
             Direction::Request => {
@@ -440,14 +442,8 @@ impl<'a> Driver<'a> {
         side.forwarded = to;
         side.held_all = false;
         let out = side.out.get_or_insert_with(MessageOut::default);
-        if let Some(headers) = headers {
-            out.headers = headers;
-        }
         if !body.is_empty() {
             out.body = Bytes::concat(&[std::mem::take(&mut out.body), body.into()]);
-        }
-        if let Some(trailers) = trailers {
-            out.trailers = trailers;
         }
         if !side.complete() {
             return;
@@ -460,10 +456,8 @@ impl<'a> Driver<'a> {
             Direction::Response => {
                 let flight = self.flights.remove(at);
                 let mut outcome = flight.outcome;
-                outcome.upstream_request = flight.request.out;
-                outcome.downstream_response = flight.response.out;
                 outcome.local_response = flight.local;
-                self.close_stream(id, outcome);
+                self.close_stream(id, outcome, [flight.request.out, flight.response.out]);
             }
         }
     }
@@ -502,11 +496,9 @@ impl<'a> Driver<'a> {
             flight.gap_ns = 0;
             return;
         }
-        let mut flight = self.flights.remove(at);
-        let mut outcome = std::mem::take(&mut flight.outcome);
-        outcome.upstream_request = flight.request.out;
+        let flight = self.flights.remove(at);
+        let mut outcome = flight.outcome;
         if flight.response.out.is_some() {
-            outcome.downstream_response = flight.response.out;
             outcome.reset = true;
         } else {
             outcome.local_response = true;
@@ -516,7 +508,7 @@ impl<'a> Driver<'a> {
                 trailers: Vec::new(),
             });
         }
-        self.close_stream(id, outcome);
+        self.close_stream(id, outcome, [flight.request.out, flight.response.out]);
     }
 
     /// A stream that ended early: what it had forwarded stays in the outcome.
@@ -534,8 +526,6 @@ impl<'a> Driver<'a> {
         };
         let id = flight.id;
         let mut outcome = flight.outcome;
-        outcome.upstream_request = flight.request.out;
-        outcome.downstream_response = flight.response.out;
         outcome.local_response = flight.local;
         match end {
             End::Failed => outcome.downstream_response = Some(fail_closed_response()),
@@ -543,16 +533,32 @@ impl<'a> Driver<'a> {
             End::Reset => outcome.reset = true,
             End::Aborted => outcome.client_aborted = true,
         }
-        self.close_stream(id, outcome);
+        self.close_stream(id, outcome, [flight.request.out, flight.response.out]);
     }
 
     /// The end of a stream: `proxy_on_done`, `proxy_on_log`, `proxy_on_delete`, and its outcome
-    /// in the transcript.
-    fn close_stream(&mut self, id: u32, mut outcome: HttpOutcome) {
+    /// in the transcript. `went` is what went on upstream and downstream; the maps in it are
+    /// filled in from the stream once the plugin is done with it. A message the outcome already
+    /// has (a local reply sent past the plugin, the 503 of a failed VM) is the one the peer got.
+    fn close_stream(&mut self, id: u32, mut outcome: HttpOutcome, went: [Option<MessageOut>; 2]) {
         if self.failed.is_some() {
             outcome.vm_failed = Some(self.failed_mode());
         }
-        self.finish_stream(id);
+        let stream = self.finish_stream(id);
+        let [mut request, mut response] = went;
+        if let Some(mut s) = stream {
+            for (out, dir) in [
+                (&mut request, Direction::Request),
+                (&mut response, Direction::Response),
+            ] {
+                let Some(out) = out else { continue };
+                let (headers, trailers) = dir.maps();
+                out.headers = s.take_sent(headers).unwrap_or_default();
+                out.trailers = s.take_sent(trailers).unwrap_or_default();
+            }
+        }
+        outcome.upstream_request = outcome.upstream_request.take().or(request);
+        outcome.downstream_response = outcome.downstream_response.take().or(response);
         self.store.data_mut().transcript.http.push(outcome);
     }
 
@@ -730,6 +736,14 @@ enum Direction {
 }
 
 impl Direction {
+    /// The stream's header and trailer maps in this direction.
+    fn maps(self) -> (MapType, MapType) {
+        match self {
+            Direction::Request => (MapType::HttpRequestHeaders, MapType::HttpRequestTrailers),
+            Direction::Response => (MapType::HttpResponseHeaders, MapType::HttpResponseTrailers),
+        }
+    }
+
     fn phases(self) -> (Phase, Phase, Phase) {
         match self {
             Direction::Request => (

@@ -511,8 +511,8 @@ impl Driver<'_> {
     }
 
     /// The end of a stream or connection in the spec's order: `proxy_on_done`, then, if it
-    /// agrees, `proxy_on_log` and `proxy_on_delete`.
-    pub(crate) fn finish_stream(&mut self, id: u32) {
+    /// agrees, `proxy_on_log` and `proxy_on_delete`. Returns the stream, if it was one.
+    pub(crate) fn finish_stream(&mut self, id: u32) -> Option<Stream> {
         if let Some(s) = self.stream(id) {
             s.phase = Phase::Done;
         }
@@ -531,8 +531,8 @@ impl Driver<'_> {
             Err(()) => {}
         }
         let state = self.store.data_mut();
-        state.streams.remove(&id);
         state.connections.remove(&id);
+        state.streams.remove(&id)
     }
 
     /// The root context's end as cpp-host's src/wasm.cc WasmBase::startShutdown: `proxy_on_done`,

@@ -13,7 +13,7 @@ use proxy_wasm_host_abi::v0_2_1::{
     StreamType, Wasi,
 };
 use proxy_wasm_host_abi::{HostError, Trap};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use wasmtime::StoreLimits;
 
 /// The fixed instant virtual time starts at: 2026-01-01T00:00:00Z, in nanoseconds.
@@ -95,6 +95,34 @@ pub struct Stream {
     pub upstream_sent_ns: Option<u64>,
     /// Virtual time the upstream's last response part arrived (its last byte received).
     pub upstream_received_ns: Option<u64>,
+    /// Which of the four maps went on, and how: request headers, request trailers, response
+    /// headers, response trailers.
+    pub sent: [Sent; 4],
+}
+
+/// Whether a stream's header map went on, and as what. A map that went is the transcript's only
+/// once the stream ends, so it is copied only if the plugin changes it after it went (a paused
+/// stream resumed by `proxy_continue_stream`, then changed from a tick or a call's answer).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Sent {
+    /// Not sent (yet).
+    #[default]
+    No,
+    /// Sent as the map still is.
+    AsIs,
+    /// Sent as this; the plugin changed the map since.
+    Was(Pairs),
+}
+
+/// The slot in [`Stream::sent`] of one of a stream's own maps.
+fn sent_slot(map: MapType) -> Option<usize> {
+    match map {
+        MapType::HttpRequestHeaders => Some(0),
+        MapType::HttpRequestTrailers => Some(1),
+        MapType::HttpResponseHeaders => Some(2),
+        MapType::HttpResponseTrailers => Some(3),
+        _ => None,
+    }
 }
 
 impl Stream {
@@ -118,7 +146,37 @@ impl Stream {
             code_details: None,
             upstream_sent_ns: None,
             upstream_received_ns: None,
+            sent: Default::default(),
         }
+    }
+
+    /// One of the stream's own maps.
+    pub fn own_map(&mut self, map: MapType) -> Option<&mut Pairs> {
+        match map {
+            MapType::HttpRequestHeaders => Some(&mut self.request_headers),
+            MapType::HttpRequestTrailers => Some(&mut self.request_trailers),
+            MapType::HttpResponseHeaders => Some(&mut self.response_headers),
+            MapType::HttpResponseTrailers => Some(&mut self.response_trailers),
+            _ => None,
+        }
+    }
+
+    /// Records that `map` went on as it is now.
+    pub fn send(&mut self, map: MapType) {
+        if let Some(slot) = sent_slot(map) {
+            self.sent[slot] = Sent::AsIs;
+        }
+    }
+
+    /// What went on of `map`, as transcript text; the stream is at its end, so the map is taken.
+    pub fn take_sent(&mut self, map: MapType) -> Option<Vec<(String, String)>> {
+        let slot = sent_slot(map)?;
+        let went = match std::mem::take(&mut self.sent[slot]) {
+            Sent::No => return None,
+            Sent::AsIs => std::mem::take(self.own_map(map)?),
+            Sent::Was(pairs) => pairs,
+        };
+        Some(pairs::into_text(went))
     }
 }
 
@@ -199,7 +257,7 @@ pub struct HostState {
     /// Set by `proxy_set_effective_context` until the callback returns (cpp-host).
     pub effective: Option<u32>,
     /// Live HTTP streams by context id.
-    pub streams: BTreeMap<u32, Stream>,
+    pub streams: HashMap<u32, Stream>,
     /// Live TCP connections by context id.
     pub connections: BTreeMap<u32, Connection>,
     /// HTTP and gRPC calls, queues and foreign functions.
@@ -237,7 +295,7 @@ impl HostState {
             configuration_visible: None,
             current: ROOT_ID,
             effective: None,
-            streams: BTreeMap::new(),
+            streams: HashMap::new(),
             connections: BTreeMap::new(),
             callouts: Callouts::default(),
             properties: BTreeMap::new(),
@@ -390,7 +448,17 @@ impl HostState {
                 | (MapType::HttpResponseHeaders, Phase::ResponseHeaders)
                 | (MapType::HttpResponseTrailers, Phase::ResponseTrailers)
         );
-        if writable { self.map(map) } else { None }
+        if !writable {
+            return None;
+        }
+        // What went on stays as it went (see `Sent`).
+        if let (Some(s), Some(slot)) = (self.stream(), sent_slot(map))
+            && s.sent[slot] == Sent::AsIs
+        {
+            let went = s.own_map(map).cloned().unwrap_or_default();
+            s.sent[slot] = Sent::Was(went);
+        }
+        self.map(map)
     }
 
     /// The buffer `id` as the running callback sees it.

@@ -17,6 +17,7 @@ const PRELUDE: &str = r#"
   (import "env" "proxy_get_buffer_bytes" (func $get_buffer (param i32 i32 i32 i32 i32) (result i32)))
   (import "env" "proxy_send_local_response" (func $respond (param i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
   (import "env" "proxy_grpc_call" (func $grpc_call (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
+  (import "env" "proxy_replace_header_map_value" (func $replace (param i32 i32 i32 i32 i32) (result i32)))
   (memory (export "memory") 1)
   (global $heap (mut i32) (i32.const 8192))
   (func (export "proxy_on_memory_allocate") (param $size i32) (result i32)
@@ -310,4 +311,38 @@ fn grpc_answers_wait_their_delay() {
         }),
     );
     assert_eq!(said(&t), ["1T", "1T", "1T", "1R"]);
+}
+
+#[test]
+fn headers_changed_after_they_went_upstream_show_as_they_went() {
+    // The request headers continue at 0 ms; a tick at 5 ms, before the body's chunk at 10 ms,
+    // changes them for the stream (the map is still the request's until the body comes).
+    let wasm = module(
+        r#"
+      (data (i32.const 400) "xlate")
+      (global $stream (mut i32) (i32.const 0))
+      (func (export "proxy_on_configure") (param i32 i32) (result i32)
+        (drop (call $period (i32.const 5))) i32.const 1)
+      (func (export "proxy_on_request_headers") (param $id i32) (param i32 i32) (result i32)
+        (global.set $stream (local.get $id)) i32.const 0)
+      (func (export "proxy_on_tick") (param i32)
+        (if (i32.eqz (global.get $stream)) (then (return)))
+        (drop (call $effective (global.get $stream)))
+        (if (i32.eqz (call $replace (i32.const 0) (i32.const 400) (i32.const 1) (i32.const 401) (i32.const 4)))
+          (then (call $say (i32.const 104) (i32.const 1))))
+        (global.set $stream (i32.const 0)))"#,
+    );
+    let t = transcript(
+        &wasm,
+        json!({ "events": [{ "http": {
+            "request": { "headers": [[":path", "/"], ["x", "early"]], "body": ["a"] },
+            "response": { "headers": [[":status", "200"]] },
+            "gap_ms": 10
+        }}]}),
+    );
+    assert_eq!(said(&t), ["2T"], "the change was accepted");
+    assert_eq!(
+        t["http"][0]["upstream_request"]["headers"],
+        json!([[":path", "/"], ["x", "early"]])
+    );
 }
