@@ -5,13 +5,15 @@
 //! except `proxy_get_buffer_bytes`, which hands over the plugin configuration so the plugin does
 //! the same work (replaces the header, formats the log line) as on the reference host.
 //! Each request carries five headers. The per-request figure is the difference between runs of
-//! two lengths divided by the extra requests, so start-up and shutdown drop out.
+//! two lengths divided by the extra requests, so start-up and shutdown drop out. Measured with
+//! each way of compiling: optimized (what `reference-host run` uses; modules kept in an on-disk
+//! cache, as there) and quick (the conformance suite's).
 //!
 //! `cargo bench -p reference-host --bench requests` (or `cargo xtask bench`); `BENCH_ROUNDS=N`
 //! repeats (best of N). Both run with the allocator the `reference-host` binary uses.
 
 use reference_host::wasmtime::{Caller, Engine, Extern, Linker, Module, Store};
-use reference_host::{Runtime, Scenario};
+use reference_host::{Compile, Runtime, Scenario};
 use serde_json::json;
 use std::time::{Duration, Instant};
 use test_plugins::Plugin;
@@ -38,30 +40,46 @@ fn bench() -> Result<(), String> {
         .unwrap_or(5)
         .max(1);
     let wasm = test_plugins::wasm(Plugin::HeaderRewrite).map_err(|e| e.to_string())?;
-    let runtime = reference_host::engine()
-        .and_then(Runtime::new)
-        .map_err(|e| e.to_string())?;
-    let module = Module::new(runtime.engine(), &wasm).map_err(|e| e.to_string())?;
-    let short = scenario(SHORT)?;
-    let long = scenario(LONG)?;
+    let (short, long) = (scenario(SHORT)?, scenario(LONG)?);
+    let cache = std::env::temp_dir().join("reference-host-bench-cache");
+    println!(
+        "per request (Rust SDK header plugin, 5 headers, 1 replaced and logged; best of {rounds}):"
+    );
+    for (compile, what) in [
+        (Compile::Optimized, "optimized (reference-host run)"),
+        (Compile::Quick, "quick (conformance suite)"),
+    ] {
+        let runtime = reference_host::cached_engine_for(compile, Some(&cache))
+            .and_then(Runtime::new)
+            .map_err(|e| e.to_string())?;
+        let (host_ns, floor_ns) = measure(&runtime, &wasm, [&short, &long], rounds)?;
+        println!("  {what}:");
+        println!("    reference host: {:.2} µs", host_ns / 1000.0);
+        println!("    bare wasmtime:  {:.2} µs", floor_ns / 1000.0);
+        println!("    ratio:          {:.2}", host_ns / floor_ns);
+    }
+    Ok(())
+}
+
+/// Nanoseconds per request on the reference host and on the floor.
+fn measure(
+    runtime: &Runtime,
+    wasm: &[u8],
+    [short, long]: [&Scenario; 2],
+    rounds: usize,
+) -> Result<(f64, f64), String> {
+    let module = Module::new(runtime.engine(), wasm).map_err(|e| e.to_string())?;
     // The fastest of each run length, then their difference: noise only ever adds time, and a
     // best-of of differences would pick a slow short run.
     let mut host = [Duration::MAX; 2];
     let mut floor = [Duration::MAX; 2];
     for _ in 0..rounds {
-        host[0] = host[0].min(time(|| run(&runtime, &wasm, &short, SHORT))?);
-        host[1] = host[1].min(time(|| run(&runtime, &wasm, &long, LONG))?);
+        host[0] = host[0].min(time(|| run(runtime, wasm, short, SHORT))?);
+        host[1] = host[1].min(time(|| run(runtime, wasm, long, LONG))?);
         floor[0] = floor[0].min(time(|| bare(runtime.engine(), &module, SHORT))?);
         floor[1] = floor[1].min(time(|| bare(runtime.engine(), &module, LONG))?);
     }
-    let (host_ns, floor_ns) = (per_request(host), per_request(floor));
-    println!(
-        "per request (Rust SDK header plugin, 5 headers, 1 replaced and logged; best of {rounds}):"
-    );
-    println!("  reference host: {:.2} µs", host_ns / 1000.0);
-    println!("  bare wasmtime:  {:.2} µs", floor_ns / 1000.0);
-    println!("  ratio:          {:.2}", host_ns / floor_ns);
-    Ok(())
+    Ok((per_request(host), per_request(floor)))
 }
 
 fn per_request([short, long]: [Duration; 2]) -> f64 {

@@ -30,7 +30,7 @@ pub use load::LoadError;
 pub use proxy_wasm_host_abi::AbiVersion;
 /// The scenario and the header-map codec live with the other documents that cross a boundary.
 pub use proxy_wasm_interchange::{pairs, scenario};
-pub use run::{Runtime, cached_engine, engine, run};
+pub use run::{Compile, Runtime, cached_engine, cached_engine_for, engine, engine_for, run};
 pub use scenario::Scenario;
 pub use transcript::Transcript;
 /// The wasmtime this host runs on, for sharing an [`engine`] across runs.

@@ -2,7 +2,7 @@
 //! protocol (`runner/ADAPTERS.md`).
 
 use proxy_wasm_interchange::protocol::exit;
-use reference_host::adapter;
+use reference_host::{Compile, adapter};
 use std::process::ExitCode;
 
 #[global_allocator]
@@ -45,8 +45,16 @@ fn main() -> ExitCode {
     }
 }
 
-fn runtime() -> Option<reference_host::Runtime> {
-    match reference_host::engine().and_then(reference_host::Runtime::new) {
+/// `run` takes one plugin through a scenario, often of many requests: compiled optimized, and
+/// kept in wasmtime's on-disk cache so the next run of the same plugin skips compiling. `serve`
+/// gets many small probes: compiled quickly.
+fn runtime(compile: Compile) -> Option<reference_host::Runtime> {
+    let engine = match compile {
+        Compile::Optimized => reference_host::cached_engine_for(compile, None)
+            .or_else(|_| reference_host::engine_for(compile)),
+        Compile::Quick => reference_host::engine_for(compile),
+    };
+    match engine.and_then(reference_host::Runtime::new) {
         Ok(runtime) => Some(runtime),
         Err(e) => {
             eprintln!("error: cannot start the engine: {e}");
@@ -56,7 +64,7 @@ fn runtime() -> Option<reference_host::Runtime> {
 }
 
 fn run(plugin: &str, scenario: &str) -> ExitCode {
-    let Some(runtime) = runtime() else {
+    let Some(runtime) = runtime(Compile::Optimized) else {
         return ExitCode::from(2);
     };
     let (exit, lines) = adapter::job(&runtime, plugin, scenario);
@@ -83,7 +91,10 @@ fn transcript(plugin: &str, scenario: &str) -> ExitCode {
             return code(exit::BAD_JOB);
         }
     };
-    match reference_host::run(&wasm, &parsed) {
+    let Some(runtime) = runtime(Compile::Optimized) else {
+        return code(exit::BAD_JOB);
+    };
+    match runtime.run(&wasm, &parsed) {
         Ok(transcript) => match serde_json::to_string_pretty(&transcript) {
             Ok(json) => {
                 println!("{json}");
@@ -106,7 +117,7 @@ fn transcript(plugin: &str, scenario: &str) -> ExitCode {
 }
 
 fn serve() -> ExitCode {
-    let Some(runtime) = runtime() else {
+    let Some(runtime) = runtime(Compile::Quick) else {
         return ExitCode::from(2);
     };
     let stdin = std::io::stdin().lock();

@@ -17,16 +17,40 @@ use wasmtime::{
     Cache, CacheConfig, Config, Engine, InstancePre, Linker, Module, Store, StoreLimitsBuilder,
 };
 
-/// A wasmtime engine configured as runs need it (fuel metering). Make one and share it across
-/// runs: [`run_with`] compiles each module on it.
+/// How modules are compiled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Compile {
+    /// Winch, wasmtime's baseline compiler: compiles fast, and the plugin runs about twice as
+    /// slowly. For many short runs of small modules (the conformance suite's probes).
+    Quick,
+    /// Cranelift, optimizing: compiles several times more slowly, and the plugin runs about twice
+    /// as fast. For a plugin taken through many requests (`reference-host run`).
+    Optimized,
+}
+
+/// A wasmtime engine configured as runs need it (fuel metering), compiling [`Compile::Quick`].
+/// Make one and share it across runs: [`Runtime::run`] compiles each module on it.
 pub fn engine() -> Result<Engine, LoadError> {
-    Engine::new(&config()).map_err(|e| LoadError::Compile(format!("{e:#}")))
+    engine_for(Compile::Quick)
+}
+
+/// [`engine`] compiling as `compile` says.
+pub fn engine_for(compile: Compile) -> Result<Engine, LoadError> {
+    Engine::new(&config(compile)).map_err(|e| LoadError::Compile(format!("{e:#}")))
 }
 
 /// [`engine`] keeping compiled modules in wasmtime's on-disk cache, in `dir` or wasmtime's
 /// default cache directory: a module compiled once (the same bytes on the same wasmtime with the
 /// same settings) loads from disk after that, about twenty times faster than compiling it.
 pub fn cached_engine(dir: Option<&std::path::Path>) -> Result<Engine, LoadError> {
+    cached_engine_for(Compile::Quick, dir)
+}
+
+/// [`cached_engine`] compiling as `compile` says.
+pub fn cached_engine_for(
+    compile: Compile,
+    dir: Option<&std::path::Path>,
+) -> Result<Engine, LoadError> {
     let mut cache = CacheConfig::new();
     if let Some(dir) = dir {
         let dir = std::path::absolute(dir)
@@ -34,18 +58,25 @@ pub fn cached_engine(dir: Option<&std::path::Path>) -> Result<Engine, LoadError>
         cache.with_directory(dir);
     }
     let cache = Cache::new(cache).map_err(|e| LoadError::Compile(format!("cache: {e:#}")))?;
-    let mut config = config();
+    let mut config = config(compile);
     config.cache(Some(cache));
     Engine::new(&config).map_err(|e| LoadError::Compile(format!("{e:#}")))
 }
 
-fn config() -> Config {
+fn config(compile: Compile) -> Config {
     let mut config = Config::new();
     config.consume_fuel(true);
-    // Probes and test plugins are small and short-lived: compiling fast beats running fast.
-    config.cranelift_opt_level(wasmtime::OptLevel::None);
-    config.strategy(wasmtime::Strategy::Winch);
-    config.cranelift_regalloc_algorithm(wasmtime::RegallocAlgorithm::SinglePass);
+    match compile {
+        Compile::Quick => {
+            config.cranelift_opt_level(wasmtime::OptLevel::None);
+            config.strategy(wasmtime::Strategy::Winch);
+            config.cranelift_regalloc_algorithm(wasmtime::RegallocAlgorithm::SinglePass);
+        }
+        Compile::Optimized => {
+            config.strategy(wasmtime::Strategy::Cranelift);
+            config.cranelift_opt_level(wasmtime::OptLevel::Speed);
+        }
+    }
     config.native_unwind_info(false);
     config.memory_reservation(1 << 20);
     config.memory_guard_size(64 << 10);

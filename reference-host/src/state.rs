@@ -7,13 +7,14 @@ use crate::callouts::{Callouts, Received};
 use crate::pairs::{self, Pairs};
 use crate::transcript::{Failure, Log, MAX_LOG_BYTES, MAX_REFUSALS, Refusal, Transcript};
 use heck::ToShoutySnakeCase;
-use proxy_wasm_host_abi::glue::Refusal as GlueRefusal;
+use proxy_wasm_host_abi::glue::{Guest, Refusal as GlueRefusal};
 use proxy_wasm_host_abi::v0_2_1::{
     BufferType, ClockId, Errno, Fd, Fdstat, Host, LogLevel, MapType, MetricType, Status,
     StreamType, Wasi,
 };
 use proxy_wasm_host_abi::{HostError, Trap};
-use std::collections::{BTreeMap, HashMap};
+use rustc_hash::FxHashMap;
+use std::collections::BTreeMap;
 use wasmtime::StoreLimits;
 
 /// The fixed instant virtual time starts at: 2026-01-01T00:00:00Z, in nanoseconds.
@@ -239,6 +240,9 @@ pub struct MetricState {
 pub struct HostState {
     /// Memory bounds for the store.
     pub limits: StoreLimits,
+    /// The plugin's memory and allocator, once the glue looked them up (a store runs one
+    /// instance).
+    guest: Guest,
     /// Bytes of log messages the transcript lists so far.
     log_bytes: usize,
     /// Nanoseconds of virtual time since [`EPOCH_NS`].
@@ -257,7 +261,7 @@ pub struct HostState {
     /// Set by `proxy_set_effective_context` until the callback returns (cpp-host).
     pub effective: Option<u32>,
     /// Live HTTP streams by context id.
-    pub streams: HashMap<u32, Stream>,
+    pub streams: FxHashMap<u32, Stream>,
     /// Live TCP connections by context id.
     pub connections: BTreeMap<u32, Connection>,
     /// HTTP and gRPC calls, queues and foreign functions.
@@ -287,6 +291,7 @@ impl HostState {
     pub fn new(limits: StoreLimits) -> Self {
         HostState {
             limits,
+            guest: Guest::default(),
             log_bytes: 0,
             elapsed_ns: 0,
             log_level: LogLevel::Info,
@@ -295,7 +300,7 @@ impl HostState {
             configuration_visible: None,
             current: ROOT_ID,
             effective: None,
-            streams: HashMap::new(),
+            streams: FxHashMap::default(),
             connections: BTreeMap::new(),
             callouts: Callouts::default(),
             properties: BTreeMap::new(),
@@ -571,6 +576,10 @@ fn level_name(level: LogLevel) -> &'static str {
 }
 
 impl Host for HostState {
+    fn guest(&mut self) -> Option<&mut Guest> {
+        Some(&mut self.guest)
+    }
+
     fn refused_by_glue(&mut self, function: &'static str, status: u32, why: GlueRefusal) {
         let name = Status::try_from(status).map_or_else(|_| status.to_string(), spec_name);
         self.record_refusal(function, name, why.to_string());
@@ -1131,6 +1140,10 @@ impl Host for HostState {
 const FD_WRITE_RIGHT: u64 = 64;
 
 impl Wasi for HostState {
+    fn guest(&mut self) -> Option<&mut Guest> {
+        Some(&mut self.guest)
+    }
+
     fn refused_by_glue(&mut self, function: &'static str, status: u32, why: GlueRefusal) {
         let errno = u16::try_from(status)
             .ok()

@@ -588,7 +588,7 @@ impl<'a> Lifted<'a> {
         };
         if uses_memory {
             body.push(format!(
-                "let Some(memory) = glue::memory(&mut caller) else {{ {} }};",
+                "let Some(memory) = glue::memory(&mut caller, <T as {trait_name}>::guest) else {{ {} }};",
                 memory_fail("caller.data_mut()", "glue::Refusal::NoMemory")
             ));
             let reads_memory = self.lifts.iter().any(|l| !matches!(l, Lift::Value { .. }))
@@ -680,7 +680,7 @@ impl<'a> Lifted<'a> {
             if let Output::Alloc { .. } = o {
                 // The allocator's traps propagate.
                 body.push(format!(
-                    "let Some(out{i}_ptr) = glue::allocate(&mut caller, memory, &out{i})? else {{ {} }};",
+                    "let Some(out{i}_ptr) = glue::allocate(&mut caller, <T as {trait_name}>::guest, memory, &out{i})? else {{ {} }};",
                     refuse("caller.data_mut()", &st.memory_error, "glue::Refusal::Allocation")
                 ));
             }

@@ -43,6 +43,13 @@ pub trait {{ t.name }} {
     fn refused_by_glue(&mut self, function: &'static str, status: u32, why: glue::Refusal) {
         let _ = (function, status, why);
     }
+
+    /// Where the glue keeps what it looked up in the plugin (its memory, its allocator) for
+    /// later calls. `None`, the default, looks them up on every call. Return a [`glue::Guest`]
+    /// only if each store holds one plugin instance, the one being called.
+    fn guest(&mut self) -> Option<&mut glue::Guest> {
+        None
+    }
 }
 
 /// Registers every function of the host module `{{ t.import_module }}` in `linker`, implemented by
@@ -79,6 +86,10 @@ impl<T: {{ via.name }}> {{ t.name }} for T {
 {%- endfor %}
     fn refused_by_glue(&mut self, function: &'static str, status: u32, why: glue::Refusal) {
         {{ via.latest_trait }}::refused_by_glue(self, function, status, why)
+    }
+
+    fn guest(&mut self) -> Option<&mut glue::Guest> {
+        {{ via.latest_trait }}::guest(self)
     }
 }
 {%- endif %}

@@ -10,9 +10,37 @@ use std::sync::{Arc, OnceLock};
 use wasmtime::{AsContextMut, Caller, Extern, Func, Instance, Memory, ValType};
 use wasmtime::{TypedFunc, WasmParams, WasmResults};
 
+/// What the glue looked up in the plugin once and keeps for later calls (its memory and
+/// allocator), where a host's `guest` method says; looking them up costs about as much as the
+/// rest of a short host function.
+#[derive(Clone, Default)]
+pub struct Guest {
+    memory: Option<Memory>,
+    allocator: Option<Arc<TypedFunc<u32, u32>>>,
+}
+
+impl fmt::Debug for Guest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Guest")
+            .field("memory", &self.memory)
+            .field("allocator", &self.allocator.is_some())
+            .finish()
+    }
+}
+
+/// Where the host keeps the [`Guest`] of the instance being called, if it keeps one.
+pub type GuestOf<T> = fn(&mut T) -> Option<&mut Guest>;
+
 /// The plugin's linear memory, exported as `memory`; `None` if it has none.
-pub fn memory<T>(caller: &mut Caller<'_, T>) -> Option<Memory> {
-    caller.get_export("memory").and_then(Extern::into_memory)
+pub fn memory<T>(caller: &mut Caller<'_, T>, guest: GuestOf<T>) -> Option<Memory> {
+    if let Some(memory) = guest(caller.data_mut()).and_then(|g| g.memory) {
+        return Some(memory);
+    }
+    let memory = caller.get_export("memory").and_then(Extern::into_memory)?;
+    if let Some(g) = guest(caller.data_mut()) {
+        g.memory = Some(memory);
+    }
+    Some(memory)
 }
 
 /// The bytes `ptr..ptr + len` of a memory of `size` bytes, if they all lie inside it. Computed
@@ -66,6 +94,7 @@ pub fn len32(bytes: &[u8]) -> u32 {
 /// the allocator is the `Err`.
 pub fn allocate<T>(
     caller: &mut Caller<'_, T>,
+    guest: GuestOf<T>,
     memory: Memory,
     bytes: &[u8],
 ) -> wasmtime::Result<Option<u32>> {
@@ -75,13 +104,7 @@ pub fn allocate<T>(
     let Ok(size) = u32::try_from(bytes.len()) else {
         return Ok(None);
     };
-    let allocator = ["proxy_on_memory_allocate", "malloc"]
-        .into_iter()
-        .find_map(|name| caller.get_export(name).and_then(Extern::into_func));
-    let Some(allocator) = allocator else {
-        return Ok(None);
-    };
-    let Ok(allocator) = allocator.typed::<u32, u32>(&*caller) else {
+    let Some(allocator) = allocator(caller, guest) else {
         return Ok(None);
     };
     let ptr = allocator.call(&mut *caller, size)?;
@@ -94,6 +117,21 @@ pub fn allocate<T>(
     };
     buffer.copy_from_slice(bytes);
     Ok(Some(ptr))
+}
+
+/// The plugin's allocator as [`allocate`] describes it, typed once and kept in the [`Guest`].
+fn allocator<T>(caller: &mut Caller<'_, T>, guest: GuestOf<T>) -> Option<Arc<TypedFunc<u32, u32>>> {
+    if let Some(allocator) = guest(caller.data_mut()).and_then(|g| g.allocator.clone()) {
+        return Some(allocator);
+    }
+    let allocator = ["proxy_on_memory_allocate", "malloc"]
+        .into_iter()
+        .find_map(|name| caller.get_export(name).and_then(Extern::into_func))?;
+    let allocator = Arc::new(allocator.typed::<u32, u32>(&*caller).ok()?);
+    if let Some(g) = guest(caller.data_mut()) {
+        g.allocator = Some(allocator.clone());
+    }
+    Some(allocator)
 }
 
 /// Writes to out-pointers, collected and then done all together: [`Writes::apply`] checks every

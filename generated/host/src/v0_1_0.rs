@@ -1384,6 +1384,12 @@ pub trait Host {
     ) {
         let _ = (function, status, why);
     }
+    /// Where the glue keeps what it looked up in the plugin (its memory, its allocator) for
+    /// later calls. `None`, the default, looks them up on every call. Return a [`glue::Guest`]
+    /// only if each store holds one plugin instance, the one being called.
+    fn guest(&mut self) -> Option<&mut glue::Guest> {
+        None
+    }
 }
 /// Registers every function of the host module `env` in `linker`, implemented by
 /// the store's data.
@@ -2221,6 +2227,9 @@ impl<T: HostViaLatest> Host for T {
     ) {
         crate::v0_2_1::Host::refused_by_glue(self, function, status, why)
     }
+    fn guest(&mut self) -> Option<&mut glue::Guest> {
+        crate::v0_2_1::Host::guest(self)
+    }
 }
 /// The functions of the host module `wasi_snapshot_preview1`:
 /// WASI functions the host provides to the plugin.
@@ -2941,6 +2950,12 @@ pub trait Wasi {
         why: glue::Refusal,
     ) {
         let _ = (function, status, why);
+    }
+    /// Where the glue keeps what it looked up in the plugin (its memory, its allocator) for
+    /// later calls. `None`, the default, looks them up on every call. Return a [`glue::Guest`]
+    /// only if each store holds one plugin instance, the one being called.
+    fn guest(&mut self) -> Option<&mut glue::Guest> {
+        None
     }
 }
 /// Registers every function of the host module `wasi_snapshot_preview1` in `linker`, implemented by
@@ -3983,6 +3998,9 @@ impl<T: WasiViaLatest> Wasi for T {
     ) {
         crate::v0_2_1::Wasi::refused_by_glue(self, function, status, why)
     }
+    fn guest(&mut self) -> Option<&mut glue::Guest> {
+        crate::v0_2_1::Wasi::guest(self)
+    }
 }
 /// The wasm result for a `Status`.
 fn raw_status(status: Status) -> u32 {
@@ -4012,7 +4030,7 @@ fn proxy_log<T: Host>(
             ),
         );
     };
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -4045,7 +4063,7 @@ fn proxy_get_current_time_nanoseconds<T: Host>(
     mut caller: Caller<'_, T>,
     return_time: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -4122,7 +4140,7 @@ fn proxy_get_configuration<T: Host>(
     return_value_data: u32,
     return_value_size: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -4161,7 +4179,8 @@ fn proxy_get_configuration<T: Host>(
         Ok(value) => value,
         Err(error) => return glue::refused(error, raw_status),
     };
-    let Some(out0_ptr) = glue::allocate(&mut caller, memory, &out0)? else {
+    let Some(out0_ptr) = glue::allocate(&mut caller, <T as Host>::guest, memory, &out0)?
+    else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -4209,7 +4228,7 @@ fn proxy_get_buffer_bytes<T: Host>(
             ),
         );
     };
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -4248,7 +4267,8 @@ fn proxy_get_buffer_bytes<T: Host>(
         Ok(value) => value,
         Err(error) => return glue::refused(error, raw_status),
     };
-    let Some(out0_ptr) = glue::allocate(&mut caller, memory, &out0)? else {
+    let Some(out0_ptr) = glue::allocate(&mut caller, <T as Host>::guest, memory, &out0)?
+    else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -4296,7 +4316,7 @@ fn proxy_set_buffer_bytes<T: Host>(
             ),
         );
     };
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -4344,7 +4364,7 @@ fn proxy_get_buffer_status<T: Host>(
             ),
         );
     };
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -4417,7 +4437,7 @@ fn proxy_get_header_map_size<T: Host>(
             ),
         );
     };
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -4478,7 +4498,7 @@ fn proxy_get_header_map_pairs<T: Host>(
             ),
         );
     };
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -4517,7 +4537,8 @@ fn proxy_get_header_map_pairs<T: Host>(
         Ok(value) => value,
         Err(error) => return glue::refused(error, raw_status),
     };
-    let Some(out0_ptr) = glue::allocate(&mut caller, memory, &out0)? else {
+    let Some(out0_ptr) = glue::allocate(&mut caller, <T as Host>::guest, memory, &out0)?
+    else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -4563,7 +4584,7 @@ fn proxy_set_header_map_pairs<T: Host>(
             ),
         );
     };
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -4617,7 +4638,7 @@ fn proxy_get_header_map_value<T: Host>(
             ),
         );
     };
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -4668,7 +4689,8 @@ fn proxy_get_header_map_value<T: Host>(
         Ok(value) => value,
         Err(error) => return glue::refused(error, raw_status),
     };
-    let Some(out0_ptr) = glue::allocate(&mut caller, memory, &out0)? else {
+    let Some(out0_ptr) = glue::allocate(&mut caller, <T as Host>::guest, memory, &out0)?
+    else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -4716,7 +4738,7 @@ fn proxy_add_header_map_value<T: Host>(
             ),
         );
     };
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -4778,7 +4800,7 @@ fn proxy_replace_header_map_value<T: Host>(
             ),
         );
     };
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -4838,7 +4860,7 @@ fn proxy_remove_header_map_value<T: Host>(
             ),
         );
     };
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -4897,7 +4919,7 @@ fn proxy_get_status<T: Host>(
     return_status_message_data: u32,
     return_status_message_size: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -4948,7 +4970,8 @@ fn proxy_get_status<T: Host>(
         Ok(value) => value,
         Err(error) => return glue::refused(error, raw_status),
     };
-    let Some(out1_ptr) = glue::allocate(&mut caller, memory, &out1)? else {
+    let Some(out1_ptr) = glue::allocate(&mut caller, <T as Host>::guest, memory, &out1)?
+    else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -4988,7 +5011,7 @@ fn proxy_send_local_response<T: Host>(
     serialized_headers_size: u32,
     grpc_status: i32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -5071,7 +5094,7 @@ fn proxy_http_call<T: Host>(
     timeout: u32,
     return_call_id: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -5194,7 +5217,7 @@ fn proxy_grpc_call<T: Host>(
     timeout: u32,
     return_call_id: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -5323,7 +5346,7 @@ fn proxy_grpc_stream<T: Host>(
     serialized_initial_metadata_size: u32,
     return_stream_id: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -5433,7 +5456,7 @@ fn proxy_grpc_send<T: Host>(
     end_stream: u32,
 ) -> wasmtime::Result<u32> {
     let end_stream = end_stream != 0;
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -5492,7 +5515,7 @@ fn proxy_set_shared_data<T: Host>(
     value_size: u32,
     cas: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -5541,7 +5564,7 @@ fn proxy_get_shared_data<T: Host>(
     return_value_size: u32,
     return_cas: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -5604,7 +5627,8 @@ fn proxy_get_shared_data<T: Host>(
         Ok(value) => value,
         Err(error) => return glue::refused(error, raw_status),
     };
-    let Some(out0_ptr) = glue::allocate(&mut caller, memory, &out0)? else {
+    let Some(out0_ptr) = glue::allocate(&mut caller, <T as Host>::guest, memory, &out0)?
+    else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -5638,7 +5662,7 @@ fn proxy_register_shared_queue<T: Host>(
     name_size: u32,
     return_queue_id: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -5700,7 +5724,7 @@ fn proxy_resolve_shared_queue<T: Host>(
     name_size: u32,
     return_queue_id: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -5772,7 +5796,7 @@ fn proxy_enqueue_shared_queue<T: Host>(
     value_data: u32,
     value_size: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -5807,7 +5831,7 @@ fn proxy_dequeue_shared_queue<T: Host>(
     return_value_data: u32,
     return_value_size: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -5846,7 +5870,8 @@ fn proxy_dequeue_shared_queue<T: Host>(
         Ok(value) => value,
         Err(error) => return glue::refused(error, raw_status),
     };
-    let Some(out0_ptr) = glue::allocate(&mut caller, memory, &out0)? else {
+    let Some(out0_ptr) = glue::allocate(&mut caller, <T as Host>::guest, memory, &out0)?
+    else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -5893,7 +5918,7 @@ fn proxy_define_metric<T: Host>(
             ),
         );
     };
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -5976,7 +6001,7 @@ fn proxy_get_metric<T: Host>(
     metric_id: u32,
     return_value: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -6025,7 +6050,7 @@ fn proxy_get_property<T: Host>(
     return_value_data: u32,
     return_value_size: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -6076,7 +6101,8 @@ fn proxy_get_property<T: Host>(
         Ok(value) => value,
         Err(error) => return glue::refused(error, raw_status),
     };
-    let Some(out0_ptr) = glue::allocate(&mut caller, memory, &out0)? else {
+    let Some(out0_ptr) = glue::allocate(&mut caller, <T as Host>::guest, memory, &out0)?
+    else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -6110,7 +6136,7 @@ fn proxy_set_property<T: Host>(
     value_data: u32,
     value_size: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -6160,7 +6186,7 @@ fn proxy_call_foreign_function<T: Host>(
     return_results_data: u32,
     return_results_size: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -6223,7 +6249,8 @@ fn proxy_call_foreign_function<T: Host>(
         Ok(value) => value,
         Err(error) => return glue::refused(error, raw_status),
     };
-    let Some(out0_ptr) = glue::allocate(&mut caller, memory, &out0)? else {
+    let Some(out0_ptr) = glue::allocate(&mut caller, <T as Host>::guest, memory, &out0)?
+    else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -6279,7 +6306,7 @@ fn fd_write<T: Wasi>(
             ),
         );
     };
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Wasi>::guest) else {
         return Ok(
             wasi_refused(
                 caller.data_mut(),
@@ -6352,7 +6379,7 @@ fn clock_time_get<T: Wasi>(
             ),
         );
     };
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Wasi>::guest) else {
         return Ok(
             wasi_refused(
                 caller.data_mut(),
@@ -6399,7 +6426,7 @@ fn random_get<T: Wasi>(
     buffer: u32,
     buffer_size: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Wasi>::guest) else {
         return Ok(
             wasi_refused(
                 caller.data_mut(),
@@ -6446,7 +6473,7 @@ fn environ_sizes_get<T: Wasi>(
     return_num_elements: u32,
     return_buffer_size: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Wasi>::guest) else {
         return Ok(
             wasi_refused(
                 caller.data_mut(),
@@ -6506,7 +6533,7 @@ fn environ_get<T: Wasi>(
     return_array: u32,
     return_buffer: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Wasi>::guest) else {
         return Ok(
             wasi_refused(
                 caller.data_mut(),
@@ -6541,7 +6568,7 @@ fn args_sizes_get<T: Wasi>(
     return_argc: u32,
     return_argv_buffer_size: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Wasi>::guest) else {
         return Ok(
             wasi_refused(
                 caller.data_mut(),
@@ -6601,7 +6628,7 @@ fn args_get<T: Wasi>(
     return_argv: u32,
     return_argv_size: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Wasi>::guest) else {
         return Ok(
             wasi_refused(
                 caller.data_mut(),
@@ -6638,7 +6665,7 @@ fn poll_oneoff<T: Wasi>(
     nsubscriptions: u32,
     return_nevents: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Wasi>::guest) else {
         return Ok(
             wasi_refused(
                 caller.data_mut(),
@@ -6751,7 +6778,7 @@ fn fd_fdstat_get<T: Wasi>(
             ),
         );
     };
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Wasi>::guest) else {
         return Ok(
             wasi_refused(
                 caller.data_mut(),
@@ -6858,7 +6885,7 @@ fn clock_res_get<T: Wasi>(
             ),
         );
     };
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Wasi>::guest) else {
         return Ok(
             wasi_refused(
                 caller.data_mut(),
@@ -7049,7 +7076,7 @@ fn fd_pwrite<T: Wasi>(
             ),
         );
     };
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Wasi>::guest) else {
         return Ok(
             wasi_refused(
                 caller.data_mut(),
@@ -7111,7 +7138,7 @@ fn fd_readdir<T: Wasi>(
     cookie: u64,
     return_nread: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Wasi>::guest) else {
         return Ok(
             wasi_refused(
                 caller.data_mut(),
@@ -7204,7 +7231,7 @@ fn fd_tell<T: Wasi>(
             ),
         );
     };
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Wasi>::guest) else {
         return Ok(
             wasi_refused(
                 caller.data_mut(),
@@ -7316,7 +7343,7 @@ fn path_readlink<T: Wasi>(
     buf_len: u32,
     return_nread: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Wasi>::guest) else {
         return Ok(
             wasi_refused(
                 caller.data_mut(),
@@ -7425,7 +7452,7 @@ fn sock_accept<T: Wasi>(
     flags: u32,
     return_fd: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Wasi>::guest) else {
         return Ok(
             wasi_refused(
                 caller.data_mut(),
@@ -7476,7 +7503,7 @@ fn sock_recv<T: Wasi>(
     return_nread: u32,
     return_flags: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Wasi>::guest) else {
         return Ok(
             wasi_refused(
                 caller.data_mut(),
@@ -7539,7 +7566,7 @@ fn sock_send<T: Wasi>(
     si_flags: u32,
     return_nwritten: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Wasi>::guest) else {
         return Ok(
             wasi_refused(
                 caller.data_mut(),

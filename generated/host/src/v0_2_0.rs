@@ -1463,6 +1463,12 @@ pub trait Host {
     ) {
         let _ = (function, status, why);
     }
+    /// Where the glue keeps what it looked up in the plugin (its memory, its allocator) for
+    /// later calls. `None`, the default, looks them up on every call. Return a [`glue::Guest`]
+    /// only if each store holds one plugin instance, the one being called.
+    fn guest(&mut self) -> Option<&mut glue::Guest> {
+        None
+    }
 }
 /// Registers every function of the host module `env` in `linker`, implemented by
 /// the store's data.
@@ -2298,6 +2304,9 @@ impl<T: HostViaLatest> Host for T {
     ) {
         crate::v0_2_1::Host::refused_by_glue(self, function, status, why)
     }
+    fn guest(&mut self) -> Option<&mut glue::Guest> {
+        crate::v0_2_1::Host::guest(self)
+    }
 }
 /// The functions of the host module `wasi_snapshot_preview1`:
 /// WASI functions the host provides to the plugin.
@@ -3018,6 +3027,12 @@ pub trait Wasi {
         why: glue::Refusal,
     ) {
         let _ = (function, status, why);
+    }
+    /// Where the glue keeps what it looked up in the plugin (its memory, its allocator) for
+    /// later calls. `None`, the default, looks them up on every call. Return a [`glue::Guest`]
+    /// only if each store holds one plugin instance, the one being called.
+    fn guest(&mut self) -> Option<&mut glue::Guest> {
+        None
     }
 }
 /// Registers every function of the host module `wasi_snapshot_preview1` in `linker`, implemented by
@@ -4060,6 +4075,9 @@ impl<T: WasiViaLatest> Wasi for T {
     ) {
         crate::v0_2_1::Wasi::refused_by_glue(self, function, status, why)
     }
+    fn guest(&mut self) -> Option<&mut glue::Guest> {
+        crate::v0_2_1::Wasi::guest(self)
+    }
 }
 /// The wasm result for a `Status`.
 fn raw_status(status: Status) -> u32 {
@@ -4089,7 +4107,7 @@ fn proxy_log<T: Host>(
             ),
         );
     };
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -4122,7 +4140,7 @@ fn proxy_get_current_time_nanoseconds<T: Host>(
     mut caller: Caller<'_, T>,
     return_time: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -4215,7 +4233,7 @@ fn proxy_get_buffer_bytes<T: Host>(
             ),
         );
     };
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -4254,7 +4272,8 @@ fn proxy_get_buffer_bytes<T: Host>(
         Ok(value) => value,
         Err(error) => return glue::refused(error, raw_status),
     };
-    let Some(out0_ptr) = glue::allocate(&mut caller, memory, &out0)? else {
+    let Some(out0_ptr) = glue::allocate(&mut caller, <T as Host>::guest, memory, &out0)?
+    else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -4302,7 +4321,7 @@ fn proxy_set_buffer_bytes<T: Host>(
             ),
         );
     };
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -4350,7 +4369,7 @@ fn proxy_get_buffer_status<T: Host>(
             ),
         );
     };
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -4423,7 +4442,7 @@ fn proxy_get_header_map_size<T: Host>(
             ),
         );
     };
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -4484,7 +4503,7 @@ fn proxy_get_header_map_pairs<T: Host>(
             ),
         );
     };
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -4523,7 +4542,8 @@ fn proxy_get_header_map_pairs<T: Host>(
         Ok(value) => value,
         Err(error) => return glue::refused(error, raw_status),
     };
-    let Some(out0_ptr) = glue::allocate(&mut caller, memory, &out0)? else {
+    let Some(out0_ptr) = glue::allocate(&mut caller, <T as Host>::guest, memory, &out0)?
+    else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -4569,7 +4589,7 @@ fn proxy_set_header_map_pairs<T: Host>(
             ),
         );
     };
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -4623,7 +4643,7 @@ fn proxy_get_header_map_value<T: Host>(
             ),
         );
     };
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -4674,7 +4694,8 @@ fn proxy_get_header_map_value<T: Host>(
         Ok(value) => value,
         Err(error) => return glue::refused(error, raw_status),
     };
-    let Some(out0_ptr) = glue::allocate(&mut caller, memory, &out0)? else {
+    let Some(out0_ptr) = glue::allocate(&mut caller, <T as Host>::guest, memory, &out0)?
+    else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -4722,7 +4743,7 @@ fn proxy_add_header_map_value<T: Host>(
             ),
         );
     };
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -4784,7 +4805,7 @@ fn proxy_replace_header_map_value<T: Host>(
             ),
         );
     };
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -4844,7 +4865,7 @@ fn proxy_remove_header_map_value<T: Host>(
             ),
         );
     };
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -4927,7 +4948,7 @@ fn proxy_get_status<T: Host>(
     return_status_message_data: u32,
     return_status_message_size: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -4978,7 +4999,8 @@ fn proxy_get_status<T: Host>(
         Ok(value) => value,
         Err(error) => return glue::refused(error, raw_status),
     };
-    let Some(out1_ptr) = glue::allocate(&mut caller, memory, &out1)? else {
+    let Some(out1_ptr) = glue::allocate(&mut caller, <T as Host>::guest, memory, &out1)?
+    else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -5018,7 +5040,7 @@ fn proxy_send_local_response<T: Host>(
     serialized_headers_size: u32,
     grpc_status: i32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -5101,7 +5123,7 @@ fn proxy_http_call<T: Host>(
     timeout: u32,
     return_call_id: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -5224,7 +5246,7 @@ fn proxy_grpc_call<T: Host>(
     timeout: u32,
     return_call_id: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -5353,7 +5375,7 @@ fn proxy_grpc_stream<T: Host>(
     serialized_initial_metadata_size: u32,
     return_stream_id: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -5463,7 +5485,7 @@ fn proxy_grpc_send<T: Host>(
     end_stream: u32,
 ) -> wasmtime::Result<u32> {
     let end_stream = end_stream != 0;
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -5522,7 +5544,7 @@ fn proxy_set_shared_data<T: Host>(
     value_size: u32,
     cas: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -5571,7 +5593,7 @@ fn proxy_get_shared_data<T: Host>(
     return_value_size: u32,
     return_cas: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -5634,7 +5656,8 @@ fn proxy_get_shared_data<T: Host>(
         Ok(value) => value,
         Err(error) => return glue::refused(error, raw_status),
     };
-    let Some(out0_ptr) = glue::allocate(&mut caller, memory, &out0)? else {
+    let Some(out0_ptr) = glue::allocate(&mut caller, <T as Host>::guest, memory, &out0)?
+    else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -5668,7 +5691,7 @@ fn proxy_register_shared_queue<T: Host>(
     name_size: u32,
     return_queue_id: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -5730,7 +5753,7 @@ fn proxy_resolve_shared_queue<T: Host>(
     name_size: u32,
     return_queue_id: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -5802,7 +5825,7 @@ fn proxy_enqueue_shared_queue<T: Host>(
     value_data: u32,
     value_size: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -5837,7 +5860,7 @@ fn proxy_dequeue_shared_queue<T: Host>(
     return_value_data: u32,
     return_value_size: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -5876,7 +5899,8 @@ fn proxy_dequeue_shared_queue<T: Host>(
         Ok(value) => value,
         Err(error) => return glue::refused(error, raw_status),
     };
-    let Some(out0_ptr) = glue::allocate(&mut caller, memory, &out0)? else {
+    let Some(out0_ptr) = glue::allocate(&mut caller, <T as Host>::guest, memory, &out0)?
+    else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -5923,7 +5947,7 @@ fn proxy_define_metric<T: Host>(
             ),
         );
     };
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -6006,7 +6030,7 @@ fn proxy_get_metric<T: Host>(
     metric_id: u32,
     return_value: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -6055,7 +6079,7 @@ fn proxy_get_property<T: Host>(
     return_value_data: u32,
     return_value_size: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -6106,7 +6130,8 @@ fn proxy_get_property<T: Host>(
         Ok(value) => value,
         Err(error) => return glue::refused(error, raw_status),
     };
-    let Some(out0_ptr) = glue::allocate(&mut caller, memory, &out0)? else {
+    let Some(out0_ptr) = glue::allocate(&mut caller, <T as Host>::guest, memory, &out0)?
+    else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -6140,7 +6165,7 @@ fn proxy_set_property<T: Host>(
     value_data: u32,
     value_size: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -6190,7 +6215,7 @@ fn proxy_call_foreign_function<T: Host>(
     return_results_data: u32,
     return_results_size: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -6253,7 +6278,8 @@ fn proxy_call_foreign_function<T: Host>(
         Ok(value) => value,
         Err(error) => return glue::refused(error, raw_status),
     };
-    let Some(out0_ptr) = glue::allocate(&mut caller, memory, &out0)? else {
+    let Some(out0_ptr) = glue::allocate(&mut caller, <T as Host>::guest, memory, &out0)?
+    else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -6309,7 +6335,7 @@ fn fd_write<T: Wasi>(
             ),
         );
     };
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Wasi>::guest) else {
         return Ok(
             wasi_refused(
                 caller.data_mut(),
@@ -6382,7 +6408,7 @@ fn clock_time_get<T: Wasi>(
             ),
         );
     };
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Wasi>::guest) else {
         return Ok(
             wasi_refused(
                 caller.data_mut(),
@@ -6429,7 +6455,7 @@ fn random_get<T: Wasi>(
     buffer: u32,
     buffer_size: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Wasi>::guest) else {
         return Ok(
             wasi_refused(
                 caller.data_mut(),
@@ -6476,7 +6502,7 @@ fn environ_sizes_get<T: Wasi>(
     return_num_elements: u32,
     return_buffer_size: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Wasi>::guest) else {
         return Ok(
             wasi_refused(
                 caller.data_mut(),
@@ -6536,7 +6562,7 @@ fn environ_get<T: Wasi>(
     return_array: u32,
     return_buffer: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Wasi>::guest) else {
         return Ok(
             wasi_refused(
                 caller.data_mut(),
@@ -6571,7 +6597,7 @@ fn args_sizes_get<T: Wasi>(
     return_argc: u32,
     return_argv_buffer_size: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Wasi>::guest) else {
         return Ok(
             wasi_refused(
                 caller.data_mut(),
@@ -6631,7 +6657,7 @@ fn args_get<T: Wasi>(
     return_argv: u32,
     return_argv_size: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Wasi>::guest) else {
         return Ok(
             wasi_refused(
                 caller.data_mut(),
@@ -6668,7 +6694,7 @@ fn poll_oneoff<T: Wasi>(
     nsubscriptions: u32,
     return_nevents: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Wasi>::guest) else {
         return Ok(
             wasi_refused(
                 caller.data_mut(),
@@ -6781,7 +6807,7 @@ fn fd_fdstat_get<T: Wasi>(
             ),
         );
     };
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Wasi>::guest) else {
         return Ok(
             wasi_refused(
                 caller.data_mut(),
@@ -6888,7 +6914,7 @@ fn clock_res_get<T: Wasi>(
             ),
         );
     };
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Wasi>::guest) else {
         return Ok(
             wasi_refused(
                 caller.data_mut(),
@@ -7079,7 +7105,7 @@ fn fd_pwrite<T: Wasi>(
             ),
         );
     };
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Wasi>::guest) else {
         return Ok(
             wasi_refused(
                 caller.data_mut(),
@@ -7141,7 +7167,7 @@ fn fd_readdir<T: Wasi>(
     cookie: u64,
     return_nread: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Wasi>::guest) else {
         return Ok(
             wasi_refused(
                 caller.data_mut(),
@@ -7234,7 +7260,7 @@ fn fd_tell<T: Wasi>(
             ),
         );
     };
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Wasi>::guest) else {
         return Ok(
             wasi_refused(
                 caller.data_mut(),
@@ -7346,7 +7372,7 @@ fn path_readlink<T: Wasi>(
     buf_len: u32,
     return_nread: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Wasi>::guest) else {
         return Ok(
             wasi_refused(
                 caller.data_mut(),
@@ -7455,7 +7481,7 @@ fn sock_accept<T: Wasi>(
     flags: u32,
     return_fd: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Wasi>::guest) else {
         return Ok(
             wasi_refused(
                 caller.data_mut(),
@@ -7506,7 +7532,7 @@ fn sock_recv<T: Wasi>(
     return_nread: u32,
     return_flags: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Wasi>::guest) else {
         return Ok(
             wasi_refused(
                 caller.data_mut(),
@@ -7569,7 +7595,7 @@ fn sock_send<T: Wasi>(
     si_flags: u32,
     return_nwritten: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Wasi>::guest) else {
         return Ok(
             wasi_refused(
                 caller.data_mut(),

@@ -1138,6 +1138,12 @@ pub trait Host {
     ) {
         let _ = (function, status, why);
     }
+    /// Where the glue keeps what it looked up in the plugin (its memory, its allocator) for
+    /// later calls. `None`, the default, looks them up on every call. Return a [`glue::Guest`]
+    /// only if each store holds one plugin instance, the one being called.
+    fn guest(&mut self) -> Option<&mut glue::Guest> {
+        None
+    }
 }
 /// Registers every function of the host module `env` in `linker`, implemented by
 /// the store's data.
@@ -1992,6 +1998,12 @@ pub trait Wasi {
     ) {
         let _ = (function, status, why);
     }
+    /// Where the glue keeps what it looked up in the plugin (its memory, its allocator) for
+    /// later calls. `None`, the default, looks them up on every call. Return a [`glue::Guest`]
+    /// only if each store holds one plugin instance, the one being called.
+    fn guest(&mut self) -> Option<&mut glue::Guest> {
+        None
+    }
 }
 /// Registers every function of the host module `wasi_snapshot_preview1` in `linker`, implemented by
 /// the store's data.
@@ -2202,7 +2214,7 @@ fn proxy_log<T: Host>(
             ),
         );
     };
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -2235,7 +2247,7 @@ fn proxy_get_log_level<T: Host>(
     mut caller: Caller<'_, T>,
     return_log_level: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -2281,7 +2293,7 @@ fn proxy_get_current_time_nanoseconds<T: Host>(
     mut caller: Caller<'_, T>,
     return_time: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -2374,7 +2386,7 @@ fn proxy_get_buffer_bytes<T: Host>(
             ),
         );
     };
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -2413,7 +2425,8 @@ fn proxy_get_buffer_bytes<T: Host>(
         Ok(value) => value,
         Err(error) => return glue::refused(error, raw_status),
     };
-    let Some(out0_ptr) = glue::allocate(&mut caller, memory, &out0)? else {
+    let Some(out0_ptr) = glue::allocate(&mut caller, <T as Host>::guest, memory, &out0)?
+    else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -2461,7 +2474,7 @@ fn proxy_set_buffer_bytes<T: Host>(
             ),
         );
     };
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -2509,7 +2522,7 @@ fn proxy_get_buffer_status<T: Host>(
             ),
         );
     };
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -2582,7 +2595,7 @@ fn proxy_get_header_map_size<T: Host>(
             ),
         );
     };
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -2643,7 +2656,7 @@ fn proxy_get_header_map_pairs<T: Host>(
             ),
         );
     };
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -2682,7 +2695,8 @@ fn proxy_get_header_map_pairs<T: Host>(
         Ok(value) => value,
         Err(error) => return glue::refused(error, raw_status),
     };
-    let Some(out0_ptr) = glue::allocate(&mut caller, memory, &out0)? else {
+    let Some(out0_ptr) = glue::allocate(&mut caller, <T as Host>::guest, memory, &out0)?
+    else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -2728,7 +2742,7 @@ fn proxy_set_header_map_pairs<T: Host>(
             ),
         );
     };
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -2782,7 +2796,7 @@ fn proxy_get_header_map_value<T: Host>(
             ),
         );
     };
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -2833,7 +2847,8 @@ fn proxy_get_header_map_value<T: Host>(
         Ok(value) => value,
         Err(error) => return glue::refused(error, raw_status),
     };
-    let Some(out0_ptr) = glue::allocate(&mut caller, memory, &out0)? else {
+    let Some(out0_ptr) = glue::allocate(&mut caller, <T as Host>::guest, memory, &out0)?
+    else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -2881,7 +2896,7 @@ fn proxy_add_header_map_value<T: Host>(
             ),
         );
     };
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -2943,7 +2958,7 @@ fn proxy_replace_header_map_value<T: Host>(
             ),
         );
     };
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -3003,7 +3018,7 @@ fn proxy_remove_header_map_value<T: Host>(
             ),
         );
     };
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -3086,7 +3101,7 @@ fn proxy_get_status<T: Host>(
     return_status_message_data: u32,
     return_status_message_size: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -3137,7 +3152,8 @@ fn proxy_get_status<T: Host>(
         Ok(value) => value,
         Err(error) => return glue::refused(error, raw_status),
     };
-    let Some(out1_ptr) = glue::allocate(&mut caller, memory, &out1)? else {
+    let Some(out1_ptr) = glue::allocate(&mut caller, <T as Host>::guest, memory, &out1)?
+    else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -3177,7 +3193,7 @@ fn proxy_send_local_response<T: Host>(
     serialized_headers_size: u32,
     grpc_status: i32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -3260,7 +3276,7 @@ fn proxy_http_call<T: Host>(
     timeout: u32,
     return_call_id: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -3383,7 +3399,7 @@ fn proxy_grpc_call<T: Host>(
     timeout: u32,
     return_call_id: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -3512,7 +3528,7 @@ fn proxy_grpc_stream<T: Host>(
     serialized_initial_metadata_size: u32,
     return_stream_id: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -3622,7 +3638,7 @@ fn proxy_grpc_send<T: Host>(
     end_stream: u32,
 ) -> wasmtime::Result<u32> {
     let end_stream = end_stream != 0;
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -3681,7 +3697,7 @@ fn proxy_set_shared_data<T: Host>(
     value_size: u32,
     cas: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -3730,7 +3746,7 @@ fn proxy_get_shared_data<T: Host>(
     return_value_size: u32,
     return_cas: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -3793,7 +3809,8 @@ fn proxy_get_shared_data<T: Host>(
         Ok(value) => value,
         Err(error) => return glue::refused(error, raw_status),
     };
-    let Some(out0_ptr) = glue::allocate(&mut caller, memory, &out0)? else {
+    let Some(out0_ptr) = glue::allocate(&mut caller, <T as Host>::guest, memory, &out0)?
+    else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -3827,7 +3844,7 @@ fn proxy_register_shared_queue<T: Host>(
     name_size: u32,
     return_queue_id: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -3889,7 +3906,7 @@ fn proxy_resolve_shared_queue<T: Host>(
     name_size: u32,
     return_queue_id: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -3961,7 +3978,7 @@ fn proxy_enqueue_shared_queue<T: Host>(
     value_data: u32,
     value_size: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -3996,7 +4013,7 @@ fn proxy_dequeue_shared_queue<T: Host>(
     return_value_data: u32,
     return_value_size: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -4035,7 +4052,8 @@ fn proxy_dequeue_shared_queue<T: Host>(
         Ok(value) => value,
         Err(error) => return glue::refused(error, raw_status),
     };
-    let Some(out0_ptr) = glue::allocate(&mut caller, memory, &out0)? else {
+    let Some(out0_ptr) = glue::allocate(&mut caller, <T as Host>::guest, memory, &out0)?
+    else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -4082,7 +4100,7 @@ fn proxy_define_metric<T: Host>(
             ),
         );
     };
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -4165,7 +4183,7 @@ fn proxy_get_metric<T: Host>(
     metric_id: u32,
     return_value: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -4214,7 +4232,7 @@ fn proxy_get_property<T: Host>(
     return_value_data: u32,
     return_value_size: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -4265,7 +4283,8 @@ fn proxy_get_property<T: Host>(
         Ok(value) => value,
         Err(error) => return glue::refused(error, raw_status),
     };
-    let Some(out0_ptr) = glue::allocate(&mut caller, memory, &out0)? else {
+    let Some(out0_ptr) = glue::allocate(&mut caller, <T as Host>::guest, memory, &out0)?
+    else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -4299,7 +4318,7 @@ fn proxy_set_property<T: Host>(
     value_data: u32,
     value_size: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -4349,7 +4368,7 @@ fn proxy_call_foreign_function<T: Host>(
     return_results_data: u32,
     return_results_size: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Host>::guest) else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -4412,7 +4431,8 @@ fn proxy_call_foreign_function<T: Host>(
         Ok(value) => value,
         Err(error) => return glue::refused(error, raw_status),
     };
-    let Some(out0_ptr) = glue::allocate(&mut caller, memory, &out0)? else {
+    let Some(out0_ptr) = glue::allocate(&mut caller, <T as Host>::guest, memory, &out0)?
+    else {
         return Ok(
             host_refused(
                 caller.data_mut(),
@@ -4468,7 +4488,7 @@ fn fd_write<T: Wasi>(
             ),
         );
     };
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Wasi>::guest) else {
         return Ok(
             wasi_refused(
                 caller.data_mut(),
@@ -4541,7 +4561,7 @@ fn clock_time_get<T: Wasi>(
             ),
         );
     };
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Wasi>::guest) else {
         return Ok(
             wasi_refused(
                 caller.data_mut(),
@@ -4588,7 +4608,7 @@ fn random_get<T: Wasi>(
     buffer: u32,
     buffer_size: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Wasi>::guest) else {
         return Ok(
             wasi_refused(
                 caller.data_mut(),
@@ -4635,7 +4655,7 @@ fn environ_sizes_get<T: Wasi>(
     return_num_elements: u32,
     return_buffer_size: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Wasi>::guest) else {
         return Ok(
             wasi_refused(
                 caller.data_mut(),
@@ -4695,7 +4715,7 @@ fn environ_get<T: Wasi>(
     return_array: u32,
     return_buffer: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Wasi>::guest) else {
         return Ok(
             wasi_refused(
                 caller.data_mut(),
@@ -4730,7 +4750,7 @@ fn args_sizes_get<T: Wasi>(
     return_argc: u32,
     return_argv_buffer_size: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Wasi>::guest) else {
         return Ok(
             wasi_refused(
                 caller.data_mut(),
@@ -4790,7 +4810,7 @@ fn args_get<T: Wasi>(
     return_argv: u32,
     return_argv_size: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Wasi>::guest) else {
         return Ok(
             wasi_refused(
                 caller.data_mut(),
@@ -4827,7 +4847,7 @@ fn poll_oneoff<T: Wasi>(
     nsubscriptions: u32,
     return_nevents: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Wasi>::guest) else {
         return Ok(
             wasi_refused(
                 caller.data_mut(),
@@ -4940,7 +4960,7 @@ fn fd_fdstat_get<T: Wasi>(
             ),
         );
     };
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Wasi>::guest) else {
         return Ok(
             wasi_refused(
                 caller.data_mut(),
@@ -5047,7 +5067,7 @@ fn clock_res_get<T: Wasi>(
             ),
         );
     };
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Wasi>::guest) else {
         return Ok(
             wasi_refused(
                 caller.data_mut(),
@@ -5238,7 +5258,7 @@ fn fd_pwrite<T: Wasi>(
             ),
         );
     };
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Wasi>::guest) else {
         return Ok(
             wasi_refused(
                 caller.data_mut(),
@@ -5300,7 +5320,7 @@ fn fd_readdir<T: Wasi>(
     cookie: u64,
     return_nread: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Wasi>::guest) else {
         return Ok(
             wasi_refused(
                 caller.data_mut(),
@@ -5393,7 +5413,7 @@ fn fd_tell<T: Wasi>(
             ),
         );
     };
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Wasi>::guest) else {
         return Ok(
             wasi_refused(
                 caller.data_mut(),
@@ -5505,7 +5525,7 @@ fn path_readlink<T: Wasi>(
     buf_len: u32,
     return_nread: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Wasi>::guest) else {
         return Ok(
             wasi_refused(
                 caller.data_mut(),
@@ -5614,7 +5634,7 @@ fn sock_accept<T: Wasi>(
     flags: u32,
     return_fd: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Wasi>::guest) else {
         return Ok(
             wasi_refused(
                 caller.data_mut(),
@@ -5665,7 +5685,7 @@ fn sock_recv<T: Wasi>(
     return_nread: u32,
     return_flags: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Wasi>::guest) else {
         return Ok(
             wasi_refused(
                 caller.data_mut(),
@@ -5728,7 +5748,7 @@ fn sock_send<T: Wasi>(
     si_flags: u32,
     return_nwritten: u32,
 ) -> wasmtime::Result<u32> {
-    let Some(memory) = glue::memory(&mut caller) else {
+    let Some(memory) = glue::memory(&mut caller, <T as Wasi>::guest) else {
         return Ok(
             wasi_refused(
                 caller.data_mut(),
