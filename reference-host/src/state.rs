@@ -564,6 +564,12 @@ fn lower(name: &[u8]) -> Vec<u8> {
     name.to_ascii_lowercase()
 }
 
+/// Whether the stored (lower-cased) name `stored` is `name`, in any case, as Envoy's header maps
+/// match names; compared without making a lower-cased copy.
+fn named(stored: &[u8], name: &[u8]) -> bool {
+    stored.eq_ignore_ascii_case(name)
+}
+
 fn level_name(level: LogLevel) -> &'static str {
     match level {
         LogLevel::Trace => "trace",
@@ -747,13 +753,12 @@ impl Host for HostState {
         map_id: MapType,
         key: &[u8],
     ) -> Result<Vec<u8>, HostError<Status>> {
-        let key = lower(key);
         let Some(map) = self.map(map_id) else {
             return Err(self.no_map("proxy_get_header_map_value", map_id).into());
         };
         // Envoy returns the first of repeated headers.
         map.iter()
-            .find(|(k, _)| *k == key)
+            .find(|(k, _)| named(k, key))
             .map(|(_, v)| v.clone())
             .ok_or(Status::NotFound.into())
     }
@@ -777,23 +782,24 @@ impl Host for HostState {
         key: &[u8],
         value: &[u8],
     ) -> Result<(), HostError<Status>> {
-        let key = lower(key);
         let Some(map) = self.map_mut(map_id) else {
             return Err(self
                 .fixed_map("proxy_replace_header_map_value", map_id)
                 .into());
         };
         // Envoy `setCopy`: one entry in place of the first, the others removed.
-        match map.iter().position(|(k, _)| *k == key) {
+        match map.iter().position(|(k, _)| named(k, key)) {
             Some(at) => {
-                map[at].1 = value.to_vec();
+                let kept = &mut map[at].1;
+                kept.clear();
+                kept.extend_from_slice(value);
                 let mut index = 0;
                 map.retain(|(k, _)| {
                     index += 1;
-                    index - 1 == at || *k != key
+                    index - 1 == at || !named(k, key)
                 });
             }
-            None => map.push((key, value.to_vec())),
+            None => map.push((lower(key), value.to_vec())),
         }
         Ok(())
     }
@@ -803,13 +809,12 @@ impl Host for HostState {
         map_id: MapType,
         key: &[u8],
     ) -> Result<(), HostError<Status>> {
-        let key = lower(key);
         let Some(map) = self.map_mut(map_id) else {
             return Err(self
                 .fixed_map("proxy_remove_header_map_value", map_id)
                 .into());
         };
-        map.retain(|(k, _)| *k != key);
+        map.retain(|(k, _)| !named(k, key));
         Ok(())
     }
 
