@@ -30,8 +30,25 @@ pub fn encode<K: AsRef<[u8]>, V: AsRef<[u8]>>(pairs: &[(K, V)]) -> Vec<u8> {
 pub fn from_text(pairs: &[(String, String)]) -> Pairs {
     pairs
         .iter()
-        .map(|(k, v)| (k.to_ascii_lowercase().into_bytes(), v.as_bytes().to_vec()))
+        .map(|(k, v)| (lower(k.as_bytes()), v.as_bytes().to_vec()))
         .collect()
+}
+
+/// `bytes` lower-cased; names are mostly lower-case already, and a copy is one `memcpy`.
+fn lower(bytes: &[u8]) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    if bytes.iter().any(u8::is_ascii_uppercase) {
+        out.make_ascii_lowercase();
+    }
+    out
+}
+
+/// `bytes` as text, lossy: valid UTF-8 (the usual case) is copied as it is.
+pub fn text(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_owned(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+    }
 }
 
 /// Entries as transcript text (lossy UTF-8).

@@ -93,7 +93,7 @@ impl HostState {
 
     /// A property: set by the scenario or the plugin, else Envoy's attribute for context `id`.
     pub(crate) fn property_of(&self, id: u32, path: &str) -> Option<Vec<u8>> {
-        let s = self.streams.get(&id);
+        let s = self.streams.get(&id).map(|s| &**s);
         if let Some(v) = self.set_value(s, path) {
             return Some(v);
         }
@@ -233,7 +233,7 @@ impl HostState {
                 int(i64::try_from(received.saturating_sub(sent)).unwrap_or(i64::MAX))
             }
             "response.code" => int(i64::from(response_code()?)),
-            "response.code_details" => s.code_details.clone()?,
+            "response.code_details" => s.code_details.as_deref()?.to_vec(),
             "response.flags" => int(0),
             // Trailers, then headers (trailers-only), then the HTTP status mapped
             // (source/common/grpc/common.cc Common::getGrpcStatus).

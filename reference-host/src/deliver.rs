@@ -37,7 +37,7 @@ impl Driver<'_> {
 
     /// Delivers everything due by now, earliest first, including what the deliveries cause.
     pub(crate) fn deliver_pending(&mut self) {
-        if self.delivering {
+        if self.delivering || self.store.data().callouts.pending.is_empty() {
             return;
         }
         self.delivering = true;

@@ -30,7 +30,6 @@ pub(crate) struct Flight<'a> {
     dir: Direction,
     /// The response is the plugin's local reply.
     local: bool,
-    outcome: HttpOutcome,
 }
 
 /// One direction of a stream.
@@ -118,11 +117,8 @@ impl<'a> Driver<'a> {
     pub(crate) fn http(&mut self, exchange: &'a HttpStream) -> Option<u32> {
         let id = self.next_stream;
         self.next_stream = self.next_stream.saturating_add(1);
-        let mut outcome = HttpOutcome {
-            context: id,
-            ..HttpOutcome::default()
-        };
         if let Some(why) = self.failed.clone() {
+            let mut outcome = HttpOutcome::of(id);
             self.failed_stream(id, exchange, &why, &mut outcome);
             self.store.data_mut().transcript.http.push(outcome);
             return None;
@@ -133,7 +129,7 @@ impl<'a> Driver<'a> {
         stream.properties = (exchange.properties.iter())
             .map(|(k, v)| (k.clone(), v.as_bytes().to_vec()))
             .collect();
-        self.store.data_mut().streams.insert(id, stream);
+        self.store.data_mut().streams.insert(id, Box::new(stream));
         let mut request = Side::new(Cow::Borrowed(&exchange.request));
         request.next_at = Some(now);
         let ms = |ms: u64| ms.saturating_mul(1_000_000);
@@ -152,7 +148,6 @@ impl<'a> Driver<'a> {
             response: Side::new(Cow::Borrowed(&exchange.response)),
             dir: Direction::Request,
             local: false,
-            outcome,
         });
         // A failure here fails the VM, and the stream's first part meets that.
         let _ = self.call(id, "proxy_on_context_create", |e, s| {
@@ -261,7 +256,7 @@ impl<'a> Driver<'a> {
                     s.response_headers = pairs::from_text(&message.headers);
                     if !local {
                         // The router sets it as the upstream's headers arrive.
-                        s.code_details = Some(b"via_upstream".to_vec());
+                        s.code_details = Some(Cow::Borrowed(b"via_upstream"));
                     }
                 }
                 (Part::Body(_), _) => {
@@ -455,7 +450,7 @@ impl<'a> Driver<'a> {
             }
             Direction::Response => {
                 let flight = self.flights.remove(at);
-                let mut outcome = flight.outcome;
+                let mut outcome = HttpOutcome::of(id);
                 outcome.local_response = flight.local;
                 self.close_stream(id, outcome, [flight.request.out, flight.response.out]);
             }
@@ -481,7 +476,7 @@ impl<'a> Driver<'a> {
         let reply = envoy_local_reply(&local, &request);
         let now = self.store.data().elapsed_ns;
         if let Some(s) = self.stream(id) {
-            s.code_details = Some(local.details);
+            s.code_details = Some(Cow::Owned(local.details));
             // What the plugin held is dropped with the request.
             s.body.clear();
         }
@@ -497,7 +492,7 @@ impl<'a> Driver<'a> {
             return;
         }
         let flight = self.flights.remove(at);
-        let mut outcome = flight.outcome;
+        let mut outcome = HttpOutcome::of(id);
         if flight.response.out.is_some() {
             outcome.reset = true;
         } else {
@@ -525,7 +520,7 @@ impl<'a> Driver<'a> {
             Part::Trailers => trailers,
         };
         let id = flight.id;
-        let mut outcome = flight.outcome;
+        let mut outcome = HttpOutcome::of(id);
         outcome.local_response = flight.local;
         match end {
             End::Failed => outcome.downstream_response = Some(fail_closed_response()),

@@ -538,12 +538,12 @@ impl Driver<'_> {
     }
 
     pub(crate) fn stream(&mut self, id: u32) -> Option<&mut Stream> {
-        self.store.data_mut().streams.get_mut(&id)
+        self.store.data_mut().streams.get_mut(&id).map(|s| &mut **s)
     }
 
     /// The end of a stream or connection in the spec's order: `proxy_on_done`, then, if it
     /// agrees, `proxy_on_log` and `proxy_on_delete`. Returns the stream, if it was one.
-    pub(crate) fn finish_stream(&mut self, id: u32) -> Option<Stream> {
+    pub(crate) fn finish_stream(&mut self, id: u32) -> Option<Box<Stream>> {
         if let Some(s) = self.stream(id) {
             s.phase = Phase::Done;
         }

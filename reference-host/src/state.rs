@@ -14,6 +14,7 @@ use proxy_wasm_host_abi::v0_2_1::{
 };
 use proxy_wasm_host_abi::{HostError, Trap};
 use rustc_hash::FxHashMap;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use wasmtime::StoreLimits;
 
@@ -91,7 +92,7 @@ pub struct Stream {
     /// Set once the request headers went on to the upstream.
     pub upstream: bool,
     /// Envoy's response code details: `via_upstream`, or the details of a local response.
-    pub code_details: Option<Vec<u8>>,
+    pub code_details: Option<Cow<'static, [u8]>>,
     /// Virtual time the request headers left for the upstream (Envoy's first upstream byte sent).
     pub upstream_sent_ns: Option<u64>,
     /// Virtual time the upstream's last response part arrived (its last byte received).
@@ -260,8 +261,8 @@ pub struct HostState {
     pub current: u32,
     /// Set by `proxy_set_effective_context` until the callback returns (cpp-host).
     pub effective: Option<u32>,
-    /// Live HTTP streams by context id.
-    pub streams: FxHashMap<u32, Stream>,
+    /// Live HTTP streams by context id; boxed, as a stream is large and moves in and out.
+    pub streams: FxHashMap<u32, Box<Stream>>,
     /// Live TCP connections by context id.
     pub connections: BTreeMap<u32, Connection>,
     /// HTTP and gRPC calls, queues and foreign functions.
@@ -323,7 +324,7 @@ impl HostState {
 
     fn stream(&mut self) -> Option<&mut Stream> {
         let id = self.target();
-        self.streams.get_mut(&id)
+        self.streams.get_mut(&id).map(|s| &mut **s)
     }
 
     fn connection(&mut self) -> Option<&mut Connection> {
@@ -397,7 +398,7 @@ impl HostState {
         self.transcript.logs.push(Log {
             context,
             level,
-            message: String::from_utf8_lossy(message).into_owned(),
+            message: pairs::text(message),
         });
     }
 
@@ -791,8 +792,13 @@ impl Host for HostState {
         match map.iter().position(|(k, _)| named(k, key)) {
             Some(at) => {
                 let kept = &mut map[at].1;
-                kept.clear();
-                kept.extend_from_slice(value);
+                if kept.capacity() < value.len() {
+                    // A fresh buffer: growing the old one would copy what it held.
+                    *kept = value.to_vec();
+                } else {
+                    kept.clear();
+                    kept.extend_from_slice(value);
+                }
                 let mut index = 0;
                 map.retain(|(k, _)| {
                     index += 1;

@@ -104,6 +104,16 @@ pub struct HttpOutcome {
     pub vm_failed: Option<FailedStream>,
 }
 
+impl HttpOutcome {
+    /// The outcome of context `context`'s stream, before anything is known of it.
+    pub(crate) fn of(context: u32) -> Self {
+        HttpOutcome {
+            context,
+            ..HttpOutcome::default()
+        }
+    }
+}
+
 /// What a stream got from a failed VM (scenario `fail_open`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
