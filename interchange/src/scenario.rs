@@ -46,6 +46,10 @@ pub struct Scenario {
     /// Property values by dotted path (`request.path`), overriding the built-in table.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub properties: BTreeMap<String, Bytes>,
+    /// The TLS every client connection (HTTP stream or TCP connection) comes over, unless a
+    /// stream gives its own; none: plaintext, where Envoy has no TLS attributes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<Tls>,
     /// The level `proxy_get_log_level` reports (info if none).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub log_level: Option<LogLevelName>,
@@ -119,6 +123,55 @@ pub enum Event {
         /// The argument bytes, readable as the foreign-function-arguments buffer.
         data: Bytes,
     },
+}
+
+/// A client's TLS connection as Envoy's `Ssl::ConnectionInfo` describes it, the source of the
+/// `connection.*` TLS attributes (source/extensions/filters/common/expr/context.cc
+/// `SslExtractorsValues`, `ConnectionLookupValues`).
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Tls {
+    /// The negotiated version, `connection.tls_version`.
+    pub version: String,
+    /// The SNI the client sent, `connection.requested_server_name`.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub requested_server_name: String,
+    /// The listener's certificate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub local_certificate: Option<Certificate>,
+    /// The client's certificate, if it presented one: then `connection.mtls` is true.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peer_certificate: Option<Certificate>,
+}
+
+impl Default for Tls {
+    fn default() -> Self {
+        Tls {
+            version: "TLSv1.3".to_string(),
+            requested_server_name: String::new(),
+            local_certificate: None,
+            peer_certificate: None,
+        }
+    }
+}
+
+/// What Envoy's attributes tell of a certificate.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Certificate {
+    /// The subject in RFC 2253 form (`CN=client,O=example`).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub subject: String,
+    /// URI subject alternative names; the attribute is the first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub uri_san: Vec<String>,
+    /// DNS subject alternative names; the attribute is the first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dns_san: Vec<String>,
+    /// The SHA-256 digest of the certificate, hex (`sha256_peer_certificate_digest`, for the
+    /// client's certificate).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub sha256_digest: String,
 }
 
 /// One TCP connection: what each peer sends, in chunks; the client closes after its last chunk,
@@ -197,6 +250,9 @@ pub struct HttpStream {
     /// the scenario's and the ones derived from the stream.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub properties: BTreeMap<String, Bytes>,
+    /// The TLS this stream's client connection comes over, in place of the scenario's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<Box<Tls>>,
     /// The client resets the stream once this part has arrived (the body: all its chunks),
     /// whether or not the plugin has seen it or let it through: no later stream callback runs, and
     /// the stream ends with `proxy_on_done`, `proxy_on_log` and `proxy_on_delete` as Envoy ends

@@ -11,6 +11,7 @@
 //! messages, `listener_direction`: its `PROPERTY_TOKENS`).
 
 use crate::pairs::{self, Pairs};
+use crate::scenario::{Certificate, Tls};
 use crate::state::{HostState, Phase, Stream};
 
 /// The client's and the listener's addresses every stream and connection reports, and the
@@ -68,6 +69,33 @@ fn proto_string(out: &mut Vec<u8>, field: u8, value: &[u8]) {
     }
     out.push(len as u8);
     out.extend_from_slice(value);
+}
+
+/// A `connection.*` attribute of a TLS connection: Envoy's `SslExtractorsValues` (a subject is
+/// empty without the certificate, a SAN or digest absent) and, from `ConnectionLookupValues`,
+/// `mtls` (a peer certificate was presented) and `requested_server_name`.
+fn tls_attribute(tls: &Tls, name: &str) -> Option<Vec<u8>> {
+    let (local, peer) = (
+        tls.local_certificate.as_ref(),
+        tls.peer_certificate.as_ref(),
+    );
+    let subject = |c: Option<&Certificate>| c.map(|c| c.subject.as_bytes().to_vec());
+    let first = |sans: Option<&Vec<String>>| Some(sans?.first()?.as_bytes().to_vec());
+    match name {
+        "mtls" => Some(vec![u8::from(peer.is_some())]),
+        "requested_server_name" => Some(tls.requested_server_name.as_bytes().to_vec()),
+        "tls_version" => Some(tls.version.as_bytes().to_vec()),
+        "subject_local_certificate" => Some(subject(local).unwrap_or_default()),
+        "subject_peer_certificate" => Some(subject(peer).unwrap_or_default()),
+        "uri_san_local_certificate" => first(local.map(|c| &c.uri_san)),
+        "uri_san_peer_certificate" => first(peer.map(|c| &c.uri_san)),
+        "dns_san_local_certificate" => first(local.map(|c| &c.dns_san)),
+        "dns_san_peer_certificate" => first(peer.map(|c| &c.dns_san)),
+        "sha256_peer_certificate_digest" => peer
+            .map(|c| c.sha256_digest.as_bytes().to_vec())
+            .filter(|d| !d.is_empty()),
+        _ => None,
+    }
 }
 
 /// Envoy's `Grpc::Utility::httpToGrpcStatus` (source/common/grpc/status.cc).
@@ -134,11 +162,18 @@ impl HostState {
             return None;
         }
         let tcp = self.connections.contains_key(&id);
+        let tls = s.and_then(|s| s.tls.as_ref()).or(self.tls.as_ref());
+        if let Some(name) = path.strip_prefix("connection.")
+            && let Some(value) = tls.and_then(|tls| tls_attribute(tls, name))
+        {
+            return Some(value);
+        }
         match path {
             "source.address" => Some(SOURCE.as_bytes().to_vec()),
             "source.port" => Some(int(SOURCE_PORT)),
             "destination.address" => Some(DESTINATION.as_bytes().to_vec()),
             "destination.port" => Some(int(DESTINATION_PORT)),
+            // Plaintext: no peer certificate, no SNI.
             "connection.mtls" => Some(vec![0]),
             "connection.requested_server_name" => Some(Vec::new()),
             "connection.id" | "connection_id" => Some(uint(u64::from(id))),

@@ -129,6 +129,7 @@ impl<'a> Driver<'a> {
         stream.properties = (exchange.properties.iter())
             .map(|(k, v)| (k.clone(), v.as_bytes().to_vec()))
             .collect();
+        stream.tls = exchange.tls.as_deref().cloned();
         self.store.data_mut().streams.insert(id, Box::new(stream));
         let mut request = Side::new(Cow::Borrowed(&exchange.request));
         request.next_at = Some(now);

@@ -215,6 +215,7 @@ fn run_linked(
         .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
         .chain((scenario.properties.iter()).map(|(k, v)| (k.clone(), v.as_bytes().to_vec())))
         .collect();
+    state.tls.clone_from(&scenario.tls);
     state.environment = scenario
         .environment
         .iter()

@@ -5,6 +5,7 @@
 
 use crate::callouts::{Callouts, Received};
 use crate::pairs::{self, Pairs};
+use crate::scenario::Tls;
 use crate::transcript::{Failure, Log, MAX_LOG_BYTES, MAX_REFUSALS, Refusal, Transcript};
 use heck::ToShoutySnakeCase;
 use proxy_wasm_host_abi::glue::{Guest, Refusal as GlueRefusal};
@@ -85,6 +86,10 @@ pub struct Stream {
     pub started_ns: u64,
     /// The scenario's property values for this stream alone.
     pub properties: BTreeMap<String, Vec<u8>>,
+    /// What the plugin set with `proxy_set_property` in this stream.
+    pub filter_state: FilterState,
+    /// The TLS of this stream's client connection, when the scenario gives the stream its own.
+    pub tls: Option<Tls>,
     /// Request body bytes received from the client so far (Envoy's `bytesReceived`).
     pub request_bytes: i64,
     /// Response body bytes sent to the client so far (Envoy's `bytesSent`).
@@ -101,6 +106,12 @@ pub struct Stream {
     /// headers, response trailers.
     pub sent: [Sent; 4],
 }
+
+/// The values a plugin set with `proxy_set_property` in one stream or connection, by path (the
+/// path's bytes, without a trailing NUL): Envoy's filter state of that stream or connection, kept
+/// under `wasm.<path>` (source/extensions/common/wasm/context.cc `Context::setProperty`). It
+/// ends with the stream, so a value never reaches another stream.
+pub type FilterState = BTreeMap<Vec<u8>, Vec<u8>>;
 
 /// Whether a stream's header map went on, and as what. A map that went is the transcript's only
 /// once the stream ends, so it is copied only if the plugin changes it after it went (a paused
@@ -142,6 +153,8 @@ impl Stream {
             reset: false,
             started_ns: 0,
             properties: BTreeMap::new(),
+            filter_state: FilterState::new(),
+            tls: None,
             request_bytes: 0,
             response_bytes: 0,
             upstream: false,
@@ -206,6 +219,8 @@ pub struct Connection {
     pub resumed: bool,
     /// The side the plugin closed, if it did.
     pub closed_by_plugin: Option<&'static str>,
+    /// What the plugin set with `proxy_set_property` in this connection.
+    pub filter_state: FilterState,
 }
 
 impl Connection {
@@ -216,6 +231,7 @@ impl Connection {
             data: Vec::new(),
             resumed: false,
             closed_by_plugin: None,
+            filter_state: FilterState::new(),
         }
     }
 }
@@ -267,8 +283,10 @@ pub struct HostState {
     pub connections: BTreeMap<u32, Connection>,
     /// HTTP and gRPC calls, queues and foreign functions.
     pub callouts: Callouts,
-    /// Property values set by the scenario or the plugin, by dotted path.
+    /// Property values the scenario sets for the run, by dotted path.
     pub properties: BTreeMap<String, Vec<u8>>,
+    /// The TLS client connections come over, unless a stream has its own.
+    pub tls: Option<Tls>,
     /// Shared data: key → (value, cas).
     pub shared: BTreeMap<Vec<u8>, (Vec<u8>, u32)>,
     next_cas: u32,
@@ -305,6 +323,7 @@ impl HostState {
             connections: BTreeMap::new(),
             callouts: Callouts::default(),
             properties: BTreeMap::new(),
+            tls: None,
             shared: BTreeMap::new(),
             next_cas: 1,
             metrics: Vec::new(),
@@ -521,6 +540,29 @@ impl HostState {
         self.property_of(self.target(), path)
     }
 
+    /// The filter state of the target stream or connection; the root context has none.
+    fn filter_state(&mut self) -> Option<&mut FilterState> {
+        let id = self.target();
+        match self.streams.get_mut(&id) {
+            Some(s) => Some(&mut s.filter_state),
+            None => self.connections.get_mut(&id).map(|c| &mut c.filter_state),
+        }
+    }
+
+    /// A value the plugin set, as Envoy finds one once no attribute has the path
+    /// (source/extensions/common/wasm/context.cc `Context::findValue`): by the path's first
+    /// segment alone, so a value set under a path of several segments is never found; or as the
+    /// `filter_state` attribute's `wasm.<path>` entry.
+    fn set_by_plugin(&mut self, segments: &[&[u8]]) -> Option<Vec<u8>> {
+        let state = self.filter_state()?;
+        let key = match segments {
+            [key] => *key,
+            [b"filter_state", key] => key.strip_prefix(b"wasm.")?,
+            _ => return None,
+        };
+        state.get(key).cloned()
+    }
+
     fn no_metric(&mut self, function: &'static str, id: u32) -> Status {
         let reason = format!("no metric {id} was defined");
         self.refuse(function, Status::NotFound, reason)
@@ -546,9 +588,14 @@ fn spec_name(status: impl std::fmt::Debug) -> String {
 }
 
 /// A property path: segments joined by 0x00, an optional trailing 0x00 (the C++ SDK sends one).
+/// A property path without the trailing NUL the C++ SDK ends it with.
+fn trimmed(path: &[u8]) -> &[u8] {
+    path.strip_suffix(&[0]).unwrap_or(path)
+}
+
+/// A property path's segments joined by dots, as the scenario names properties.
 fn property_path(path: &[u8]) -> Option<String> {
-    let path = path.strip_suffix(&[0]).unwrap_or(path);
-    let text = std::str::from_utf8(path).ok()?;
+    let text = std::str::from_utf8(trimmed(path)).ok()?;
     Some(text.split('\0').collect::<Vec<_>>().join("."))
 }
 
@@ -1117,32 +1164,41 @@ impl Host for HostState {
         Ok(m.value as u64)
     }
 
-    fn proxy_get_property(&mut self, path: &[u8]) -> Result<Vec<u8>, HostError<Status>> {
+    fn proxy_get_property(&mut self, raw: &[u8]) -> Result<Vec<u8>, HostError<Status>> {
         const NAME: &str = "proxy_get_property";
-        let Some(path) = property_path(path) else {
-            let reason = "the path is not UTF-8";
-            return Err(self.refuse(NAME, Status::NotFound, reason).into());
-        };
-        match self.property(&path) {
-            Some(value) => Ok(value),
-            None => {
-                let reason = format!(
-                    "no property `{path}` here: the scenario's `properties` do not set it and \
-                     this context does not derive it"
-                );
-                Err(self.refuse(NAME, Status::NotFound, reason).into())
-            }
+        let path = property_path(raw);
+        if let Some(value) = path.as_deref().and_then(|p| self.property(p)) {
+            return Ok(value);
         }
+        let segments: Vec<&[u8]> = trimmed(raw).split(|b| *b == 0).collect();
+        if let Some(value) = self.set_by_plugin(&segments) {
+            return Ok(value);
+        }
+        let shown = path.unwrap_or_else(|| String::from_utf8_lossy(raw).replace('\0', "."));
+        let mut reason = format!(
+            "no property `{shown}` here: the scenario's `properties` do not set it, this context \
+             does not derive it and the plugin did not set it in this stream or connection"
+        );
+        let whole = trimmed(raw);
+        if segments.len() > 1 && self.filter_state().is_some_and(|s| s.contains_key(whole)) {
+            reason.push_str(
+                "; the plugin set it under this path of several segments, and Envoy looks a \
+                 value the plugin set up by the first segment alone, so never finds it",
+            );
+        }
+        Err(self.refuse(NAME, Status::NotFound, reason).into())
     }
 
     fn proxy_set_property(&mut self, path: &[u8], value: &[u8]) -> Result<(), HostError<Status>> {
-        let Some(path) = property_path(path) else {
-            let reason = "the path is not UTF-8";
+        let path = trimmed(path).to_vec();
+        let Some(state) = self.filter_state() else {
+            let reason = "the root context has no stream or connection to keep the value with \
+                          (Envoy: no stream info, so Context::setProperty answers NotFound)";
             return Err(self
-                .refuse("proxy_set_property", Status::BadArgument, reason)
+                .refuse("proxy_set_property", Status::NotFound, reason)
                 .into());
         };
-        self.properties.insert(path, value.to_vec());
+        state.insert(path, value.to_vec());
         Ok(())
     }
 }

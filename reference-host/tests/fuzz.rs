@@ -11,7 +11,8 @@ use arbitrary::{Result, Unstructured};
 use proxy_wasm_interchange::Bytes;
 use proxy_wasm_spec::ir::{Abi, Function, WasmType};
 use reference_host::scenario::{
-    Event, GrpcReply, HttpReply, HttpStream, Limits, Message, Scenario, StreamPart, TcpStream,
+    Certificate, Event, GrpcReply, HttpReply, HttpStream, Limits, Message, Scenario, StreamPart,
+    TcpStream, Tls,
 };
 use reference_host::{LoadError, Runtime};
 use std::sync::mpsc;
@@ -234,6 +235,7 @@ fn event(u: &mut Unstructured<'_>) -> Result<Event> {
             if u.arbitrary()? {
                 stream.properties.insert(text(u)?, bytes(u)?);
             }
+            stream.tls = tls(u)?.map(Box::new);
             Event::Http(stream)
         }
         2 => Event::Tcp(TcpStream {
@@ -254,12 +256,36 @@ fn event(u: &mut Unstructured<'_>) -> Result<Event> {
     })
 }
 
+fn tls(u: &mut Unstructured<'_>) -> Result<Option<Tls>> {
+    if !u.ratio(1, 4)? {
+        return Ok(None);
+    }
+    let mut certificate = || -> Result<Option<Certificate>> {
+        if !u.arbitrary()? {
+            return Ok(None);
+        }
+        Ok(Some(Certificate {
+            subject: text(u)?,
+            uri_san: vec![text(u)?],
+            dns_san: Vec::new(),
+            sha256_digest: text(u)?,
+        }))
+    };
+    Ok(Some(Tls {
+        local_certificate: certificate()?,
+        peer_certificate: certificate()?,
+        version: text(u)?,
+        requested_server_name: text(u)?,
+    }))
+}
+
 fn scenario(u: &mut Unstructured<'_>) -> Result<Scenario> {
     let mut s = Scenario {
         vm_configuration: bytes(u)?,
         plugin_configuration: bytes(u)?,
         fail_open: u.arbitrary()?,
         root_id: text(u)?,
+        tls: tls(u)?,
         limits: Limits {
             fuel_per_call: u.int_in_range(1_000..=2_000_000)?,
             memory_bytes: u.int_in_range(65_536..=1 << 20)?,

@@ -469,8 +469,9 @@ fn every_refused_call_has_its_reason_in_the_transcript() {
             refusal(
                 "proxy_get_property",
                 "NOT_FOUND",
-                "no property `no.such.path` here: the scenario's `properties` do not set it and \
-                 this context does not derive it"
+                "no property `no.such.path` here: the scenario's `properties` do not set it, \
+                 this context does not derive it and the plugin did not set it in this stream \
+                 or connection"
             ),
             refusal(
                 "proxy_increment_metric",
@@ -1120,6 +1121,81 @@ fn envoy_attributes_come_from_the_stream_and_the_scenario() {
 }
 
 #[test]
+fn tls_attributes_come_from_the_scenarios_tls() {
+    // Envoy's SslExtractorsValues and ConnectionLookupValues
+    // (source/extensions/filters/common/expr/context.cc): absent on plaintext but for `mtls`
+    // (false) and `requested_server_name` (empty); with TLS, a subject is empty without its
+    // certificate and a SAN or digest absent.
+    let paths = [
+        "connection.mtls",
+        "connection.requested_server_name",
+        "connection.tls_version",
+        "connection.subject_local_certificate",
+        "connection.subject_peer_certificate",
+        "connection.uri_san_peer_certificate",
+        "connection.dns_san_local_certificate",
+        "connection.sha256_peer_certificate_digest",
+    ];
+    let plugin = property_logger(&paths, &[]);
+    let stream = |tls: Value| {
+        json!({ "http": {
+            "request": { "headers": [[":path", "/"]] },
+            "response": { "headers": [[":status", "200"]] },
+            "tls": tls
+        }})
+    };
+    let t = transcript(
+        &plugin,
+        &scenario(json!({
+            "tls": {
+                "requested_server_name": "api.example.com",
+                "local_certificate": { "subject": "CN=proxy", "dns_san": ["proxy.local", "b"] },
+                "peer_certificate": { "subject": "CN=client", "uri_san": ["spiffe://c/1"],
+                                      "sha256_digest": "ab01" }
+            },
+            "events": [
+                stream(Value::Null),
+                stream(json!({ "version": "TLSv1.2" })),
+                { "http": {
+                    "request": { "headers": [[":path", "/"]] },
+                    "response": { "headers": [[":status", "200"]] },
+                    "properties": { "connection.tls_version": "TLSv1.1" }
+                }}
+            ]
+        })),
+    );
+    let (yes, no) = ("\u{1}", "\u{0}");
+    let run_wide = [
+        yes,
+        "api.example.com",
+        "TLSv1.3",
+        "CN=proxy",
+        "CN=client",
+        "spiffe://c/1",
+        "proxy.local",
+        "ab01",
+    ];
+    let own = [no, "", "TLSv1.2", "", "", "(none)", "(none)", "(none)"];
+    // The third stream comes over the scenario's TLS, its version overridden by a property.
+    let mut overridden = run_wide;
+    overridden[2] = "TLSv1.1";
+    let want: Vec<&str> = run_wide
+        .iter()
+        .chain(&own)
+        .chain(&overridden)
+        .copied()
+        .collect();
+    assert_eq!(logged(&t), want);
+    let plaintext = transcript(&plugin, &http_scenario());
+    assert_eq!(
+        logged(&plaintext)[..8],
+        [
+            no, "", "(none)", "(none)", "(none)", "(none)", "(none)", "(none)"
+        ]
+    );
+}
+
+#[test]
 fn sizes_codes_upstream_and_configuration_attributes_follow_envoy() {
     let plugin = property_logger_in([
         &[
@@ -1214,6 +1290,60 @@ fn sizes_codes_upstream_and_configuration_attributes_follow_envoy() {
             int(70_000_000),
         ]
     );
+}
+
+#[test]
+fn what_the_plugin_sets_is_its_streams_filter_state() {
+    // Envoy keeps a value the plugin sets as filter state of the stream (none in the root
+    // context) and finds it by the path's first segment, or as `filter_state.wasm.<path>`
+    // (source/extensions/common/wasm/context.cc Context::setProperty, Context::findValue).
+    let imports = r#"
+      (import "env" "proxy_get_property" (func $get (param i32 i32 i32 i32) (result i32)))
+      (import "env" "proxy_set_property" (func $set (param i32 i32 i32 i32) (result i32)))
+      (import "env" "proxy_log" (func $log (param i32 i32 i32) (result i32)))"#;
+    let body = r#"
+      (data (i32.const 100) "k")
+      (data (i32.const 110) "v")
+      (data (i32.const 120) "filter_state\00wasm.k")
+      (data (i32.const 150) "a\00b")
+      (data (i32.const 900) "(none)")
+      (func $show (param $path i32) (param $len i32)
+        (if (i32.eqz (call $get (local.get $path) (local.get $len) (i32.const 600) (i32.const 604)))
+          (then (drop (call $log (i32.const 2) (i32.load (i32.const 600)) (i32.load (i32.const 604)))))
+          (else (drop (call $log (i32.const 2) (i32.const 900) (i32.const 6))))))
+      (func $status (param $s i32)
+        (i32.store8 (i32.const 800) (i32.add (i32.const 48) (local.get $s)))
+        (drop (call $log (i32.const 2) (i32.const 800) (i32.const 1))))
+      (func (export "proxy_on_configure") (param i32 i32) (result i32)
+        (call $status (call $set (i32.const 100) (i32.const 1) (i32.const 110) (i32.const 1)))
+        i32.const 1)
+      (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+        (call $show (i32.const 100) (i32.const 1))
+        (call $status (call $set (i32.const 100) (i32.const 1) (i32.const 110) (i32.const 1)))
+        (call $status (call $set (i32.const 150) (i32.const 3) (i32.const 110) (i32.const 1)))
+        i32.const 0)
+      (func (export "proxy_on_log") (param i32)
+        (call $show (i32.const 100) (i32.const 1))
+        (call $show (i32.const 120) (i32.const 19))
+        (call $show (i32.const 150) (i32.const 3)))"#;
+    let stream = json!({ "http": {
+        "request": { "headers": [[":path", "/"]] },
+        "response": { "headers": [[":status", "200"]] }
+    }});
+    let t = transcript(
+        &module("0_2_1", imports, body),
+        &scenario(json!({ "events": [stream.clone(), stream] })),
+    );
+    // The root's set is NOT_FOUND (1); each stream starts without the other's value.
+    let each = ["(none)", "0", "0", "v", "v", "(none)"];
+    let want: Vec<&str> = ["1"].iter().chain(&each).chain(&each).copied().collect();
+    assert_eq!(logged(&t), want);
+    let reasons: Vec<&str> = (t["refusals"].as_array().into_iter().flatten())
+        .filter_map(|r| r["reason"].as_str())
+        .collect();
+    assert_eq!(reasons.len(), 5, "{reasons:?}");
+    assert!(reasons[0].starts_with("the root context has no stream or connection"));
+    assert!(reasons[2].contains("set it under this path of several segments"));
 }
 
 #[test]

@@ -487,6 +487,21 @@ fn properties_scenario() -> Value {
     })
 }
 
+/// What the reason for a property not found adds when the plugin set it under a longer path.
+const SEVERAL_SEGMENTS: &str = "; the plugin set it under this path of several segments, and \
+                                Envoy looks a value the plugin set up by the first segment \
+                                alone, so never finds it";
+
+fn not_found(context: u32, path: &str, more: &str) -> Value {
+    json!({
+        "context": context, "function": "proxy_get_property", "status": "NOT_FOUND",
+        "reason": format!(
+            "no property `{path}` here: the scenario's `properties` do not set it, this context \
+             does not derive it and the plugin did not set it in this stream or connection{more}"
+        )
+    })
+}
+
 fn properties_http() -> Value {
     json!([through(
         2,
@@ -513,14 +528,11 @@ fn sdk_0_2_properties_are_read_and_set() {
                 info(2, "no.such = (none)"),
                 // 4 (count) + 3 * 8 (sizes) + 32 (six strings, NUL-ended).
                 info(2, "request.headers: 60 bytes, Some(3) headers"),
-                info(2, "sdk.note = set by the plugin"),
+                info(2, "sdk_note = set by the plugin"),
+                info(2, "sdk.note = (none)"),
                 info(2, "response.code = 201"),
             ],
-            "refusals": [{
-                "context": 2, "function": "proxy_get_property", "status": "NOT_FOUND",
-                "reason": "no property `no.such` here: the scenario's `properties` do not set it \
-                           and this context does not derive it"
-            }],
+            "refusals": [not_found(2, "no.such", ""), not_found(2, "sdk.note", SEVERAL_SEGMENTS)],
             "http": properties_http()
         }),
     );
@@ -599,9 +611,11 @@ fn sdk_0_1_properties_are_read_and_set() {
                 info(2, "request.path = /p?q=1"),
                 info(2, "request.method = POST"),
                 info(2, "source.address = 127.0.0.1:40000"),
-                info(2, "sdk.note = set by the plugin"),
+                info(2, "sdk_note = set by the plugin"),
+                info(2, "sdk.note = (none)"),
                 info(2, "response.code = 201"),
             ],
+            "refusals": [not_found(2, "sdk.note", SEVERAL_SEGMENTS)],
             "http": properties_http()
         }),
     );

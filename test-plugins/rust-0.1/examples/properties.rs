@@ -33,7 +33,11 @@ impl HttpContext for Props {
         ] {
             info!("{path} = {}", self.text(path));
         }
+        // Envoy keeps what a plugin sets as the stream's filter state and finds it by the
+        // path's first segment: a one-segment path reads back, a longer one does not.
+        self.set_property(vec!["sdk_note"], Some(b"set by the plugin"));
         self.set_property(vec!["sdk", "note"], Some(b"set by the plugin"));
+        info!("sdk_note = {}", self.text("sdk_note"));
         info!("sdk.note = {}", self.text("sdk.note"));
         Action::Continue
     }
