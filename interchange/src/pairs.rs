@@ -2,8 +2,14 @@
 //! src/pairs_util.cc PairsUtil::marshalPairs): a u32 count, then a (key length, value length) u32
 //! pair per entry, then each key and value followed by 0x00; all integers little-endian.
 
+use crate::Bytes;
+
 /// Header or trailer entries in order; names may repeat.
 pub type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// Entries as a transcript keeps them: each name and value as it is, written as text when it is
+/// UTF-8 and as `{"base64": ...}` otherwise ([`Bytes`]).
+pub type Entries = Vec<(Bytes, Bytes)>;
 
 /// Serializes `pairs`. An empty map is the empty buffer: the first of the two forms the spec
 /// allows, and the one proxy-wasm-cpp-host sends.
@@ -51,26 +57,26 @@ pub fn text(bytes: &[u8]) -> String {
     }
 }
 
-/// Entries as transcript text (lossy UTF-8).
-pub fn to_text(pairs: &[(Vec<u8>, Vec<u8>)]) -> Vec<(String, String)> {
-    pairs
-        .iter()
-        .map(|(k, v)| {
-            (
-                String::from_utf8_lossy(k).into_owned(),
-                String::from_utf8_lossy(v).into_owned(),
-            )
-        })
+/// Entries as text, invalid UTF-8 replaced (the adapter protocol's headers are text).
+pub fn to_text<K: AsRef<[u8]>, V: AsRef<[u8]>>(pairs: &[(K, V)]) -> Vec<(String, String)> {
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (pairs.iter())
+        .map(|(k, v)| (text(k.as_ref()), text(v.as_ref())))
         .collect()
 }
 
-/// [`to_text`] taking the entries: valid UTF-8 is reused, not copied.
-pub fn into_text(pairs: Pairs) -> Vec<(String, String)> {
-    let text = |bytes: Vec<u8>| {
-        String::from_utf8(bytes)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
-    };
-    pairs.into_iter().map(|(k, v)| (text(k), text(v))).collect()
+/// Entries as a transcript keeps them; the buffers move, nothing is copied or checked.
+pub fn into_entries(pairs: Pairs) -> Entries {
+    (pairs.into_iter())
+        .map(|(k, v)| (Bytes(k), Bytes(v)))
+        .collect()
+}
+
+/// Text entries (a scenario's, a local reply's) as a transcript keeps them.
+pub fn text_entries(pairs: Vec<(String, String)>) -> Entries {
+    (pairs.into_iter())
+        .map(|(k, v)| (Bytes(k.into_bytes()), Bytes(v.into_bytes())))
+        .collect()
 }
 
 fn len32(n: usize) -> u32 {

@@ -3,6 +3,7 @@
 //! `serve` (JSON-lines jobs on stdin, one result line each on stdout).
 
 use crate::Runtime;
+use crate::pairs;
 use crate::{LoadError, Scenario, Transcript};
 use proxy_wasm_interchange::protocol::{
     Capability, Event, Exchange, Failure, HttpMessage, Info, Job, JobResult, PROTOCOL, exit,
@@ -105,9 +106,9 @@ pub fn events(t: &Transcript) -> Vec<String> {
             context: Some(context),
             message: HttpMessage {
                 status,
-                headers: m.headers.clone(),
+                headers: pairs::to_text(&m.headers),
                 body: m.body.clone(),
-                trailers: m.trailers.clone(),
+                trailers: pairs::to_text(&m.trailers),
             },
         };
     let upstream = t.http.iter().filter_map(|h| {
@@ -120,7 +121,7 @@ pub fn events(t: &Transcript) -> Vec<String> {
             .headers
             .iter()
             .find(|(k, _)| k == ":status")
-            .and_then(|(_, v)| v.parse::<u16>().ok());
+            .and_then(|(_, v)| std::str::from_utf8(v).ok()?.parse::<u16>().ok());
         Some(Event::HttpResponse(exchange(h.context, r, status)))
     });
     let refusals = t.refusals.iter().map(|r| Event::Refusal {

@@ -311,9 +311,9 @@ impl HostState {
             context,
             id,
             upstream: text(upstream),
-            headers: pairs::to_text(&headers),
+            headers: pairs::into_entries(headers),
             body: body.into(),
-            trailers: pairs::to_text(&trailers),
+            trailers: pairs::into_entries(trailers),
             timeout_ms: timeout,
             timed_out,
         });
@@ -392,7 +392,7 @@ impl HostState {
             upstream: text(upstream),
             service: text(service),
             method: text(method),
-            initial_metadata: pairs::to_text(&metadata),
+            initial_metadata: pairs::into_entries(metadata),
             messages: message.map(Bytes::from).into_iter().collect(),
             ended_by_plugin: None,
         });

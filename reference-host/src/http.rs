@@ -499,7 +499,7 @@ impl<'a> Driver<'a> {
         } else {
             outcome.local_response = true;
             outcome.downstream_response = Some(MessageOut {
-                headers: reply.headers,
+                headers: pairs::text_entries(reply.headers),
                 body: Bytes::concat(&reply.body),
                 trailers: Vec::new(),
             });
@@ -579,9 +579,9 @@ impl<'a> Driver<'a> {
             FailedStream::Open => {
                 // As any stream's maps come out: names lower-cased.
                 let unchanged = |m: &Message| MessageOut {
-                    headers: pairs::to_text(&pairs::from_text(&m.headers)),
+                    headers: pairs::into_entries(pairs::from_text(&m.headers)),
                     body: Bytes::concat(&m.body),
-                    trailers: pairs::to_text(&pairs::from_text(&m.trailers)),
+                    trailers: pairs::into_entries(pairs::from_text(&m.trailers)),
                 };
                 out.upstream_request = Some(unchanged(&exchange.request));
                 out.downstream_response = Some(unchanged(&exchange.response));
@@ -719,7 +719,7 @@ fn percent_encode(bytes: &[u8]) -> String {
 /// an empty body and the details `wasm_fail_stream`.
 fn fail_closed_response() -> MessageOut {
     MessageOut {
-        headers: vec![(":status".to_string(), "503".to_string())],
+        headers: vec![(":status".into(), "503".into())],
         body: Bytes::default(),
         trailers: Vec::new(),
     }

@@ -4,7 +4,7 @@
 //! spec is silent the behaviour follows proxy-wasm-cpp-host and Envoy, as each function says.
 
 use crate::callouts::{Callouts, Received};
-use crate::pairs::{self, Pairs};
+use crate::pairs::{self, Entries, Pairs};
 use crate::scenario::Tls;
 use crate::transcript::{Failure, Log, MAX_LOG_BYTES, MAX_REFUSALS, Refusal, Transcript};
 use heck::ToShoutySnakeCase;
@@ -183,15 +183,15 @@ impl Stream {
         }
     }
 
-    /// What went on of `map`, as transcript text; the stream is at its end, so the map is taken.
-    pub fn take_sent(&mut self, map: MapType) -> Option<Vec<(String, String)>> {
+    /// What went on of `map`, for the transcript; the stream is at its end, so the map is taken.
+    pub fn take_sent(&mut self, map: MapType) -> Option<Entries> {
         let slot = sent_slot(map)?;
         let went = match std::mem::take(&mut self.sent[slot]) {
             Sent::No => return None,
             Sent::AsIs => std::mem::take(self.own_map(map)?),
             Sent::Was(pairs) => pairs,
         };
-        Some(pairs::into_text(went))
+        Some(pairs::into_entries(went))
     }
 }
 

@@ -2,6 +2,7 @@
 //! a string when they are UTF-8 text, else `{"base64": "..."}` ([`Bytes`]).
 
 use proxy_wasm_interchange::Bytes;
+use proxy_wasm_interchange::pairs::Entries;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -149,11 +150,11 @@ pub struct HttpCall {
     /// The upstream's name.
     pub upstream: String,
     /// Request headers.
-    pub headers: Vec<(String, String)>,
+    pub headers: Entries,
     /// Request body.
     pub body: Bytes,
     /// Request trailers.
-    pub trailers: Vec<(String, String)>,
+    pub trailers: Entries,
     /// The timeout the plugin asked for.
     pub timeout_ms: u32,
     /// The upstream's reply came too late (its `delay_ms` reached the timeout), so the plugin
@@ -178,7 +179,7 @@ pub struct GrpcCall {
     /// Method name.
     pub method: String,
     /// Initial metadata the plugin sent.
-    pub initial_metadata: Vec<(String, String)>,
+    pub initial_metadata: Entries,
     /// Messages the plugin sent (the request of a unary call; each `proxy_grpc_send`).
     pub messages: Vec<Bytes>,
     /// How the plugin ended it: `half_closed`, `closed` or `cancelled`, if it did.
@@ -196,15 +197,15 @@ pub struct ForeignCall {
     pub arguments: Bytes,
 }
 
-/// Headers, body and trailers as they left the host.
+/// Headers, body and trailers as they left the host, byte for byte.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct MessageOut {
     /// Headers in order.
-    pub headers: Vec<(String, String)>,
+    pub headers: Entries,
     /// The whole body.
     pub body: Bytes,
     /// Trailers in order.
-    pub trailers: Vec<(String, String)>,
+    pub trailers: Entries,
 }
 
 /// A metric at the end of the run.

@@ -1293,6 +1293,21 @@ fn sizes_codes_upstream_and_configuration_attributes_follow_envoy() {
 }
 
 #[test]
+fn binary_header_values_are_written_byte_for_byte() {
+    let body = r#"
+      (data (i32.const 100) "x-bin")
+      (data (i32.const 110) "\ff\00a")
+      (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+        (drop (call $add_header (i32.const 0) (i32.const 100) (i32.const 5) (i32.const 110) (i32.const 3)))
+        i32.const 0)"#;
+    let t = transcript(&module("0_2_1", HEADERS_IMPORTS, body), &http_scenario());
+    assert_eq!(
+        t["http"][0]["upstream_request"]["headers"],
+        json!([[":path", "/"], [":method", "GET"], ["x-bin", { "base64": "/wBh" }]])
+    );
+}
+
+#[test]
 fn what_the_plugin_sets_is_its_streams_filter_state() {
     // Envoy keeps a value the plugin sets as filter state of the stream (none in the root
     // context) and finds it by the path's first segment, or as `filter_state.wasm.<path>`

@@ -54,9 +54,9 @@ fn log_lines(t: &Transcript) -> Vec<String> {
 fn exchanges(t: &Transcript) -> Exchanges {
     let message = |m: &reference_host::transcript::MessageOut| HttpMessage {
         status: None,
-        headers: m.headers.clone(),
+        headers: reference_host::pairs::to_text(&m.headers),
         body: m.body.clone(),
-        trailers: m.trailers.clone(),
+        trailers: reference_host::pairs::to_text(&m.trailers),
     };
     Exchanges {
         upstream: t
