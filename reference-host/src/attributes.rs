@@ -13,6 +13,7 @@
 use crate::pairs::{self, Pairs};
 use crate::scenario::{Certificate, Tls};
 use crate::state::{HostState, Phase, Stream};
+use proxy_wasm_host_abi::v0_2_1::MapType;
 
 /// The client's and the listener's addresses every stream and connection reports, and the
 /// upstream host every request that leaves reaches (a scenario can give others in its
@@ -196,24 +197,32 @@ impl HostState {
 
     /// An attribute only an HTTP stream has.
     fn stream_attribute(&self, s: &Stream, xds: &str, path: &str) -> Option<Vec<u8>> {
-        let request = |name: &str| find(&s.request_headers, name);
+        // Envoy derives these from the maps the filter still holds (`Context::findValue`), so
+        // a map the plugin let go of counts as none (see `Stream::can_see`).
+        let seen = |map: MapType| s.can_see(map, self.logging);
+        let request_headers = seen(MapType::HttpRequestHeaders).then_some(&s.request_headers);
+        let response_headers = seen(MapType::HttpResponseHeaders).then_some(&s.response_headers);
+        let response_trailers = seen(MapType::HttpResponseTrailers).then_some(&s.response_trailers);
+        let request = |name: &str| find(request_headers?, name);
         let path_and_query = || request(":path").unwrap_or_default();
+        // The status as the stream records it (Envoy's `responseCode`), whatever the plugin holds.
         let response_code = || {
             find(&s.response_headers, ":status")
                 .and_then(|v| std::str::from_utf8(&v).ok()?.parse::<u32>().ok())
         };
+        let bytes_of = |map: Option<&Pairs>| map.map_or(0, byte_size);
         if let Some(name) = path.strip_prefix("request.headers.") {
             return request(name);
         }
         for (prefix, map) in [
-            ("response.headers", &s.response_headers),
-            ("response.trailers", &s.response_trailers),
+            ("response.headers", response_headers),
+            ("response.trailers", response_trailers),
         ] {
             if path == prefix {
-                return Some(pairs::encode(map));
+                return Some(map.map(|m| pairs::encode(m)).unwrap_or_default());
             }
             if let Some(name) = path.strip_prefix(prefix).and_then(|p| p.strip_prefix('.')) {
-                return find(map, name);
+                return find(map?, name);
             }
         }
         let upstream = s.upstream;
@@ -246,8 +255,10 @@ impl HostState {
             "request.useragent" => request("user-agent")?,
             "request.protocol" => b"HTTP/1.1".to_vec(),
             "request.time" => int(i64::try_from(s.started_ns).unwrap_or(i64::MAX)),
-            "request.headers" => pairs::encode(&s.request_headers),
-            "request.headers_bytes" => size(byte_size(&s.request_headers)),
+            "request.headers" => request_headers
+                .map(|m| pairs::encode(m))
+                .unwrap_or_default(),
+            "request.headers_bytes" => size(bytes_of(request_headers)),
             // The content-length header when there is one (an unparsable one: none), else the
             // body bytes received so far.
             "request.size" => match request("content-length") {
@@ -256,7 +267,7 @@ impl HostState {
             },
             "request.total_size" => int(s
                 .request_bytes
-                .saturating_add(i64::try_from(byte_size(&s.request_headers)).unwrap_or(i64::MAX))),
+                .saturating_add(i64::try_from(bytes_of(request_headers)).unwrap_or(i64::MAX))),
             // Set when the stream completes: the access-log phase (`proxy_on_log`).
             "request.duration" if s.phase == Phase::Done => {
                 let now = crate::state::EPOCH_NS.saturating_add(self.elapsed_ns);
@@ -273,18 +284,18 @@ impl HostState {
             // Trailers, then headers (trailers-only), then the HTTP status mapped
             // (source/common/grpc/common.cc Common::getGrpcStatus).
             "response.grpc_status" => {
-                let explicit = find(&s.response_trailers, "grpc-status")
-                    .or_else(|| find(&s.response_headers, "grpc-status"))
+                let explicit = (response_trailers.and_then(|m| find(m, "grpc-status")))
+                    .or_else(|| find(response_headers?, "grpc-status"))
                     .and_then(|v| std::str::from_utf8(&v).ok()?.parse::<i64>().ok());
                 int(match explicit {
                     Some(status) => status,
                     None => i64::from(http_to_grpc(response_code()?)),
                 })
             }
-            "response.headers_bytes" => size(byte_size(&s.response_headers)),
+            "response.headers_bytes" => size(bytes_of(response_headers)),
             "response.size" => int(s.response_bytes),
             "response.total_size" => int(s.response_bytes.saturating_add(
-                i64::try_from(byte_size(&s.response_headers) + byte_size(&s.response_trailers))
+                i64::try_from(bytes_of(response_headers) + bytes_of(response_trailers))
                     .unwrap_or(i64::MAX),
             )),
             "upstream.address" if upstream => UPSTREAM.as_bytes().to_vec(),

@@ -307,6 +307,18 @@ impl<'a> Driver<'a> {
                 }
             }
         };
+        // Envoy drops a headers or trailers map its callback continued past.
+        if matches!(answer, Ok(None | Some(Action::Continue))) {
+            let (headers, trailers) = dir.maps();
+            let map = match part {
+                Part::Headers => Some(headers),
+                Part::Trailers => Some(trailers),
+                Part::Body(_) => None,
+            };
+            if let (Some(map), Some(s)) = (map, self.stream(id)) {
+                s.release(map);
+            }
+        }
         match self.flow(id, answer) {
             Flow::Continue => self.forward(at),
             // proxy-wasm-cpp-host turns a paused headers callback into Envoy's

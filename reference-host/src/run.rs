@@ -552,7 +552,9 @@ impl Driver<'_> {
         let done = self.call(id, "proxy_on_done", |e, s| e.proxy_on_done(s, id));
         match done {
             Ok(Some(true) | None) => {
+                self.store.data_mut().logging = true;
                 let _ = self.call(id, "proxy_on_log", |e, s| e.proxy_on_log(s, id));
+                self.store.data_mut().logging = false;
                 let _ = self.call(id, "proxy_on_delete", |e, s| e.proxy_on_delete(s, id));
             }
             Ok(Some(false)) => self.fail(

@@ -105,6 +105,13 @@ pub struct Stream {
     /// Which of the four maps went on, and how: request headers, request trailers, response
     /// headers, response trailers.
     pub sent: [Sent; 4],
+    /// Which of the four maps the plugin let go of: its callback returned `Continue`, and Envoy
+    /// drops its pointer to the map then (source/extensions/common/wasm/context.cc
+    /// `Context::decodeHeaders`, `decodeTrailers`, `encodeHeaders`, `encodeTrailers`), so later
+    /// callbacks can neither read nor change it; only `proxy_on_log` reads the headers again.
+    /// A map held by a pause and resumed with `proxy_continue_stream` stays (Envoy's
+    /// `Context::continueStream` keeps the pointer).
+    pub released: [bool; 4],
 }
 
 /// The values a plugin set with `proxy_set_property` in one stream or connection, by path (the
@@ -162,6 +169,7 @@ impl Stream {
             upstream_sent_ns: None,
             upstream_received_ns: None,
             sent: Default::default(),
+            released: [false; 4],
         }
     }
 
@@ -173,6 +181,33 @@ impl Stream {
             MapType::HttpResponseHeaders => Some(&mut self.response_headers),
             MapType::HttpResponseTrailers => Some(&mut self.response_trailers),
             _ => None,
+        }
+    }
+
+    /// Whether the plugin may read `map` now (spec v0.2.1 `HTTP fields`: a map can be read in
+    /// its own callback, for as long as processing is paused from it, and in `proxy_on_log`;
+    /// `logging` says `proxy_on_log` runs, where Envoy reads the request and response headers
+    /// and the response trailers as the stream ended, and no request trailers).
+    pub fn can_see(&self, map: MapType, logging: bool) -> bool {
+        let Some(slot) = sent_slot(map) else {
+            return false;
+        };
+        let reached = match map {
+            MapType::HttpRequestTrailers => self.phase >= Phase::RequestTrailers,
+            MapType::HttpResponseHeaders => self.phase >= Phase::ResponseHeaders,
+            MapType::HttpResponseTrailers => self.phase >= Phase::ResponseTrailers,
+            _ => true,
+        };
+        if logging {
+            return reached && map != MapType::HttpRequestTrailers;
+        }
+        reached && !self.released[slot]
+    }
+
+    /// Records that the plugin let go of `map` (see `released`).
+    pub fn release(&mut self, map: MapType) {
+        if let Some(slot) = sent_slot(map) {
+            self.released[slot] = true;
         }
     }
 
@@ -266,6 +301,9 @@ pub struct HostState {
     pub elapsed_ns: u64,
     /// What `proxy_get_log_level` reports.
     pub log_level: LogLevel,
+    /// Set while `proxy_on_log` runs: Envoy's access-log phase, where a stream's headers read
+    /// as they ended (see [`Stream::can_see`]).
+    pub logging: bool,
     /// The VM configuration bytes.
     pub vm_configuration: Vec<u8>,
     /// The plugin configuration bytes.
@@ -314,6 +352,7 @@ impl HostState {
             log_bytes: 0,
             elapsed_ns: 0,
             log_level: LogLevel::Info,
+            logging: false,
             vm_configuration: Vec::new(),
             plugin_configuration: Vec::new(),
             configuration_visible: None,
@@ -379,8 +418,10 @@ impl HostState {
     /// Refuses a call naming a map the context cannot read now.
     fn no_map(&mut self, function: &'static str, map: MapType) -> Status {
         let reason = format!(
-            "context {} has no {map:?} map at this point (a stream's maps exist once received; \
-             a call's response maps only in its response callback)",
+            "context {} has no {map:?} map at this point (a stream's map can be read in the \
+             callback that delivers it, while the plugin holds it there, and in proxy_on_log: \
+             Envoy lets go of it once that callback returns Continue; a call's response maps \
+             exist only in its response callback)",
             self.target()
         );
         self.refuse(function, Status::BadArgument, reason)
@@ -443,21 +484,12 @@ impl HostState {
                 _ => None,
             };
         }
+        let logging = self.logging;
         let s = self.stream()?;
-        let (reached, pairs) = match map {
-            MapType::HttpRequestHeaders => (true, &mut s.request_headers),
-            MapType::HttpRequestTrailers => {
-                (s.phase >= Phase::RequestTrailers, &mut s.request_trailers)
-            }
-            MapType::HttpResponseHeaders => {
-                (s.phase >= Phase::ResponseHeaders, &mut s.response_headers)
-            }
-            MapType::HttpResponseTrailers => {
-                (s.phase >= Phase::ResponseTrailers, &mut s.response_trailers)
-            }
-            _ => return None,
-        };
-        reached.then_some(pairs)
+        if !s.can_see(map, logging) {
+            return None;
+        }
+        s.own_map(map)
     }
 
     /// A header map the plugin may change now: only in the callback that delivers it (spec v0.2.1

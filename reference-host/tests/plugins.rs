@@ -1278,7 +1278,9 @@ fn sizes_codes_upstream_and_configuration_attributes_follow_envoy() {
             int(0),
             int(14),
             int(5),
-            int(5 + 27),
+            // The body alone: the plugin let go of the request headers, and Envoy counts the
+            // headers it no longer holds as none.
+            int(5),
             // Not all of the response has arrived.
             none.clone(),
             // The access-log phase: the body went out; the trailers' grpc-status wins. The
@@ -1305,6 +1307,35 @@ fn binary_header_values_are_written_byte_for_byte() {
         t["http"][0]["upstream_request"]["headers"],
         json!([[":path", "/"], [":method", "GET"], ["x-bin", { "base64": "/wBh" }]])
     );
+}
+
+#[test]
+fn a_map_continued_past_is_gone_until_the_access_log() {
+    // Spec v0.2.1 `HTTP fields`: request headers are read in their callback (or while paused
+    // from it) and in proxy_on_log. Envoy drops the map once the callback returns Continue
+    // (source/extensions/common/wasm/context.cc Context::decodeHeaders): later reads are
+    // BAD_ARGUMENT (2) and attributes derived from it absent (NOT_FOUND, 1) until the access log.
+    let imports = r#"
+      (import "env" "proxy_get_header_map_value" (func $get (param i32 i32 i32 i32 i32) (result i32)))
+      (import "env" "proxy_get_property" (func $prop (param i32 i32 i32 i32) (result i32)))
+      (import "env" "proxy_log" (func $log (param i32 i32 i32) (result i32)))"#;
+    let body = r#"
+      (data (i32.const 100) ":path")
+      (data (i32.const 110) ":status")
+      (data (i32.const 120) "request\00path")
+      (func $status (param $s i32)
+        (i32.store8 (i32.const 800) (i32.add (i32.const 48) (local.get $s)))
+        (drop (call $log (i32.const 2) (i32.const 800) (i32.const 1))))
+      (func $all
+        (call $status (call $get (i32.const 0) (i32.const 100) (i32.const 5) (i32.const 600) (i32.const 604)))
+        (call $status (call $prop (i32.const 120) (i32.const 12) (i32.const 600) (i32.const 604)))
+        (call $status (call $get (i32.const 2) (i32.const 110) (i32.const 7) (i32.const 600) (i32.const 604))))
+      (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32) (call $all) i32.const 0)
+      (func (export "proxy_on_response_headers") (param i32 i32 i32) (result i32) (call $all) i32.const 0)
+      (func (export "proxy_on_log") (param i32) (call $all))"#;
+    let t = transcript(&module("0_2_1", imports, body), &http_scenario());
+    // Request headers: no response map yet; response headers: the request's map is gone.
+    assert_eq!(logged(&t), ["0", "0", "2", "2", "1", "0", "0", "0", "0"]);
 }
 
 #[test]

@@ -315,19 +315,25 @@ fn grpc_answers_wait_their_delay() {
 
 #[test]
 fn headers_changed_after_they_went_upstream_show_as_they_went() {
-    // The request headers continue at 0 ms; a tick at 5 ms, before the body's chunk at 10 ms,
-    // changes them for the stream (the map is still the request's until the body comes).
+    // The request headers pause at 0 ms; a tick at 5 ms resumes them, and the tick at 10 ms,
+    // before the body's chunk at 20 ms, changes them: Envoy keeps the map of a stream resumed
+    // by `proxy_continue_stream` (Context::continueStream), so the change is accepted, but the
+    // headers went at 5 ms.
     let wasm = module(
         r#"
       (data (i32.const 400) "xlate")
       (global $stream (mut i32) (i32.const 0))
+      (global $ticks (mut i32) (i32.const 0))
       (func (export "proxy_on_configure") (param i32 i32) (result i32)
         (drop (call $period (i32.const 5))) i32.const 1)
       (func (export "proxy_on_request_headers") (param $id i32) (param i32 i32) (result i32)
-        (global.set $stream (local.get $id)) i32.const 0)
+        (global.set $stream (local.get $id)) i32.const 1)
       (func (export "proxy_on_tick") (param i32)
         (if (i32.eqz (global.get $stream)) (then (return)))
         (drop (call $effective (global.get $stream)))
+        (global.set $ticks (i32.add (global.get $ticks) (i32.const 1)))
+        (if (i32.eq (global.get $ticks) (i32.const 1))
+          (then (drop (call $continue (i32.const 0))) (return)))
         (if (i32.eqz (call $replace (i32.const 0) (i32.const 400) (i32.const 1) (i32.const 401) (i32.const 4)))
           (then (call $say (i32.const 104) (i32.const 1))))
         (global.set $stream (i32.const 0)))"#,
@@ -337,7 +343,7 @@ fn headers_changed_after_they_went_upstream_show_as_they_went() {
         json!({ "events": [{ "http": {
             "request": { "headers": [[":path", "/"], ["x", "early"]], "body": ["a"] },
             "response": { "headers": [[":status", "200"]] },
-            "gap_ms": 10
+            "gap_ms": 20
         }}]}),
     );
     assert_eq!(said(&t), ["2T"], "the change was accepted");
