@@ -1002,6 +1002,20 @@ fn a_head_request_gets_the_local_reply_headers_alone() {
     );
 }
 
+/// `$show`: logs the value of the property at `path`, or `(none)` (data at 900); needs the
+/// imports `$get` (proxy_get_property) and `$log`.
+const SHOW: &str = r#"
+  (func $show (param $path i32) (param $len i32)
+    (if (i32.eqz (call $get (local.get $path) (local.get $len) (i32.const 600) (i32.const 604)))
+      (then (drop (call $log (i32.const 2) (i32.load (i32.const 600)) (i32.load (i32.const 604)))))
+      (else (drop (call $log (i32.const 2) (i32.const 900) (i32.const 6))))))"#;
+
+/// `$status`: logs a status (0 to 9) as its digit; needs the import `$log`.
+const STATUS: &str = r#"
+  (func $status (param $s i32)
+    (i32.store8 (i32.const 800) (i32.add (i32.const 48) (local.get $s)))
+    (drop (call $log (i32.const 2) (i32.const 800) (i32.const 1))))"#;
+
 /// A plugin that logs the value of each property path in `request` from
 /// `proxy_on_request_headers`, and of each in `response` from `proxy_on_response_headers`
 /// (`(none)` when the host has none). Paths are dotted here and sent NUL-separated.
@@ -1029,11 +1043,7 @@ fn property_logger_in(lists: [&[&str]; 3]) -> Vec<u8> {
         calls[list].push_str(&call);
     }
     let body = format!(
-        r#"{data}
-      (func $show (param $path i32) (param $len i32)
-        (if (i32.eqz (call $get (local.get $path) (local.get $len) (i32.const 600) (i32.const 604)))
-          (then (drop (call $log (i32.const 2) (i32.load (i32.const 600)) (i32.load (i32.const 604)))))
-          (else (drop (call $log (i32.const 2) (i32.const 900) (i32.const 6))))))
+        r#"{data} {SHOW}
       (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32) {} i32.const 0)
       (func (export "proxy_on_response_headers") (param i32 i32 i32) (result i32) {} i32.const 0)
       (func (export "proxy_on_log") (param i32) {})"#,
@@ -1323,9 +1333,6 @@ fn a_map_continued_past_is_gone_until_the_access_log() {
       (data (i32.const 100) ":path")
       (data (i32.const 110) ":status")
       (data (i32.const 120) "request\00path")
-      (func $status (param $s i32)
-        (i32.store8 (i32.const 800) (i32.add (i32.const 48) (local.get $s)))
-        (drop (call $log (i32.const 2) (i32.const 800) (i32.const 1))))
       (func $all
         (call $status (call $get (i32.const 0) (i32.const 100) (i32.const 5) (i32.const 600) (i32.const 604)))
         (call $status (call $prop (i32.const 120) (i32.const 12) (i32.const 600) (i32.const 604)))
@@ -1333,7 +1340,8 @@ fn a_map_continued_past_is_gone_until_the_access_log() {
       (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32) (call $all) i32.const 0)
       (func (export "proxy_on_response_headers") (param i32 i32 i32) (result i32) (call $all) i32.const 0)
       (func (export "proxy_on_log") (param i32) (call $all))"#;
-    let t = transcript(&module("0_2_1", imports, body), &http_scenario());
+    let plugin = module("0_2_1", imports, &format!("{body}{STATUS}"));
+    let t = transcript(&plugin, &http_scenario());
     // Request headers: no response map yet; response headers: the request's map is gone.
     assert_eq!(logged(&t), ["0", "0", "2", "2", "1", "0", "0", "0", "0"]);
 }
@@ -1353,13 +1361,6 @@ fn what_the_plugin_sets_is_its_streams_filter_state() {
       (data (i32.const 120) "filter_state\00wasm.k")
       (data (i32.const 150) "a\00b")
       (data (i32.const 900) "(none)")
-      (func $show (param $path i32) (param $len i32)
-        (if (i32.eqz (call $get (local.get $path) (local.get $len) (i32.const 600) (i32.const 604)))
-          (then (drop (call $log (i32.const 2) (i32.load (i32.const 600)) (i32.load (i32.const 604)))))
-          (else (drop (call $log (i32.const 2) (i32.const 900) (i32.const 6))))))
-      (func $status (param $s i32)
-        (i32.store8 (i32.const 800) (i32.add (i32.const 48) (local.get $s)))
-        (drop (call $log (i32.const 2) (i32.const 800) (i32.const 1))))
       (func (export "proxy_on_configure") (param i32 i32) (result i32)
         (call $status (call $set (i32.const 100) (i32.const 1) (i32.const 110) (i32.const 1)))
         i32.const 1)
@@ -1377,7 +1378,7 @@ fn what_the_plugin_sets_is_its_streams_filter_state() {
         "response": { "headers": [[":status", "200"]] }
     }});
     let t = transcript(
-        &module("0_2_1", imports, body),
+        &module("0_2_1", imports, &format!("{body}{SHOW}{STATUS}")),
         &scenario(json!({ "events": [stream.clone(), stream] })),
     );
     // The root's set is NOT_FOUND (1); each stream starts without the other's value.
