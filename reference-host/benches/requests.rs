@@ -37,7 +37,7 @@ fn bench() -> Result<(), String> {
     let rounds: usize = std::env::var("BENCH_ROUNDS")
         .ok()
         .and_then(|r| r.parse().ok())
-        .unwrap_or(5)
+        .unwrap_or(10)
         .max(1);
     let wasm = test_plugins::wasm(Plugin::HeaderRewrite).map_err(|e| e.to_string())?;
     let (short, long) = (scenario(SHORT)?, scenario(LONG)?);
@@ -70,13 +70,14 @@ fn measure(
 ) -> Result<(f64, f64), String> {
     let module = Module::new(runtime.engine(), wasm).map_err(|e| e.to_string())?;
     // The fastest of each run length, then their difference: noise only ever adds time, and a
-    // best-of of differences would pick a slow short run.
+    // best-of of differences would pick a slow short run. Host and floor runs alternate, so
+    // both see the machine at the same speed when it changes over time.
     let mut host = [Duration::MAX; 2];
     let mut floor = [Duration::MAX; 2];
     for _ in 0..rounds {
         host[0] = host[0].min(time(|| run(runtime, wasm, short, SHORT))?);
-        host[1] = host[1].min(time(|| run(runtime, wasm, long, LONG))?);
         floor[0] = floor[0].min(time(|| bare(runtime.engine(), &module, SHORT))?);
+        host[1] = host[1].min(time(|| run(runtime, wasm, long, LONG))?);
         floor[1] = floor[1].min(time(|| bare(runtime.engine(), &module, LONG))?);
     }
     Ok((per_request(host), per_request(floor)))
