@@ -254,7 +254,10 @@ impl<'a> Driver<'a> {
             s.resumed = false;
             match (part, dir) {
                 (Part::Headers, Direction::Response) => {
-                    s.response_headers = pairs::from_text(&message.headers);
+                    s.deliver(
+                        MapType::HttpResponseHeaders,
+                        pairs::from_text(&message.headers),
+                    );
                     if !local {
                         // The router sets it as the upstream's headers arrive.
                         s.code_details = Some(Cow::Borrowed(b"via_upstream"));
@@ -267,10 +270,16 @@ impl<'a> Driver<'a> {
                     }
                 }
                 (Part::Trailers, Direction::Request) => {
-                    s.request_trailers = pairs::from_text(&message.trailers);
+                    s.deliver(
+                        MapType::HttpRequestTrailers,
+                        pairs::from_text(&message.trailers),
+                    );
                 }
                 (Part::Trailers, Direction::Response) => {
-                    s.response_trailers = pairs::from_text(&message.trailers);
+                    s.deliver(
+                        MapType::HttpResponseTrailers,
+                        pairs::from_text(&message.trailers),
+                    );
                 }
                 (Part::Headers, Direction::Request) => {}
             }

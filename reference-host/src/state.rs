@@ -112,6 +112,10 @@ pub struct Stream {
     /// A map held by a pause and resumed with `proxy_continue_stream` stays (Envoy's
     /// `Context::continueStream` keeps the pointer).
     pub released: [bool; 4],
+    /// Which of the four maps reached the plugin: the request headers at once, the others
+    /// when their callback comes; a stream without trailers never has trailer maps (Envoy has
+    /// none to point to).
+    pub delivered: [bool; 4],
 }
 
 /// The values a plugin set with `proxy_set_property` in one stream or connection, by path (the
@@ -170,6 +174,7 @@ impl Stream {
             upstream_received_ns: None,
             sent: Default::default(),
             released: [false; 4],
+            delivered: [true, false, false, false],
         }
     }
 
@@ -192,16 +197,19 @@ impl Stream {
         let Some(slot) = sent_slot(map) else {
             return false;
         };
-        let reached = match map {
-            MapType::HttpRequestTrailers => self.phase >= Phase::RequestTrailers,
-            MapType::HttpResponseHeaders => self.phase >= Phase::ResponseHeaders,
-            MapType::HttpResponseTrailers => self.phase >= Phase::ResponseTrailers,
-            _ => true,
-        };
+        let reached = self.delivered[slot];
         if logging {
             return reached && map != MapType::HttpRequestTrailers;
         }
         reached && !self.released[slot]
+    }
+
+    /// `map` as it reaches the plugin (see `delivered`).
+    pub fn deliver(&mut self, map: MapType, pairs: Pairs) {
+        if let (Some(slot), Some(own)) = (sent_slot(map), self.own_map(map)) {
+            *own = pairs;
+            self.delivered[slot] = true;
+        }
     }
 
     /// Records that the plugin let go of `map` (see `released`).
